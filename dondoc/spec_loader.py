@@ -1,0 +1,99 @@
+"""Read a conclusion spec from YAML or JSON and explain every problem in Vietnamese, field by field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from models.spec import ConclusionSpec
+
+_MESSAGES = {
+    "missing": "thiếu trường bắt buộc",
+    "extra_forbidden": "trường không được hỗ trợ",
+    "string_too_short": "không được để trống",
+    "too_short": "cần ít nhất một phần tử",
+    "string_pattern_mismatch": "chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang (ví dụ: ly-son)",
+    "date_from_datetime_parsing": "không đọc được ngày (định dạng YYYY-MM-DD)",
+    "date_parsing": "không đọc được ngày (định dạng YYYY-MM-DD)",
+    "date_type": "không đọc được ngày (định dạng YYYY-MM-DD)",
+    "datetime_parsing": "không đọc được ngày giờ (ISO 8601)",
+    "datetime_from_date_parsing": "không đọc được ngày hoặc ngày giờ (YYYY-MM-DD hoặc ISO 8601)",
+    "time_delta_parsing": "không đọc được khoảng thời gian ISO 8601 (ví dụ -P7D, P1D, PT15S)",
+    "int_parsing": "phải là số nguyên",
+    "int_type": "phải là số nguyên",
+    "greater_than_equal": "không được âm",
+    "bool_parsing": "phải là true hoặc false",
+    "list_type": "phải là một danh sách",
+    "model_type": "phải là một nhóm trường (mapping)",
+    "string_type": "phải là chuỗi ký tự",
+}
+
+
+class SpecError(ValueError):
+    """A spec that cannot be registered, with one Vietnamese line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("Hồ sơ kết luận không hợp lệ:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("date", "datetime", "function-after[_one_due()]") or "[" in str(part):
+            continue  # union branch names say nothing to a user
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def explain(error: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for item in error.errors():
+        where = _location(item["loc"])
+        kind = item["type"]
+        if kind == "value_error":
+            message = str(item.get("ctx", {}).get("error", item["msg"]))
+            if ("email" in item["msg"].lower() and "@" in str(item.get("input", ""))) or "email" in message:
+                message = f"'{item.get('input')}' không phải địa chỉ email hợp lệ"
+            if message.startswith(tuple(f"{f}" for f in ("units", "actions", "received_on"))):
+                problems.extend(message.split("; "))
+                continue
+        elif kind == "enum":
+            expected = item.get("ctx", {}).get("expected", "")
+            message = f"giá trị '{item.get('input')}' không tồn tại; chọn một trong: {expected}"
+        else:
+            message = _MESSAGES.get(kind, item["msg"])
+        line = f"{where}: {message}" if where else message
+        if line not in problems:
+            problems.append(line)
+    return problems
+
+
+def parse_spec(data: Any) -> ConclusionSpec:
+    if not isinstance(data, dict):
+        raise SpecError(["tệp phải chứa một nhóm trường (number, issued_on, units, actions …)"])
+    try:
+        return ConclusionSpec.model_validate(data)
+    except ValidationError as error:
+        raise SpecError(explain(error)) from None
+
+
+def load_spec(path: Path) -> ConclusionSpec:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([f"không tìm thấy tệp {path}"]) from None
+    except UnicodeDecodeError:
+        raise SpecError([f"tệp {path} không phải văn bản UTF-8"]) from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as error:
+        raise SpecError([f"không đọc được cú pháp YAML/JSON: {error}"]) from None
+    return parse_spec(data)

@@ -1,0 +1,63 @@
+"""Vietnamese labels for statuses, kinds and steps, shared by emails, CLI and pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from models.policy import Step
+from models.spec import ActionKind
+from models.state import ActionStatus, ConclusionStatus, ExtensionStatus, ReportStatus, ReviewStatus
+
+# Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset needs no tz database in workflows.
+VN = timezone(timedelta(hours=7), "ICT")
+
+STEP = {
+    Step.reminder: "Nhắc nhở",
+    Step.overdue: "Quá hạn",
+    Step.urging: "Đôn đốc",
+    Step.second_urging: "Đôn đốc lần 2",
+    Step.proposal: "Đề nghị kiểm tra, xử lý trách nhiệm",
+    Step.closing: "Kết thúc theo dõi",
+}
+
+KIND = {
+    ActionKind.remedy: "Khắc phục tồn tại, hạn chế",
+    ActionKind.recover: "Thu hồi tiền, tài sản",
+    ActionKind.discipline: "Xử lý trách nhiệm",
+    ActionKind.sanction: "Xử phạt vi phạm hành chính",
+    ActionKind.policy: "Hoàn thiện cơ chế, chính sách",
+    ActionKind.transfer: "Chuyển cơ quan điều tra",
+}
+
+ACTION_STATUS = {
+    ActionStatus.open: "Đang thực hiện",
+    ActionStatus.evidence_submitted: "Đã nộp minh chứng, chờ xem xét",
+    ActionStatus.done: "Hoàn thành",
+    ActionStatus.waived: "Miễn thực hiện",
+    ActionStatus.transferred: "Đã chuyển cơ quan điều tra",
+}
+
+CONCLUSION_STATUS = {
+    ConclusionStatus.active: "Đang theo dõi",
+    ConclusionStatus.closed: "Đã kết thúc theo dõi",
+    ConclusionStatus.withdrawn: "Đã rút",
+}
+
+REPORT_STATUS = {
+    ReportStatus.awaited: "Chưa nộp báo cáo",
+    ReportStatus.submitted: "Đã nộp báo cáo, chờ xem xét",
+    ReportStatus.accepted: "Báo cáo đã được chấp nhận",
+    ReportStatus.returned: "Báo cáo bị trả lại",
+}
+
+REVIEW_STATUS = {
+    ReviewStatus.submitted: "Chờ xem xét",
+    ReviewStatus.accepted: "Đã chấp nhận",
+    ReviewStatus.rejected: "Yêu cầu bổ sung",
+}
+
+EXTENSION_STATUS = {
+    ExtensionStatus.requested: "Chờ quyết định",
+    ExtensionStatus.approved: "Đã gia hạn",
+    ExtensionStatus.denied: "Không chấp thuận",
+}

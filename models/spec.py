@@ -1,0 +1,157 @@
+"""The conclusion spec: the YAML/JSON a staff member registers (see docs/conclusion-spec.md)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+from models.policy import Policy
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class ActionKind(StrEnum):
+    remedy = "remedy"  # khắc phục tồn tại, hạn chế
+    recover = "recover"  # thu hồi tiền, tài sản
+    discipline = "discipline"  # xử lý trách nhiệm
+    sanction = "sanction"  # xử phạt vi phạm hành chính
+    policy = "policy"  # hoàn thiện cơ chế, chính sách
+    transfer = "transfer"  # chuyển cơ quan điều tra
+
+
+class Period(BaseModel):
+    """A period counted from a start day: whole days (calendar or working) plus an optional sub-day part."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days: int = Field(default=0, ge=0)
+    hours: int = Field(default=0, ge=0)
+    minutes: int = Field(default=0, ge=0)
+    seconds: int = Field(default=0, ge=0)
+    working: bool = False
+
+    @property
+    def sub_day(self) -> timedelta:
+        return timedelta(hours=self.hours, minutes=self.minutes, seconds=self.seconds)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if self.days == 0 and self.sub_day == timedelta(0):
+            raise ValueError("thời hạn phải lớn hơn 0 (days, hours, minutes hoặc seconds)")
+        return self
+
+
+class UnitSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Slug
+    name: Text
+    contacts: list[EmailStr] = Field(min_length=1)
+    head: EmailStr | None = None
+    supervisor: EmailStr | None = None
+    report_due: date | datetime | None = None  # overrides report_due_in for this unit
+
+
+class ActionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    unit: Slug
+    kind: ActionKind = ActionKind.remedy
+    text: Text
+    due: date | datetime | None = None
+    due_in: Period | None = None
+    amount_vnd: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_due(self) -> Self:
+        if (self.due is None) == (self.due_in is None):
+            raise ValueError("cần đúng một trong hai trường 'due' (ngày hạn) hoặc 'due_in' (thời hạn)")
+        if isinstance(self.due, datetime) and self.due.tzinfo is None:
+            raise ValueError("thời điểm 'due' phải có múi giờ, ví dụ 2018-09-30T17:00:00+07:00")
+        return self
+
+
+class ConclusionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64)]
+    issued_on: date
+    received_on: date | None = None
+    issuer: Text
+    title: Text
+    tracking_body: Text
+    inspectorate_head: EmailStr
+    agency_head: EmailStr
+    units: list[UnitSpec] = Field(min_length=1)
+    actions: list[ActionSpec] = Field(min_length=1)
+    report_due_in: Period = Period(days=45)
+    policy: Policy | None = None
+
+    @property
+    def start_day(self) -> date:
+        return self.received_on or self.issued_on
+
+    @property
+    def slug(self) -> str:
+        return conclusion_slug(self.number, self.issued_on)
+
+    @property
+    def workflow_id(self) -> str:
+        return f"kl-{self.slug}"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        errors: list[str] = []
+        if self.received_on is not None and self.received_on < self.issued_on:
+            errors.append("received_on: ngày nhận không được trước ngày ban hành (issued_on)")
+        errors += _duplicates("units", [u.code for u in self.units], "mã đơn vị")
+        errors += _duplicates("actions", [a.id for a in self.actions], "mã kiến nghị")
+        codes = {u.code for u in self.units}
+        for i, action in enumerate(self.actions):
+            if action.unit not in codes:
+                errors.append(
+                    f"actions[{i}].unit: đơn vị '{action.unit}' không có trong danh sách units "
+                    f"({', '.join(sorted(codes))})"
+                )
+            due_day = action.due.date() if isinstance(action.due, datetime) else action.due
+            if due_day is not None and due_day < self.issued_on:
+                errors.append(f"actions[{i}].due: hạn {due_day:%d/%m/%Y} trước ngày ban hành {self.issued_on:%d/%m/%Y}")
+            if action.amount_vnd is not None and action.kind != ActionKind.recover:
+                errors.append(f"actions[{i}].amount_vnd: chỉ dùng cho kiến nghị loại recover (thu hồi)")
+        for i, unit in enumerate(self.units):
+            due = unit.report_due
+            due_day = due.date() if isinstance(due, datetime) else due
+            if due_day is not None and due_day < self.issued_on:
+                errors.append(f"units[{i}].report_due: hạn báo cáo trước ngày ban hành")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+
+def _duplicates(field: str, values: list[str], label: str) -> list[str]:
+    seen: set[str] = set()
+    errors = []
+    for i, value in enumerate(values):
+        if value in seen:
+            errors.append(f"{field}[{i}]: {label} '{value}' bị trùng")
+        seen.add(value)
+    return errors
+
+
+def conclusion_slug(number: str, issued_on: date) -> str:
+    """`312/KL-Ttra` issued in 2018 -> `312-kl-ttra-2018` (ASCII, stable)."""
+    ascii_number = _strip_accents(number).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_number).strip("-")
+    return f"{slug}-{issued_on.year}"
+
+
+def _strip_accents(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

@@ -1,0 +1,546 @@
+"""State transitions of a conclusion's follow-up: who may do what, when, and what it changes.
+
+`check` refuses a command with a Vietnamese reason; `apply` returns the new state (the input is never mutated).
+Pure: the caller supplies the time, the update id and any schedule computed outside (deadline planning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from models import commands as c
+from models.labels import ACTION_STATUS, KIND, REPORT_STATUS, STEP, VN
+from models.planning import DueRule, PlanRequest, PlanResult, action_rule, report_target
+from models.spec import ConclusionSpec
+from models.state import (
+    RESOLVED_ACTION,
+    ActionState,
+    ActionStatus,
+    AuditEvent,
+    ConclusionState,
+    ConclusionStatus,
+    Evidence,
+    ExtensionRequest,
+    ExtensionStatus,
+    NotificationRecord,
+    NotificationStatus,
+    ReportStatus,
+    ReportSubmission,
+    ReviewStatus,
+    Schedule,
+    UnitState,
+)
+from workflows.rules.ladder import Notification
+
+SYSTEM = "hệ thống"
+KEEP_UPDATE_IDS = 1000
+
+
+class RuleViolation(ValueError):
+    """A command the rules refuse; the message is shown to the user as is."""
+
+
+C = TypeVar("C", bound=c.Command)
+
+
+# ---------------------------------------------------------------- creation
+
+
+def new_conclusion(spec: ConclusionSpec, plan: PlanResult, now: datetime, actor: str) -> ConclusionState:
+    units = {
+        u.code: UnitState(
+            code=u.code,
+            name=u.name,
+            contacts=list(u.contacts),
+            head=u.head,
+            supervisor=u.supervisor,
+            schedule=plan.schedules[report_target(u.code)],
+        )
+        for u in spec.units
+    }
+    actions = {
+        a.id: ActionState(
+            id=a.id,
+            unit=a.unit,
+            kind=a.kind,
+            text=a.text,
+            amount_vnd=a.amount_vnd,
+            original_due=plan.schedules[a.id].due,
+            schedule=plan.schedules[a.id],
+        )
+        for a in spec.actions
+    }
+    state = ConclusionState(
+        workflow_id=spec.workflow_id,
+        number=spec.number,
+        issued_on=spec.issued_on,
+        received_on=spec.start_day,
+        issuer=spec.issuer,
+        title=spec.title,
+        tracking_body=spec.tracking_body,
+        inspectorate_head=spec.inspectorate_head,
+        agency_head=spec.agency_head,
+        policy=plan.policy,
+        units=units,
+        actions=actions,
+    )
+    message = f"Bắt đầu theo dõi kết luận {spec.number}: {len(units)} đơn vị, {len(actions)} kiến nghị"
+    _event(state, now, actor, "started", None, message)
+    return state
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _event(
+    state: ConclusionState,
+    now: datetime,
+    actor: str,
+    kind: str,
+    target: str | None,
+    message: str,
+    **data: Any,
+) -> None:
+    state.version += 1
+    seq = state.events[-1].seq + 1 if state.events else 1
+    state.events.append(AuditEvent(seq=seq, at=now, actor=actor, kind=kind, target=target, message=message, data=data))
+
+
+def _active(state: ConclusionState) -> None:
+    if state.status == ConclusionStatus.closed:
+        raise RuleViolation(f"Kết luận {state.number} đã kết thúc theo dõi; không thể thay đổi.")
+    if state.status == ConclusionStatus.withdrawn:
+        raise RuleViolation(f"Kết luận {state.number} đã bị rút; không thể thay đổi.")
+
+
+def _action(state: ConclusionState, action_id: str) -> ActionState:
+    action = state.actions.get(action_id)
+    if action is None:
+        raise RuleViolation(f"Không tìm thấy kiến nghị '{action_id}' trong kết luận {state.number}.")
+    return action
+
+
+def _unit(state: ConclusionState, code: str) -> UnitState:
+    unit = state.units.get(code)
+    if unit is None:
+        raise RuleViolation(f"Không tìm thấy đơn vị '{code}' trong kết luận {state.number}.")
+    return unit
+
+
+def _by_id(items: list[Any], item_id: str, label: str) -> Any:
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise RuleViolation(f"Không tìm thấy {label} '{item_id}'.")
+
+
+def _need_reason(reason: str | None, what: str) -> str:
+    if reason is None or not reason.strip():
+        raise RuleViolation(f"Cần nêu lý do khi {what}.")
+    return reason.strip()
+
+
+def _status_is(action: ActionState, allowed: set[ActionStatus], doing: str) -> None:
+    if action.status not in allowed:
+        raise RuleViolation(
+            f"Kiến nghị '{action.id}' đang ở trạng thái «{ACTION_STATUS[action.status]}», không thể {doing}."
+        )
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _close_if_complete(state: ConclusionState, now: datetime) -> None:
+    if state.status == ConclusionStatus.active and is_complete(state):
+        state.status = ConclusionStatus.closed
+        state.closed_at = now
+        _event(state, now, SYSTEM, "closed", None, f"Kết thúc theo dõi kết luận {state.number}")
+
+
+def is_complete(state: ConclusionState) -> bool:
+    """Every action done, waived or transferred, and every unit's follow-up report accepted."""
+    return all(a.status in RESOLVED_ACTION for a in state.actions.values()) and all(
+        u.report_status == ReportStatus.accepted for u in state.units.values()
+    )
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _check_submit_evidence(state: ConclusionState, cmd: c.SubmitEvidence) -> None:
+    action = _action(state, cmd.action_id)
+    _status_is(action, {ActionStatus.open}, "nộp minh chứng")
+
+
+def _check_review_evidence(state: ConclusionState, cmd: c.ReviewEvidence) -> None:
+    evidence: Evidence = _by_id(state.evidence, cmd.evidence_id, "minh chứng")
+    if evidence.status != ReviewStatus.submitted:
+        raise RuleViolation(f"Minh chứng '{evidence.id}' đã được xem xét.")
+    if cmd.decision == c.Decision.reject:
+        _need_reason(cmd.reason, "yêu cầu bổ sung minh chứng")
+
+
+def _check_request_extension(state: ConclusionState, cmd: c.RequestExtension) -> None:
+    action = _action(state, cmd.action_id)
+    _status_is(action, {ActionStatus.open, ActionStatus.evidence_submitted}, "xin gia hạn")
+    if any(r.action_id == action.id and r.status == ExtensionStatus.requested for r in state.extension_requests):
+        raise RuleViolation(f"Kiến nghị '{action.id}' đã có một đề nghị gia hạn đang chờ quyết định.")
+    if _day(cmd.requested_due) <= _day(action.due.astimezone(VN)):
+        raise RuleViolation(f"requested_due: hạn đề nghị phải sau hạn hiện tại ({action.due:%d/%m/%Y}).")
+
+
+def _check_decide_extension(state: ConclusionState, cmd: c.DecideExtension) -> None:
+    request: ExtensionRequest = _by_id(state.extension_requests, cmd.request_id, "đề nghị gia hạn")
+    if request.status != ExtensionStatus.requested:
+        raise RuleViolation(f"Đề nghị gia hạn '{request.id}' đã được quyết định.")
+    action = _action(state, request.action_id)
+    _status_is(action, {ActionStatus.open, ActionStatus.evidence_submitted}, "gia hạn")
+    if not cmd.approve:
+        _need_reason(cmd.reason, "không chấp thuận gia hạn")
+    elif cmd.granted_due is not None and _day(cmd.granted_due) <= _day(action.due.astimezone(VN)):
+        raise RuleViolation(f"granted_due: hạn mới phải sau hạn hiện tại ({action.due:%d/%m/%Y}).")
+
+
+def _check_submit_report(state: ConclusionState, cmd: c.SubmitReport) -> None:
+    unit = _unit(state, cmd.unit)
+    if unit.report_status not in (ReportStatus.awaited, ReportStatus.returned):
+        raise RuleViolation(
+            f"Báo cáo của {unit.name} đang ở trạng thái «{REPORT_STATUS[unit.report_status]}», không thể nộp."
+        )
+
+
+def _check_review_report(state: ConclusionState, cmd: c.ReviewReport) -> None:
+    report: ReportSubmission = _by_id(state.reports, cmd.report_id, "báo cáo")
+    if report.status != ReviewStatus.submitted:
+        raise RuleViolation(f"Báo cáo '{report.id}' đã được xem xét.")
+    if cmd.decision == c.Decision.reject:
+        _need_reason(cmd.reason, "trả lại báo cáo")
+
+
+def _check_waive(state: ConclusionState, cmd: c.WaiveAction) -> None:
+    _status_is(_action(state, cmd.action_id), {ActionStatus.open, ActionStatus.evidence_submitted}, "miễn thực hiện")
+
+
+def _check_transfer(state: ConclusionState, cmd: c.TransferAction) -> None:
+    action = _action(state, cmd.action_id)
+    _status_is(action, {ActionStatus.open, ActionStatus.evidence_submitted}, "chuyển cơ quan điều tra")
+
+
+def _check_add_action(state: ConclusionState, cmd: c.AddAction) -> None:
+    if cmd.action.id in state.actions:
+        raise RuleViolation(f"action.id: mã kiến nghị '{cmd.action.id}' đã tồn tại.")
+    _unit(state, cmd.action.unit)
+    due = cmd.action.due
+    if due is not None and _day(due) < state.issued_on:
+        raise RuleViolation("action.due: hạn không được trước ngày ban hành kết luận.")
+
+
+def _check_change_contacts(state: ConclusionState, cmd: c.ChangeUnitContacts) -> None:
+    _unit(state, cmd.unit)
+
+
+def _check_withdraw(state: ConclusionState, cmd: c.Withdraw) -> None:
+    return None
+
+
+# ---------------------------------------------------------------- applications
+
+
+def _apply_submit_evidence(state: ConclusionState, cmd: c.SubmitEvidence, now: datetime, _: Schedule | None) -> None:
+    action = state.actions[cmd.action_id]
+    evidence = Evidence(
+        id=f"ev-{len(state.evidence) + 1}",
+        action_id=action.id,
+        files=list(cmd.files),
+        note=cmd.note,
+        recovered_vnd=cmd.recovered_vnd,
+        submitted_by=cmd.actor,
+        submitted_at=now,
+    )
+    state.evidence.append(evidence)
+    action.status = ActionStatus.evidence_submitted
+    names = ", ".join(f.name for f in cmd.files)
+    _event(state, now, cmd.actor, "evidence_submitted", action.id, f"Nộp minh chứng {evidence.id}: {names}")
+
+
+def _apply_review_evidence(state: ConclusionState, cmd: c.ReviewEvidence, now: datetime, _: Schedule | None) -> None:
+    evidence: Evidence = _by_id(state.evidence, cmd.evidence_id, "minh chứng")
+    action = state.actions[evidence.action_id]
+    evidence.reviewed_by, evidence.reviewed_at, evidence.reason = cmd.actor, now, cmd.reason
+    if cmd.decision == c.Decision.accept:
+        evidence.status = ReviewStatus.accepted
+        if action.status == ActionStatus.evidence_submitted:
+            action.status, action.resolved_at = ActionStatus.done, now
+        _event(state, now, cmd.actor, "evidence_accepted", action.id, f"Chấp nhận minh chứng {evidence.id}")
+    else:
+        evidence.status = ReviewStatus.rejected
+        if action.status == ActionStatus.evidence_submitted:
+            action.status = ActionStatus.open
+        action.status_reason = cmd.reason
+        _event(
+            state,
+            now,
+            cmd.actor,
+            "evidence_rejected",
+            action.id,
+            f"Yêu cầu bổ sung minh chứng {evidence.id}: {cmd.reason}",
+        )
+
+
+def _apply_request_extension(
+    state: ConclusionState, cmd: c.RequestExtension, now: datetime, _: Schedule | None
+) -> None:
+    request = ExtensionRequest(
+        id=f"ext-{len(state.extension_requests) + 1}",
+        action_id=cmd.action_id,
+        requested_due=cmd.requested_due,
+        reason=cmd.reason,
+        requested_by=cmd.actor,
+        requested_at=now,
+    )
+    state.extension_requests.append(request)
+    _event(
+        state,
+        now,
+        cmd.actor,
+        "extension_requested",
+        cmd.action_id,
+        f"Đề nghị gia hạn {request.id} đến {_day(cmd.requested_due):%d/%m/%Y}: {cmd.reason}",
+    )
+
+
+def _apply_decide_extension(
+    state: ConclusionState, cmd: c.DecideExtension, now: datetime, schedule: Schedule | None
+) -> None:
+    request: ExtensionRequest = _by_id(state.extension_requests, cmd.request_id, "đề nghị gia hạn")
+    action = state.actions[request.action_id]
+    request.decided_by, request.decided_at, request.decision_reason = cmd.actor, now, cmd.reason
+    if not cmd.approve:
+        request.status = ExtensionStatus.denied
+        _event(
+            state,
+            now,
+            cmd.actor,
+            "extension_denied",
+            action.id,
+            f"Không chấp thuận gia hạn {request.id}: {cmd.reason}",
+        )
+        return
+    if schedule is None:
+        raise RuleViolation("Chưa tính được lịch mới cho hạn gia hạn.")
+    request.status, request.granted_due = ExtensionStatus.approved, schedule.due
+    action.schedule, action.due_version, action.last_step = schedule, action.due_version + 1, None
+    _event(
+        state,
+        now,
+        cmd.actor,
+        "extension_approved",
+        action.id,
+        f"Gia hạn {request.id}: hạn mới {schedule.due:%d/%m/%Y %H:%M}",
+        due=schedule.due.isoformat(),
+    )
+
+
+def _apply_submit_report(state: ConclusionState, cmd: c.SubmitReport, now: datetime, _: Schedule | None) -> None:
+    unit = state.units[cmd.unit]
+    report = ReportSubmission(
+        id=f"rp-{len(state.reports) + 1}",
+        unit=unit.code,
+        files=list(cmd.files),
+        note=cmd.note,
+        submitted_by=cmd.actor,
+        submitted_at=now,
+    )
+    state.reports.append(report)
+    unit.report_status = ReportStatus.submitted
+    _event(
+        state,
+        now,
+        cmd.actor,
+        "report_submitted",
+        report_target(unit.code),
+        f"{unit.name} nộp báo cáo {report.id}",
+    )
+
+
+def _apply_review_report(state: ConclusionState, cmd: c.ReviewReport, now: datetime, _: Schedule | None) -> None:
+    report: ReportSubmission = _by_id(state.reports, cmd.report_id, "báo cáo")
+    unit = state.units[report.unit]
+    report.reviewed_by, report.reviewed_at, report.reason = cmd.actor, now, cmd.reason
+    target = report_target(unit.code)
+    if cmd.decision == c.Decision.accept:
+        report.status, unit.report_status = ReviewStatus.accepted, ReportStatus.accepted
+        _event(state, now, cmd.actor, "report_accepted", target, f"Chấp nhận báo cáo {report.id} của {unit.name}")
+    else:
+        report.status, unit.report_status = ReviewStatus.rejected, ReportStatus.returned
+        _event(
+            state,
+            now,
+            cmd.actor,
+            "report_returned",
+            target,
+            f"Trả lại báo cáo {report.id} của {unit.name}: {cmd.reason}",
+        )
+
+
+def _apply_waive(state: ConclusionState, cmd: c.WaiveAction, now: datetime, _: Schedule | None) -> None:
+    action = state.actions[cmd.action_id]
+    action.status, action.status_reason, action.resolved_at = ActionStatus.waived, cmd.reason, now
+    _event(state, now, cmd.actor, "action_waived", action.id, f"Miễn thực hiện: {cmd.reason}")
+
+
+def _apply_transfer(state: ConclusionState, cmd: c.TransferAction, now: datetime, _: Schedule | None) -> None:
+    action = state.actions[cmd.action_id]
+    action.status, action.status_reason, action.resolved_at = ActionStatus.transferred, cmd.reason, now
+    _event(state, now, cmd.actor, "action_transferred", action.id, f"Chuyển cơ quan điều tra: {cmd.reason}")
+
+
+def _apply_add_action(state: ConclusionState, cmd: c.AddAction, now: datetime, schedule: Schedule | None) -> None:
+    if schedule is None:
+        raise RuleViolation("Chưa tính được hạn cho kiến nghị mới.")
+    spec = cmd.action
+    state.actions[spec.id] = ActionState(
+        id=spec.id,
+        unit=spec.unit,
+        kind=spec.kind,
+        text=spec.text,
+        amount_vnd=spec.amount_vnd,
+        original_due=schedule.due,
+        schedule=schedule,
+    )
+    _event(
+        state,
+        now,
+        cmd.actor,
+        "action_added",
+        spec.id,
+        f"Bổ sung kiến nghị ({KIND[spec.kind]}) cho {state.units[spec.unit].name}, hạn {schedule.due:%d/%m/%Y}",
+    )
+
+
+def _apply_change_contacts(
+    state: ConclusionState, cmd: c.ChangeUnitContacts, now: datetime, _: Schedule | None
+) -> None:
+    unit = state.units[cmd.unit]
+    unit.contacts, unit.head, unit.supervisor = list(cmd.contacts), cmd.head, cmd.supervisor
+    _event(
+        state,
+        now,
+        cmd.actor,
+        "contacts_changed",
+        report_target(unit.code),
+        f"Cập nhật đầu mối của {unit.name}: {', '.join(unit.contacts)}",
+    )
+
+
+def _apply_withdraw(state: ConclusionState, cmd: c.Withdraw, now: datetime, _: Schedule | None) -> None:
+    state.status, state.status_reason, state.closed_at = ConclusionStatus.withdrawn, cmd.reason, now
+    _event(state, now, cmd.actor, "withdrawn", None, f"Rút kết luận khỏi theo dõi: {cmd.reason}")
+
+
+_Check = Callable[[ConclusionState, Any], None]
+_Apply = Callable[[ConclusionState, Any, datetime, Schedule | None], None]
+
+_RULES: dict[type[c.Command], tuple[_Check, _Apply]] = {
+    c.SubmitEvidence: (_check_submit_evidence, _apply_submit_evidence),
+    c.ReviewEvidence: (_check_review_evidence, _apply_review_evidence),
+    c.RequestExtension: (_check_request_extension, _apply_request_extension),
+    c.DecideExtension: (_check_decide_extension, _apply_decide_extension),
+    c.SubmitReport: (_check_submit_report, _apply_submit_report),
+    c.ReviewReport: (_check_review_report, _apply_review_report),
+    c.WaiveAction: (_check_waive, _apply_waive),
+    c.TransferAction: (_check_transfer, _apply_transfer),
+    c.AddAction: (_check_add_action, _apply_add_action),
+    c.ChangeUnitContacts: (_check_change_contacts, _apply_change_contacts),
+    c.Withdraw: (_check_withdraw, _apply_withdraw),
+}
+
+
+# ---------------------------------------------------------------- public API
+
+
+def already_applied(state: ConclusionState, update_id: str | None) -> bool:
+    return update_id is not None and update_id in state.applied_updates
+
+
+def check(state: ConclusionState, command: c.Command, update_id: str | None = None) -> None:
+    """Raise RuleViolation when `command` is not allowed now. An update id seen before always passes."""
+    if already_applied(state, update_id):
+        return
+    _active(state)
+    _RULES[type(command)][0](state, command)
+
+
+def plan_needed(state: ConclusionState, command: c.Command) -> PlanRequest | None:
+    """The deadline planning a command needs before it can apply (computed outside workflow code)."""
+    if isinstance(command, c.DecideExtension) and command.approve:
+        request: ExtensionRequest = _by_id(state.extension_requests, command.request_id, "đề nghị gia hạn")
+        rule = action_rule_for_date(state, command.granted_due or request.requested_due)
+        return PlanRequest(policy=state.policy, targets={request.action_id: rule})
+    if isinstance(command, c.AddAction):
+        return PlanRequest(
+            policy=state.policy, targets={command.action.id: action_rule(command.action, state.received_on)}
+        )
+    return None
+
+
+def action_rule_for_date(state: ConclusionState, due: date | datetime) -> DueRule:
+    return DueRule(start_day=state.received_on, due=due)
+
+
+def apply(
+    state: ConclusionState,
+    command: c.Command,
+    now: datetime,
+    update_id: str | None = None,
+    schedule: Schedule | None = None,
+) -> ConclusionState:
+    """The state after `command`; unchanged when this update id was applied before."""
+    if already_applied(state, update_id):
+        return state
+    check(state, command)
+    new = state.model_copy(deep=True)
+    _RULES[type(command)][1](new, command, now, schedule)
+    if update_id is not None:
+        new.applied_updates = [*new.applied_updates[-(KEEP_UPDATE_IDS - 1) :], update_id]
+    _close_if_complete(new, now)
+    return new
+
+
+def record_notification(
+    state: ConclusionState, notice: Notification, status: NotificationStatus, detail: str, now: datetime
+) -> ConclusionState:
+    """The state after a notice was sent (or failed for good)."""
+    new = state.model_copy(deep=True)
+    new.notifications.append(
+        NotificationRecord(
+            key=notice.key,
+            target=notice.target,
+            unit=notice.unit,
+            step=notice.step,
+            due_version=notice.due_version,
+            to=notice.to,
+            cc=notice.cc,
+            at=now,
+            status=status,
+            detail=detail,
+        )
+    )
+    if status == NotificationStatus.sent and notice.action_id in new.actions:
+        new.actions[notice.action_id].last_step = notice.step
+    elif status == NotificationStatus.sent and notice.target.startswith("report:"):
+        new.units[notice.unit].last_step = notice.step
+    verb = "Đã gửi" if status == NotificationStatus.sent else "Gửi thất bại"
+    _event(
+        new,
+        now,
+        SYSTEM,
+        f"notification_{status.value}",
+        notice.target,
+        f"{verb} thông báo «{STEP[notice.step]}» tới {', '.join(notice.to)}" + (f": {detail}" if detail else ""),
+        key=notice.key,
+    )
+    return new
