@@ -1,0 +1,42 @@
+"""The Temporal worker: registers the ConclusionFollowUp workflow and its activities."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.mail import send_notification
+from activities.planning import plan_deadlines
+from activities.projection import project_state
+from dondoc.logs import get_logger
+from dondoc.settings import Settings
+from dondoc.temporal_client import connect
+from workflows.conclusion import ConclusionFollowUp
+
+ACTIVITIES: list[Callable[..., Any]] = [plan_deadlines, project_state, send_notification]
+
+
+def build_worker(client: Client, task_queue: str, activities: Sequence[Callable[..., Any]] = ACTIVITIES) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ConclusionFollowUp],
+        activities=list(activities),
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Run until `stop` is set, then finish in-flight activities and shut down."""
+    client = await connect(settings)
+    worker = build_worker(client, settings.task_queue)
+    log = get_logger(task_queue=settings.task_queue)
+    async with worker:
+        log.info("worker_started", temporal=settings.effective_temporal_address)
+        await stop.wait()
+        log.info("worker_stopping")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from holidays import HolidayBase, country_holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 __all__ = ["VN_TZ", "CalendarOverrides", "WorkingCalendar", "end_of_day"]
 
@@ -98,12 +99,12 @@ class CalendarOverrides(BaseModel):
             raise ValueError(f"Tệp ngày nghỉ bổ sung {path} không hợp lệ: {problems}") from exc
 
 
-def _describe(err: Any) -> str:
+def _describe(err: ErrorDetails) -> str:
     """One pydantic error as 'trường <field>: <Vietnamese message> (giá trị: ...)'."""
     parts = [str(p) for p in err["loc"] if p != "[key]"]
     field = parts[0] + "".join(f"[{p}]" for p in parts[1:]) if parts else ""
     if err["type"] == "value_error":  # raised by _check, already in Vietnamese
-        return str(err["ctx"]["error"])
+        return str(err.get("ctx", {}).get("error", err["msg"]))
     message = _ERROR_MESSAGES.get(err["type"], err["msg"])
     where = f"trường '{field}'" if field else "nội dung tệp"
     if err["type"] in ("extra_forbidden", "model_type"):

@@ -20,6 +20,7 @@ class DueRule(BaseModel):
 
 
 class PlanRequest(BaseModel):
+    now: datetime  # the workflow's time: sub-day periods count from it
     policy: Policy | None = None  # None: the globally configured policy
     targets: dict[str, DueRule]
 
@@ -37,11 +38,11 @@ def action_rule(spec: ActionSpec, start_day: date) -> DueRule:
     return DueRule(start_day=start_day, due=spec.due, due_in=spec.due_in)
 
 
-def conclusion_plan_request(spec: ConclusionSpec) -> PlanRequest:
+def conclusion_plan_request(spec: ConclusionSpec, now: datetime) -> PlanRequest:
     targets = {a.id: action_rule(a, spec.start_day) for a in spec.actions}
     for unit in spec.units:
         rule = DueRule(start_day=spec.start_day, due=unit.report_due)
         if unit.report_due is None:
             rule = DueRule(start_day=spec.start_day, due_in=spec.report_due_in)
         targets[report_target(unit.code)] = rule
-    return PlanRequest(policy=spec.policy, targets=targets)
+    return PlanRequest(now=now, policy=spec.policy, targets=targets)

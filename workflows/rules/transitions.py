@@ -474,16 +474,15 @@ def check(state: ConclusionState, command: c.Command, update_id: str | None = No
     _RULES[type(command)][0](state, command)
 
 
-def plan_needed(state: ConclusionState, command: c.Command) -> PlanRequest | None:
+def plan_needed(state: ConclusionState, command: c.Command, now: datetime) -> PlanRequest | None:
     """The deadline planning a command needs before it can apply (computed outside workflow code)."""
     if isinstance(command, c.DecideExtension) and command.approve:
         request: ExtensionRequest = _by_id(state.extension_requests, command.request_id, "đề nghị gia hạn")
         rule = action_rule_for_date(state, command.granted_due or request.requested_due)
-        return PlanRequest(policy=state.policy, targets={request.action_id: rule})
+        return PlanRequest(now=now, policy=state.policy, targets={request.action_id: rule})
     if isinstance(command, c.AddAction):
-        return PlanRequest(
-            policy=state.policy, targets={command.action.id: action_rule(command.action, state.received_on)}
-        )
+        rule = action_rule(command.action, state.received_on)
+        return PlanRequest(now=now, policy=state.policy, targets={command.action.id: rule})
     return None
 
 

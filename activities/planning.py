@@ -1,0 +1,77 @@
+"""Deadline planning: due times and ladder times as absolute moments, computed once outside workflow code."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from temporalio import activity
+
+from activities.calendar import VN_TZ, CalendarOverrides, WorkingCalendar, end_of_day
+from dondoc.settings import get_settings
+from models.planning import DueRule, PlanRequest, PlanResult
+from models.policy import DEFAULT_POLICY, Policy, PolicyStep
+from models.state import Schedule, ScheduledStep
+
+
+class Planner:
+    """Turns due rules into absolute schedules with one calendar and one policy."""
+
+    def __init__(self, calendar: WorkingCalendar, dispatch_time: time = time(8, 0)) -> None:
+        self.calendar = calendar
+        self.dispatch_time = dispatch_time
+
+    def due(self, rule: DueRule, now: datetime) -> datetime:
+        if isinstance(rule.due, datetime):
+            return rule.due.astimezone(VN_TZ)
+        if isinstance(rule.due, date):
+            return end_of_day(self.calendar.roll_forward(rule.due))
+        period = rule.due_in
+        if period is None:
+            raise ValueError("due rule without due or due_in")
+        if period.days == 0:  # a sub-day period counts from now (used for short test ladders)
+            return now.astimezone(VN_TZ) + period.sub_day
+        day = self.calendar.add_days(rule.start_day, period.days, working=period.working)
+        return end_of_day(day) + period.sub_day
+
+    def step_time(self, due: datetime, step: PolicyStep) -> datetime:
+        days = step.whole_days
+        if days is None:
+            return due + step.offset
+        due_day = due.astimezone(VN_TZ).date()
+        day = due_day if days == 0 else self.calendar.add_days(due_day, days, working=step.working)
+        return datetime.combine(day, self.dispatch_time, VN_TZ)
+
+    def schedule(self, rule: DueRule, policy: Policy, now: datetime) -> Schedule:
+        due = self.due(rule, now)
+        steps = [
+            ScheduledStep(index=i, step=s.step, at=self.step_time(due, s), to=list(s.to), cc=list(s.cc))
+            for i, s in enumerate(policy.steps)
+        ]
+        steps.sort(key=lambda s: (s.at, s.index))
+        return Schedule(due=due, steps=steps)
+
+    def plan(self, request: PlanRequest, default_policy: Policy) -> PlanResult:
+        policy = request.policy or default_policy
+        schedules = {target: self.schedule(rule, policy, request.now) for target, rule in request.targets.items()}
+        return PlanResult(policy=policy, schedules=schedules)
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The global ladder: the file's when configured, else the default of domain.md."""
+    if path is None:
+        return DEFAULT_POLICY
+    try:
+        return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as error:
+        raise ValueError(f"Tệp chính sách đôn đốc {path} không hợp lệ: {error}") from None
+
+
+@activity.defn(name="plan_deadlines")
+async def plan_deadlines(request: PlanRequest) -> PlanResult:
+    settings = get_settings()
+    calendar = WorkingCalendar(CalendarOverrides.load(settings.holidays_file))
+    planner = Planner(calendar, settings.dispatch_time)
+    return planner.plan(request, load_policy(settings.policy_file))

@@ -1,0 +1,52 @@
+"""structlog set-up: readable in a terminal, JSON in production, Temporal context bound to every line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from temporalio import activity
+
+from dondoc.settings import Settings
+
+
+def configure(settings: Settings) -> None:
+    fmt = settings.log_format
+    if fmt == "auto":
+        fmt = "console" if sys.stderr.isatty() else "json"
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
+    level = logging.getLevelName(settings.log_level.upper())
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=False),
+            _temporal_context,
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def _temporal_context(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Bind the workflow id, activity type and attempt when the line comes from inside an activity."""
+    if activity.in_activity():
+        info = activity.info()
+        event.setdefault("workflow_id", info.workflow_id)
+        event.setdefault("activity", info.activity_type)
+        event.setdefault("attempt", info.attempt)
+    return event
+
+
+def get_logger(**bound: Any) -> Any:
+    return structlog.get_logger("dondoc").bind(**bound)

@@ -1,0 +1,63 @@
+"""Rendering a notice into a Vietnamese subject, plain text and HTML from Jinja2 templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from models.labels import STEP, VN
+from models.mail import MailRequest
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("dondoc", "templates/mail"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["vn_datetime"] = _vn_datetime
+    env.filters["vn_date"] = lambda value: value.astimezone(VN).strftime("%d/%m/%Y")
+    return env
+
+
+def _vn_datetime(value: datetime) -> str:
+    local = value.astimezone(VN)
+    if (local.hour, local.minute) == (23, 59):
+        return f"hết ngày {local:%d/%m/%Y}"
+    return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
+
+
+def subject(request: MailRequest) -> str:
+    parts = [f"[{STEP[request.step]}] KL {request.number}"]
+    if request.unit_name:
+        parts.append(request.unit_name)
+    return " – ".join(parts)
+
+
+def portal_link(request: MailRequest, base: str) -> str:
+    if request.unit_code:
+        return f"{base}/portal/{request.workflow_id}/{request.unit_code}"
+    return f"{base}/conclusions/{request.workflow_id}"
+
+
+def render(request: MailRequest, link_base: str) -> RenderedMail:
+    env = _environment()
+    context = {"r": request, "step_label": STEP[request.step], "link": portal_link(request, link_base)}
+    return RenderedMail(
+        subject=subject(request),
+        text=env.get_template("notice.txt").render(context),
+        html=env.get_template("notice.html").render(context),
+    )

@@ -1,0 +1,68 @@
+"""Every setting of dondoc, read from DONDOC_* environment variables (documented in docs/settings.md)."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DONDOC_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="where the embedded default keeps its files")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in the data dir")
+    temporal_address: str | None = Field(default=None, description="host:port of a Temporal server; unset: embedded")
+    temporal_namespace: str = "default"
+    task_queue: str = "dondoc"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    smtp_host: str | None = Field(default=None, description="SMTP relay; unset: the built-in sink")
+    smtp_port: int | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 30.0
+    sink_port: int = 8025
+    mail_from: str = "dondoc <khong-tra-loi@dondoc.local>"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_url: str | None = Field(default=None, description="base URL used in email links")
+    policy_file: Path | None = Field(default=None, description="YAML escalation ladder replacing the default")
+    holidays_file: Path | None = Field(default=None, description="YAML of extra holidays and make-up days")
+    dispatch_time: time = Field(default=time(8, 0), description="local time whole-day notices go out")
+    log_format: Literal["auto", "console", "json"] = "auto"
+    log_level: str = "INFO"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dondoc.sqlite3').resolve()}"
+
+    @property
+    def mail_sink_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def link_base(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+    @property
+    def effective_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def effective_smtp(self) -> tuple[str, int]:
+        if self.smtp_host:
+            return self.smtp_host, self.smtp_port or 25
+        return "127.0.0.1", self.smtp_port or self.sink_port
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
