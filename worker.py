@@ -9,6 +9,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.mail import send_notification
 from activities.planning import plan_deadlines
@@ -17,6 +18,9 @@ from dondoc.logs import get_logger
 from dondoc.settings import Settings
 from dondoc.temporal_client import connect
 from workflows.conclusion import ConclusionFollowUp
+
+# Loaded lazily by pydantic's EmailStr; deterministic, so shared with the sandbox rather than re-imported there.
+_PASSTHROUGH = ("email_validator", "idna", "models", "workflows.rules")
 
 ACTIVITIES: list[Callable[..., Any]] = [plan_deadlines, project_state, send_notification]
 
@@ -28,6 +32,9 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Callable[
         workflows=[ConclusionFollowUp],
         activities=list(activities),
         graceful_shutdown_timeout=timedelta(seconds=10),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
+        ),
     )
 
 

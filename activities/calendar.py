@@ -23,6 +23,8 @@ from holidays import HolidayBase, country_holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from dondoc.yaml_text import load_yaml
+
 __all__ = ["VN_TZ", "CalendarOverrides", "WorkingCalendar", "end_of_day"]
 
 VN_TZ: Final[ZoneInfo] = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -41,16 +43,6 @@ _ERROR_MESSAGES: Final[dict[str, str]] = {
     "list_type": "phải là một danh sách ngày",
     "string_type": "tên ngày nghỉ phải là một chuỗi",
     "model_type": "phải là một ánh xạ với các trường 'holidays' và 'working_days'",
-}
-
-
-class _DatesAsText(yaml.SafeLoader):
-    """Safe loader that keeps dates as text, so pydantic validates them and names the field on error."""
-
-
-_DatesAsText.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -87,7 +79,7 @@ class CalendarOverrides(BaseModel):
         if path is None or not path.exists():
             return cls()
         try:
-            data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText)  # safe: SafeLoader
+            data: Any = load_yaml(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ValueError(f"Tệp ngày nghỉ bổ sung {path} không phải YAML hợp lệ: {exc}") from exc
         if data is None:

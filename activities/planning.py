@@ -11,6 +11,7 @@ from temporalio import activity
 
 from activities.calendar import VN_TZ, CalendarOverrides, WorkingCalendar, end_of_day
 from dondoc.settings import get_settings
+from dondoc.yaml_text import load_yaml
 from models.planning import DueRule, PlanRequest, PlanResult
 from models.policy import DEFAULT_POLICY, Policy, PolicyStep
 from models.state import Schedule, ScheduledStep
@@ -64,7 +65,7 @@ def load_policy(path: Path | None) -> Policy:
     if path is None:
         return DEFAULT_POLICY
     try:
-        return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return Policy.model_validate(load_yaml(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValidationError) as error:
         raise ValueError(f"Tệp chính sách đôn đốc {path} không hợp lệ: {error}") from None
 

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from dondoc.yaml_text import load_yaml
 from models.spec import ConclusionSpec
 
 _MESSAGES = {
@@ -67,12 +68,13 @@ def explain(error: ValidationError) -> list[str]:
                 continue
         elif kind == "enum":
             expected = item.get("ctx", {}).get("expected", "")
+            expected = str(expected).replace(" or ", ", ")
             message = f"giá trị '{item.get('input')}' không tồn tại; chọn một trong: {expected}"
         else:
             message = _MESSAGES.get(kind, item["msg"])
-        line = f"{where}: {message}" if where else message
-        if line not in problems:
-            problems.append(line)
+        if where and any(p.startswith(f"{where}: ") for p in problems):
+            continue  # one message per field: union branches (date | datetime) repeat the same problem
+        problems.append(f"{where}: {message}" if where else message)
     return problems
 
 
@@ -93,7 +95,7 @@ def load_spec(path: Path) -> ConclusionSpec:
     except UnicodeDecodeError:
         raise SpecError([f"tệp {path} không phải văn bản UTF-8"]) from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as error:
         raise SpecError([f"không đọc được cú pháp YAML/JSON: {error}"]) from None
     return parse_spec(data)

@@ -1,0 +1,232 @@
+"""The `dondoc` command: run the embedded default, a worker, and start or inspect conclusions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from activities.database import get_engine
+from dondoc.devserver import DevServer
+from dondoc.logs import configure, get_logger
+from dondoc.settings import Settings, get_settings
+from dondoc.smtp_sink import start_sink
+from dondoc.snapshot_view import snapshot_json, snapshot_text
+from dondoc.spec_loader import SpecError, load_spec
+from dondoc.temporal_client import connect, register_search_attributes
+from models.labels import CONCLUSION_STATUS, VN
+from models.state import ConclusionState
+from models.tables import ConclusionRow
+from models.workflow_io import WORKFLOW_NAME, FollowUpInput
+from worker import run_worker
+
+app = typer.Typer(help="dondoc — theo dõi, đôn đốc việc thực hiện kết luận thanh tra.", no_args_is_help=True)
+T = TypeVar("T")
+
+
+def _run(factory: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        return await factory()
+
+    return asyncio.run(main())
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+async def _client(settings: Settings) -> Client:
+    try:
+        return await connect(settings)
+    except RuntimeError as error:
+        raise _fail(
+            f"Không kết nối được máy chủ Temporal tại {settings.effective_temporal_address}: {error}\n"
+            "Hãy chạy 'make up' (hoặc 'dondoc up') trước, hoặc đặt DONDOC_TEMPORAL_ADDRESS."
+        ) from None
+
+
+async def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+@app.command()
+def up() -> None:
+    """Run everything on one machine: Temporal dev server, worker and SMTP sink (Ctrl-C stops all)."""
+    settings = get_settings()
+    configure(settings)
+    _run(lambda: _up(settings))
+
+
+async def _up(settings: Settings) -> None:
+    log = get_logger(component="up")
+    stop = await _stop_on_signals()
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.temporal_address:
+            client = await _client(settings)
+            await register_search_attributes(client)
+            log.info("temporal_external", address=settings.temporal_address)
+        else:
+            await stack.enter_async_context(DevServer(settings))
+            log.info(
+                "temporal_dev_server_started",
+                address=settings.effective_temporal_address,
+                ui=f"http://127.0.0.1:{settings.temporal_ui_port}",
+                db=str(settings.data_dir / "temporal.sqlite3"),
+            )
+        if not settings.smtp_host:
+            sink = await start_sink(settings.mail_sink_dir, "127.0.0.1", settings.sink_port)
+            stack.callback(sink.close)
+            log.info("smtp_sink_started", port=settings.sink_port, folder=str(settings.mail_sink_dir))
+        get_engine(settings.sqlalchemy_url)
+        typer.echo(
+            f"dondoc đang chạy. Temporal UI: http://127.0.0.1:{settings.temporal_ui_port} · "
+            f"thư lưu tại {settings.mail_sink_dir}/ · Ctrl-C để dừng.\n"
+            "Bắt đầu theo dõi một kết luận: .venv/bin/dondoc start examples/quang-ngai-312-KL-Ttra.yaml"
+        )
+        await run_worker(settings, stop)
+    log.info("stopped")
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker alone (against DONDOC_TEMPORAL_ADDRESS)."""
+    settings = get_settings()
+    configure(settings)
+
+    async def main() -> None:
+        await run_worker(settings, await _stop_on_signals())
+
+    _run(main)
+
+
+@app.command()
+def check(file: Annotated[Path, typer.Argument(help="tệp YAML/JSON mô tả kết luận")]) -> None:
+    """Check a conclusion spec without starting anything."""
+    try:
+        spec = load_spec(file)
+    except SpecError as error:
+        raise _fail(str(error)) from None
+    typer.echo(
+        f"Hợp lệ: KL {spec.number}, {len(spec.units)} đơn vị, {len(spec.actions)} kiến nghị → {spec.workflow_id}"
+    )
+
+
+@app.command()
+def start(
+    file: Annotated[Path, typer.Argument(help="tệp YAML/JSON mô tả kết luận")],
+    actor: Annotated[str, typer.Option(help="người đăng ký")] = "cli",
+) -> None:
+    """Start following up a conclusion; prints its workflow id."""
+    settings = get_settings()
+    try:
+        spec = load_spec(file)
+    except SpecError as error:
+        raise _fail(str(error)) from None
+
+    async def main() -> None:
+        client = await _client(settings)
+        try:
+            await client.start_workflow(
+                WORKFLOW_NAME,
+                FollowUpInput(spec=spec, actor=actor),
+                id=spec.workflow_id,
+                task_queue=settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"KL {spec.number} – {spec.title}"[:200],
+            )
+        except WorkflowAlreadyStartedError:
+            raise _fail(
+                f"Kết luận {spec.number} đã được đăng ký theo dõi (mã {spec.workflow_id}); không bắt đầu lần hai."
+            ) from None
+        typer.echo(spec.workflow_id)
+
+    _run(main)
+
+
+@app.command()
+def status(
+    workflow_id: Annotated[str, typer.Argument(help="mã theo dõi, ví dụ kl-312-kl-ttra-2018")],
+    as_json: Annotated[bool, typer.Option("--json", help="in JSON")] = False,
+) -> None:
+    """Show a conclusion's snapshot."""
+    settings = get_settings()
+
+    async def main() -> None:
+        client = await _client(settings)
+        try:
+            state = await client.get_workflow_handle(workflow_id).query("snapshot", result_type=ConclusionState)
+        except RPCError as error:
+            raise _fail(f"Không tìm thấy kết luận '{workflow_id}': {error.message}") from None
+        if state is None:
+            raise _fail(f"Kết luận '{workflow_id}' đang khởi tạo; thử lại sau giây lát.")
+        now = datetime.now(UTC)
+        if as_json:
+            typer.echo(json.dumps(snapshot_json(state, now), ensure_ascii=False, indent=2))
+        else:
+            typer.echo(snapshot_text(state, now))
+
+    _run(main)
+
+
+@app.command(name="list")
+def list_conclusions(
+    as_json: Annotated[bool, typer.Option("--json", help="in JSON")] = False,
+) -> None:
+    """List conclusions with their overdue counts (from the read model)."""
+    settings = get_settings()
+    with Session(get_engine(settings.sqlalchemy_url)) as session:
+        rows = session.exec(select(ConclusionRow).order_by(col(ConclusionRow.issued_on).desc())).all()
+    if as_json:
+        payload: list[dict[str, Any]] = [
+            {
+                "workflow_id": r.workflow_id,
+                "number": r.number,
+                "status": r.status,
+                "actions": r.action_count,
+                "open_actions": r.open_actions,
+                "overdue_actions": r.overdue_actions,
+                "next_deadline": r.next_deadline.isoformat() if r.next_deadline else None,
+            }
+            for r in rows
+        ]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("Chưa có kết luận nào được theo dõi.")
+        return
+    typer.echo(
+        f"{'Mã theo dõi':32} {'Số KL':16} {'Trạng thái':22} {'Kiến nghị':>9} {'Còn mở':>7} {'Quá hạn':>8}  Hạn tới"
+    )
+    for r in rows:
+        deadline = r.next_deadline.astimezone(VN).strftime("%d/%m/%Y") if r.next_deadline else "—"
+        label = CONCLUSION_STATUS.get(r.status, r.status)  # type: ignore[call-overload]
+        typer.echo(
+            f"{r.workflow_id:32} {r.number:16} {label:22} {r.action_count:>9} {r.open_actions:>7} "
+            f"{r.overdue_actions:>8}  {deadline}"
+        )
+
+
+def main() -> None:  # pragma: no cover - console entry point alias
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
