@@ -20,7 +20,9 @@ from activities.database import get_engine
 from dondoc.logs import get_logger
 from dondoc.mail_render import RenderedMail, render
 from dondoc.settings import Settings, get_settings
+from models.labels import VN
 from models.mail import MailOutcome, MailRequest, MailStatus
+from models.planning import report_target
 from models.tables import NotificationRow
 
 
@@ -39,7 +41,7 @@ def claim(engine: Engine, request: MailRequest, mail: RenderedMail) -> MailOutco
                 key=request.key,
                 message_id=message_id(request.key),
                 workflow_id=request.workflow_id,
-                target=request.action_id or ("report:" + request.unit_code if request.is_report else "conclusion"),
+                target=request.action_id or (report_target(request.unit_code) if request.is_report else "conclusion"),
                 unit=request.unit_code,
                 step=request.step.value,
                 recipients=request.to,
@@ -73,7 +75,7 @@ def build_message(settings: Settings, request: MailRequest, mail: RenderedMail) 
         message["Cc"] = ", ".join(request.cc)
     message["Subject"] = mail.subject
     message["Message-ID"] = message_id(request.key)
-    message["Date"] = format_datetime(request.now)
+    message["Date"] = format_datetime(request.now.astimezone(VN))
     message["X-Dondoc-Key"] = request.key
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")

@@ -31,7 +31,12 @@ class PlanResult(BaseModel):
 
 
 def report_target(unit: str) -> str:
-    return f"report:{unit}"
+    """The target id of a unit's follow-up report: '.' never occurs in an action id, and is Message-ID safe."""
+    return f"report.{unit}"
+
+
+def is_report_target(target: str) -> bool:
+    return target.startswith("report.")
 
 
 def action_rule(spec: ActionSpec, start_day: date) -> DueRule:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from models.planning import report_target
 from models.policy import Role, Step
 from models.state import (
     ActionState,
@@ -65,7 +66,7 @@ def targets(state: ConclusionState) -> Iterator[Target]:
     for action in state.actions.values():
         yield Target(action.id, state.units[action.unit], action, action)
     for unit in state.units.values():
-        yield Target(f"report:{unit.code}", unit, unit, None)
+        yield Target(report_target(unit.code), unit, unit, None)
 
 
 def notification_key(workflow_id: str, target: str, due_version: int, index: int, step: Step) -> str:

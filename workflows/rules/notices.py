@@ -6,6 +6,7 @@ from datetime import datetime
 
 from models.labels import KIND, VN
 from models.mail import MailRequest
+from models.planning import is_report_target
 from models.state import ConclusionState, ReviewStatus
 from workflows.rules.ladder import Notification
 
@@ -41,7 +42,7 @@ def mail_request(state: ConclusionState, notice: Notification, now: datetime) ->
         action_id=action.id if action else None,
         action_text=action.text if action else None,
         action_kind=KIND[action.kind] if action else None,
-        is_report=notice.target.startswith("report:"),
+        is_report=is_report_target(notice.target),
         due=notice.due,
         days_overdue=days_overdue(notice.due, now),
         last_reason=last_reason,

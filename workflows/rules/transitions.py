@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from models import commands as c
 from models.labels import ACTION_STATUS, KIND, REPORT_STATUS, STEP, VN
-from models.planning import DueRule, PlanRequest, PlanResult, action_rule, report_target
+from models.planning import DueRule, PlanRequest, PlanResult, action_rule, is_report_target, report_target
 from models.spec import ConclusionSpec
 from models.state import (
     RESOLVED_ACTION,
@@ -530,7 +530,7 @@ def record_notification(
     )
     if status == NotificationStatus.sent and notice.action_id in new.actions:
         new.actions[notice.action_id].last_step = notice.step
-    elif status == NotificationStatus.sent and notice.target.startswith("report:"):
+    elif status == NotificationStatus.sent and is_report_target(notice.target):
         new.units[notice.unit].last_step = notice.step
     verb = "Đã gửi" if status == NotificationStatus.sent else "Gửi thất bại"
     _event(

