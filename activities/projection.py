@@ -43,7 +43,7 @@ def project(engine: Engine, state: ConclusionState, now: datetime) -> bool:
         row = session.exec(
             select(ConclusionRow).where(ConclusionRow.workflow_id == state.workflow_id).with_for_update()
         ).first()
-        if row is not None and row.version >= state.version:
+        if row is not None and _not_newer(row, state.version, now):
             return False
         fields: dict[str, Any] = {
             "number": state.number,
@@ -177,6 +177,16 @@ def project(engine: Engine, state: ConclusionState, now: datetime) -> bool:
                 )
         session.commit()
     return True
+
+
+def _not_newer(row: ConclusionRow, version: int, now: datetime) -> bool:
+    """A projection is stale when the stored one has a higher version, or the same version seen later.
+
+    The same version is re-projected when only time passed, so overdue flags follow the clock.
+    """
+    if row.version != version:
+        return row.version > version
+    return row.as_of is not None and row.as_of >= now
 
 
 @activity.defn(name="project_state")

@@ -58,6 +58,7 @@ class ConclusionRow(SQLModel, table=True):
     open_actions: int = 0
     overdue_actions: int = 0
     version: int = 0
+    as_of: datetime | None = _time()  # the workflow time the projection describes (overdue flags)
     projected_at: datetime | None = _time()
 
 

@@ -54,7 +54,9 @@ class ConclusionFollowUp:
         elif data.spec is not None:
             request = conclusion_plan_request(data.spec, workflow.now())
             plan = await self._plan(request)
-            self._state = transitions.new_conclusion(data.spec, plan, workflow.now(), data.actor)
+            self._state = transitions.new_conclusion(
+                data.spec, plan, workflow.now(), data.actor, workflow.info().workflow_id
+            )
         else:
             raise ApplicationError("Thiếu hồ sơ kết luận để bắt đầu theo dõi.", non_retryable=True)
         workflow.logger.info("follow-up running", extra={"conclusion": self._state.number})

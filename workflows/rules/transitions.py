@@ -48,7 +48,10 @@ C = TypeVar("C", bound=c.Command)
 # ---------------------------------------------------------------- creation
 
 
-def new_conclusion(spec: ConclusionSpec, plan: PlanResult, now: datetime, actor: str) -> ConclusionState:
+def new_conclusion(
+    spec: ConclusionSpec, plan: PlanResult, now: datetime, actor: str, workflow_id: str | None = None
+) -> ConclusionState:
+    """The initial state; `workflow_id` defaults to the spec's `kl-<slug>`."""
     units = {
         u.code: UnitState(
             code=u.code,
@@ -73,7 +76,7 @@ def new_conclusion(spec: ConclusionSpec, plan: PlanResult, now: datetime, actor:
         for a in spec.actions
     }
     state = ConclusionState(
-        workflow_id=spec.workflow_id,
+        workflow_id=workflow_id or spec.workflow_id,
         number=spec.number,
         issued_on=spec.issued_on,
         received_on=spec.start_day,
