@@ -25,6 +25,10 @@ _PASSTHROUGH = ("email_validator", "idna", "models", "workflows.rules")
 ACTIVITIES: list[Callable[..., Any]] = [plan_deadlines, project_state, send_notification]
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH))
+
+
 def build_worker(client: Client, task_queue: str, activities: Sequence[Callable[..., Any]] = ACTIVITIES) -> Worker:
     return Worker(
         client,
@@ -32,9 +36,7 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Callable[
         workflows=[ConclusionFollowUp],
         activities=list(activities),
         graceful_shutdown_timeout=timedelta(seconds=10),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
-        ),
+        workflow_runner=workflow_runner(),
     )
 
 
