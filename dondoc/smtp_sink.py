@@ -38,7 +38,7 @@ class MaildirHandler:
         path = self.folder / f"{name}.eml"
         if path.exists():
             self.log.info("mail_duplicate_ignored", message_id=message_id)
-            return "250 OK: trùng Message-ID, đã bỏ qua"
+            return "250 OK: duplicate Message-ID, not stored again"
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(raw)
         tmp.replace(path)
@@ -48,7 +48,7 @@ class MaildirHandler:
             subject=str(message.get("Subject", "")),
             file=str(path),
         )
-        return "250 OK: đã nhận"
+        return "250 OK: stored"
 
 
 async def start_sink(folder: Path, host: str, port: int) -> asyncio.Server:
@@ -65,6 +65,8 @@ async def start_sink(folder: Path, host: str, port: int) -> asyncio.Server:
 def read_messages(folder: Path) -> list[EmailMessage]:
     """The messages stored in the sink, oldest first."""
     messages = []
+    if not folder.exists():
+        return messages
     for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
         assert isinstance(message, EmailMessage)

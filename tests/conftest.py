@@ -68,12 +68,12 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     bin_dir = find_postgres_bin()
     if bin_dir is None:
         skip_or_fail("missing PostgreSQL: initdb/pg_ctl not found (apt-get install postgresql)")
     assert bin_dir is not None
-    server = PostgresServer(bin_dir, tmp_path_factory.mktemp("pg"))
+    server = PostgresServer(bin_dir)
     server.start()
     try:
         yield server

@@ -88,6 +88,8 @@ class ConclusionFollowUp:
     async def _sleep_until_next_event(self, data: FollowUpInput) -> None:
         now = workflow.now()
         wake = ladder.next_wakeup(self.state, now)
+        if wake is not None and wake <= now:
+            return  # something is due already: go round again
         self._changed = False
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(

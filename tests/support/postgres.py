@@ -4,34 +4,34 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
+from tests.support.ports import free_port
+
 
 def find_postgres_bin() -> Path | None:
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).parent
+    """Debian's versioned bin folder (initdb, pg_ctl and createdb side by side), else pg_ctl's on PATH."""
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
-    return candidates[0].parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    if candidates:
+        return candidates[0].parent
+    found = shutil.which("pg_ctl")
+    return Path(found).resolve().parent if found else None
 
 
 class PostgresServer:
     """initdb + pg_ctl in a temp dir on a free loopback port; as root it runs as the 'postgres' user."""
 
-    def __init__(self, bin_dir: Path, folder: Path) -> None:
+    def __init__(self, bin_dir: Path) -> None:
         self.bin_dir = bin_dir
-        self.folder = folder
+        # Not under pytest's tmp dirs: those are 0700, which the 'postgres' user cannot enter.
+        self.folder = Path(tempfile.mkdtemp(prefix="dondoc-pg-"))
+        self.folder.chmod(0o755)
+        folder = self.folder
         self.data = folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             self._as_user = ["runuser", "-u", "postgres", "--"]
@@ -53,3 +53,4 @@ class PostgresServer:
 
     def stop(self) -> None:
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)

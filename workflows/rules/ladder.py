@@ -149,7 +149,10 @@ def due_notifications(state: ConclusionState, now: datetime) -> list[Notificatio
 
 
 def next_wakeup(state: ConclusionState, now: datetime) -> datetime | None:
-    """The earliest future moment something changes: a ladder step or a deadline passing."""
+    """The earliest moment something changes: `now` when a notice is already due (e.g. its time passed while
+    other notices were being sent), else the next ladder step or deadline passing."""
+    if due_notifications(state, now):
+        return now
     if state.status != ConclusionStatus.active:
         return None
     moments: list[datetime] = []
