@@ -130,7 +130,8 @@ def due_notifications(state: ConclusionState, now: datetime) -> list[Notificatio
         if key in sent:
             continue
         cc = resolve_recipients(state, target.unit, step.cc)
-        to = resolve_recipients(state, target.unit, step.to)
+        # A step whose roles are all missing for this unit (no head, no supervisor) still reaches someone.
+        to = resolve_recipients(state, target.unit, step.to) or cc or list(target.unit.contacts)
         due.append(
             Notification(
                 key=key,
