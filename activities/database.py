@@ -10,7 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
-import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import models.tables
+import models.web_tables  # noqa: F401
 
 
 @lru_cache(maxsize=8)

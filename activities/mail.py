@@ -7,6 +7,7 @@ The key is the Message-ID. A retry finds the row already `sent` and sends nothin
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -17,6 +18,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.database import get_engine
+from dondoc import links
 from dondoc.logs import get_logger
 from dondoc.mail_render import RenderedMail, render
 from dondoc.settings import Settings, get_settings
@@ -108,8 +110,20 @@ async def deliver(settings: Settings, message: EmailMessage) -> MailOutcome:
     return MailOutcome(status=MailStatus.sent, detail=answer)
 
 
+def notice_link(engine: Engine, settings: Settings, request: MailRequest) -> str:
+    """The unit's portal through a signed link (one per notice key, so a retry carries the same link)."""
+    if not request.unit_code:
+        return f"{settings.link_base}/conclusions/{request.workflow_id}"
+    link_id = hashlib.sha256(request.key.encode()).hexdigest()[:16]
+    token = links.issue(
+        engine, settings.signing_key, request.workflow_id, request.unit_code, settings.link_days, link_id=link_id
+    )
+    return f"{settings.link_base}/portal/{token}"
+
+
 async def send(engine: Engine, settings: Settings, request: MailRequest) -> MailOutcome:
-    mail = render(request, settings.link_base)
+    link = await asyncio.to_thread(notice_link, engine, settings, request)
+    mail = render(request, link)
     log = get_logger(key=request.key, unit=request.unit_code, action=request.action_id, step=request.step.value)
     earlier = await asyncio.to_thread(claim, engine, request, mail)
     if earlier is not None:

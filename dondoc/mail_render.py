@@ -47,15 +47,10 @@ def subject(request: MailRequest) -> str:
     return " – ".join(parts)
 
 
-def portal_link(request: MailRequest, base: str) -> str:
-    if request.unit_code:
-        return f"{base}/portal/{request.workflow_id}/{request.unit_code}"
-    return f"{base}/conclusions/{request.workflow_id}"
-
-
-def render(request: MailRequest, link_base: str) -> RenderedMail:
+def render(request: MailRequest, link: str) -> RenderedMail:
+    """`link` opens the unit's portal (a signed link) or, for notices without a unit, the conclusion page."""
     env = _environment()
-    context = {"r": request, "step_label": STEP[request.step], "link": portal_link(request, link_base)}
+    context = {"r": request, "step_label": STEP[request.step], "link": link}
     return RenderedMail(
         subject=subject(request),
         text=env.get_template("notice.txt").render(context),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +36,13 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(default=None, description="YAML escalation ladder replacing the default")
     holidays_file: Path | None = Field(default=None, description="YAML of extra holidays and make-up days")
     dispatch_time: time = Field(default=time(8, 0), description="local time whole-day notices go out")
+    secret_key: str | None = Field(
+        default=None, description="signs sessions and links; default: a key file in the data dir"
+    )
+    environment: Literal["dev", "production"] = "dev"
+    storage_dir: Path | None = Field(default=None, description="evidence files; default: <data dir>/files")
+    max_upload_mb: int = 50
+    link_days: int = Field(default=60, description="how long an emailed portal link stays valid")
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
 
@@ -43,6 +51,22 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dondoc.sqlite3').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.storage_dir or self.data_dir / "files"
+
+    @property
+    def signing_key(self) -> str:
+        """The configured secret, or one generated once and kept in the data dir (embedded default)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
 
     @property
     def mail_sink_dir(self) -> Path:

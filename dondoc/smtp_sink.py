@@ -64,7 +64,7 @@ async def start_sink(folder: Path, host: str, port: int) -> asyncio.Server:
 
 def read_messages(folder: Path) -> list[EmailMessage]:
     """The messages stored in the sink, oldest first."""
-    messages = []
+    messages: list[EmailMessage] = []
     if not folder.exists():
         return messages
     for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):

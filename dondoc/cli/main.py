@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,24 +16,26 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlmodel import Session, col, select
 from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from activities.database import get_engine
+from dondoc import users as accounts
 from dondoc.devserver import DevServer
+from dondoc.gateway import AlreadyStarted, Gateway
 from dondoc.logs import configure, get_logger
 from dondoc.settings import Settings, get_settings
 from dondoc.smtp_sink import start_sink
 from dondoc.snapshot_view import snapshot_json, snapshot_text
 from dondoc.spec_loader import SpecError, load_spec
 from dondoc.temporal_client import connect, register_search_attributes
+from dondoc.web.server import serve
 from models.labels import CONCLUSION_STATUS, VN
 from models.state import ConclusionState
 from models.tables import ConclusionRow
-from models.workflow_io import WORKFLOW_NAME, FollowUpInput
+from models.web_tables import Role, User
 from worker import run_worker
 
+FIRST_ADMIN = "admin@dondoc.example.vn"
 app = typer.Typer(help="dondoc — theo dõi, đôn đốc việc thực hiện kết luận thanh tra.", no_args_is_help=True)
 T = TypeVar("T")
 
@@ -95,14 +98,79 @@ async def _up(settings: Settings) -> None:
             sink = await start_sink(settings.mail_sink_dir, "127.0.0.1", settings.sink_port)
             stack.callback(sink.close)
             log.info("smtp_sink_started", port=settings.sink_port, folder=str(settings.mail_sink_dir))
-        get_engine(settings.sqlalchemy_url)
+        typer.echo(_first_login(settings))
         typer.echo(
-            f"dondoc đang chạy. Temporal UI: http://127.0.0.1:{settings.temporal_ui_port} · "
-            f"thư lưu tại {settings.mail_sink_dir}/ · Ctrl-C để dừng.\n"
+            f"dondoc đang chạy: http://{settings.http_host}:{settings.http_port} · Temporal UI: "
+            f"http://127.0.0.1:{settings.temporal_ui_port} · thư lưu tại {settings.mail_sink_dir}/ · Ctrl-C để dừng.\n"
             "Bắt đầu theo dõi một kết luận: .venv/bin/dondoc start examples/quang-ngai-312-KL-Ttra.yaml"
         )
-        await run_worker(settings, stop)
+        await asyncio.gather(run_worker(settings, stop), serve(settings, stop))
     log.info("stopped")
+
+
+def _first_login(settings: Settings) -> str:
+    """On first start, an admin account with a one-time password (kept in the data dir, readable by root only)."""
+    engine = get_engine(settings.sqlalchemy_url)
+    with Session(engine) as session:
+        has_admin = session.exec(select(User).where(User.role == Role.admin)).first() is not None
+    password_file = settings.data_dir / "admin-password.txt"
+    if not has_admin:
+        password = secrets.token_urlsafe(12)
+        accounts.add_user(engine, FIRST_ADMIN, Role.admin, password, full_name="Quản trị")
+        password_file.write_text(password + "\n", encoding="utf-8")
+        password_file.chmod(0o600)
+    if password_file.exists():
+        return (
+            f"Đăng nhập lần đầu: {FIRST_ADMIN} / mật khẩu trong {password_file}. Thêm người dùng: "
+            ".venv/bin/dondoc users add EMAIL --role staff --password …"
+        )
+    return "Thêm người dùng: .venv/bin/dondoc users add EMAIL --role staff|agency|supervisor|admin [--unit MÃ]"
+
+
+@app.command()
+def api() -> None:
+    """Run the web app and JSON API alone (against DONDOC_TEMPORAL_ADDRESS)."""
+    settings = get_settings()
+    configure(settings)
+
+    async def main() -> None:
+        await serve(settings, await _stop_on_signals())
+
+    _run(main)
+
+
+users_app = typer.Typer(help="Người dùng và mã truy cập API.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="email đăng nhập")],
+    role: Annotated[str, typer.Option(help="admin | staff | agency | supervisor")],
+    unit: Annotated[str | None, typer.Option(help="mã đơn vị (bắt buộc với agency)")] = None,
+    password: Annotated[str | None, typer.Option(help="mật khẩu (bỏ trống: tạo ngẫu nhiên và in ra)")] = None,
+    name: Annotated[str, typer.Option(help="họ và tên")] = "",
+) -> None:
+    """Add a user."""
+    settings = get_settings()
+    secret = password or secrets.token_urlsafe(12)
+    try:
+        user = accounts.add_user(get_engine(settings.sqlalchemy_url), email, role, secret, unit, name)
+    except accounts.UserError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"Đã thêm {user.email} ({user.role}{', đơn vị ' + user.unit if user.unit else ''}).")
+    if password is None:
+        typer.echo(f"Mật khẩu: {secret}")
+
+
+@users_app.command("token")
+def users_token(email: Annotated[str, typer.Argument(help="email của người dùng")]) -> None:
+    """Print a new API bearer token for a user (shown once)."""
+    settings = get_settings()
+    try:
+        typer.echo(accounts.issue_token(get_engine(settings.sqlalchemy_url), email))
+    except accounts.UserError as error:
+        raise _fail(str(error)) from None
 
 
 @app.command()
@@ -142,20 +210,11 @@ def start(
         raise _fail(str(error)) from None
 
     async def main() -> None:
-        client = await _client(settings)
+        gateway = Gateway(await _client(settings), settings.task_queue)
         try:
-            await client.start_workflow(
-                WORKFLOW_NAME,
-                FollowUpInput(spec=spec, actor=actor),
-                id=spec.workflow_id,
-                task_queue=settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"KL {spec.number} – {spec.title}"[:200],
-            )
-        except WorkflowAlreadyStartedError:
-            raise _fail(
-                f"Kết luận {spec.number} đã được đăng ký theo dõi (mã {spec.workflow_id}); không bắt đầu lần hai."
-            ) from None
+            await gateway.start(spec, actor)
+        except AlreadyStarted as error:
+            raise _fail(str(error)) from None
         typer.echo(spec.workflow_id)
 
     _run(main)

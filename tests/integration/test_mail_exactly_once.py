@@ -46,7 +46,7 @@ async def crash_before_recording(request: MailRequest, settings: Settings) -> Ma
     """SMTP accepted the message but the worker died before the outbox row was marked sent."""
     engine = get_engine(settings.sqlalchemy_url)
     if activity.info().attempt == 1:
-        rendered = render(request, settings.link_base)
+        rendered = render(request, mail.notice_link(engine, settings, request))
         await asyncio.to_thread(mail.claim, engine, request, rendered)
         await mail.deliver(settings, mail.build_message(settings, request, rendered))
         raise RuntimeError("worker crashed between the SMTP answer and the outbox update")

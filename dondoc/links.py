@@ -1,0 +1,79 @@
+"""Signed, expiring, revocable links that open one unit's portal for one conclusion without an account."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.web_tables import PortalLink
+
+_SALT = "dondoc-portal-link"
+
+
+class LinkError(ValueError):
+    """A link that cannot be used; the message is shown to the person who clicked it."""
+
+
+@dataclass(frozen=True)
+class LinkScope:
+    link_id: str
+    workflow_id: str
+    unit: str
+
+
+def _serializer(key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt=_SALT)
+
+
+def issue(engine: Engine, key: str, workflow_id: str, unit: str, days: int, link_id: str | None = None) -> str:
+    """A token for (conclusion, unit), recorded so it can be revoked. The same `link_id` reuses its record
+    (a retried email carries the same link)."""
+    now = datetime.now(UTC)
+    link_id = link_id or secrets.token_hex(8)
+    with Session(engine) as session:
+        if session.get(PortalLink, link_id) is None:
+            session.add(
+                PortalLink(
+                    id=link_id,
+                    workflow_id=workflow_id,
+                    unit=unit,
+                    created_at=now,
+                    expires_at=now + timedelta(days=days),
+                )
+            )
+            session.commit()
+    return _serializer(key).dumps({"l": link_id, "w": workflow_id, "u": unit})
+
+
+def verify(engine: Engine, key: str, token: str) -> LinkScope:
+    try:
+        data = _serializer(key).loads(token)
+    except SignatureExpired:
+        raise LinkError("Đường dẫn đã hết hạn. Vui lòng liên hệ cơ quan thanh tra để nhận đường dẫn mới.") from None
+    except BadSignature:
+        raise LinkError("Đường dẫn không hợp lệ (có thể đã bị sửa hoặc sao chép thiếu).") from None
+    with Session(engine) as session:
+        link = session.get(PortalLink, data.get("l"))
+    if link is None or link.workflow_id != data.get("w") or link.unit != data.get("u"):
+        raise LinkError("Đường dẫn không hợp lệ (có thể đã bị sửa hoặc sao chép thiếu).")
+    if link.revoked_at is not None:
+        raise LinkError("Đường dẫn đã bị thu hồi. Vui lòng liên hệ cơ quan thanh tra để nhận đường dẫn mới.")
+    if link.expires_at is not None and link.expires_at < datetime.now(UTC):
+        raise LinkError("Đường dẫn đã hết hạn. Vui lòng liên hệ cơ quan thanh tra để nhận đường dẫn mới.")
+    return LinkScope(link.id, link.workflow_id, link.unit)
+
+
+def revoke(engine: Engine, link_id: str) -> bool:
+    with Session(engine) as session:
+        link = session.get(PortalLink, link_id)
+        if link is None:
+            return False
+        link.revoked_at = datetime.now(UTC)
+        session.add(link)
+        session.commit()
+    return True

@@ -1,0 +1,131 @@
+"""Evidence and report files: streamed in, checked by content, stored once by SHA-256, never overwritten."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+
+from models.state import FileRef
+
+# What agencies may send, by detected content: (MIME type, extensions a name may carry).
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/msword": (".doc",),
+    "application/vnd.ms-excel": (".xls",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "application/zip": (".zip",),
+}
+_OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")
+_CHUNK = 1 << 16
+
+
+class UploadError(ValueError):
+    """A refused upload; the message names the problem in Vietnamese."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    ref: FileRef
+    path: Path
+
+
+def safe_name(name: str) -> str:
+    """The file's own name without any folder part or control characters, kept readable (Vietnamese allowed)."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
+    name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip().lstrip(".")
+    if not name:
+        raise UploadError("Tên tệp không hợp lệ.")
+    return name[:180]
+
+
+def _detect(path: Path, name: str) -> str:
+    """The MIME type by content. Office formats built on ZIP or OLE2 are told apart by their parts and name."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    suffix = Path(name).suffix.lower()
+    if head.startswith(_OLE2):
+        return {".doc": "application/msword", ".xls": "application/vnd.ms-excel"}.get(suffix, "application/x-ole2")
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                if "mimetype" in names and archive.read("mimetype") == b"application/vnd.oasis.opendocument.text":
+                    return "application/vnd.oasis.opendocument.text"
+        except zipfile.BadZipFile:
+            return "application/octet-stream"
+        if "word/document.xml" in names:
+            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        if "xl/workbook.xml" in names:
+            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return "application/zip"
+    kind = filetype.guess(head)
+    return kind.mime if kind is not None else "application/octet-stream"
+
+
+class FileStore:
+    """Content-addressed storage on a local folder (an S3-compatible store would keep the same interface)."""
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def path_of(self, sha256: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise UploadError("Mã tệp không hợp lệ.")
+        return self.root / sha256[:2] / sha256
+
+    async def save(self, name: str, chunks: AsyncIterator[bytes]) -> StoredFile:
+        """Stream to a temp file while hashing; refuse empty, oversize and disallowed files, leaving nothing."""
+        clean = safe_name(name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise UploadError(
+                            f"Tệp «{clean}» vượt quá dung lượng cho phép ({self.max_bytes // (1024 * 1024)} MB)."
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+            if size == 0:
+                raise UploadError(f"Tệp «{clean}» rỗng.")
+            mime = _detect(tmp, clean)
+            allowed = ALLOWED.get(mime)
+            if allowed is None:
+                raise UploadError(
+                    f"Tệp «{clean}» không thuộc loại được chấp nhận (PDF, DOCX, XLSX, DOC, XLS, ODT, JPEG, PNG, ZIP)."
+                )
+            if Path(clean).suffix.lower() not in allowed:
+                raise UploadError(f"Nội dung tệp «{clean}» không khớp với phần mở rộng của tên tệp.")
+            final = self._keep(tmp, digest.hexdigest())
+            return StoredFile(FileRef(name=clean, sha256=digest.hexdigest(), size=size, content_type=mime), final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # noqa: ASYNC240 - cleanup of our own temp file
+            raise
+
+    def _keep(self, tmp: Path, sha256: str) -> Path:
+        """Move the upload to its content address; the same content stored before is kept, not overwritten."""
+        final = self.path_of(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            tmp.unlink()
+        else:
+            tmp.replace(final)
+        return final

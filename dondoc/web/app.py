@@ -1,0 +1,131 @@
+"""The web app: JSON API under /api, server-rendered pages, the agency portal. Built by `create_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from dondoc import users
+from dondoc.gateway import AlreadyStarted, NotFound, Refused
+from dondoc.web import api, pages, portal
+from dondoc.web.context import AppContext, get_context
+from dondoc.web.rendering import templates
+from dondoc.web.security import SESSION_USER, Principal, csrf_token, optional_principal, verify_csrf
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    app = FastAPI(
+        title="dondoc",
+        description="Theo dõi, đôn đốc việc thực hiện kết luận thanh tra — API cho hệ thống khác và trang web.",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = ctx
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=ctx.settings.signing_key,
+        session_cookie="dondoc_session",
+        same_site="lax",
+        https_only=ctx.settings.environment == "production",
+        max_age=12 * 3600,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router, prefix="/api", dependencies=[Depends(verify_csrf)])
+    app.include_router(portal.router, dependencies=[Depends(verify_csrf)])
+    app.include_router(pages.router, dependencies=[Depends(verify_csrf)])
+    _auth_routes(app)
+    _error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "")
+
+
+def _error_handlers(app: FastAPI) -> None:
+    def error(request: Request, code: int, message: str, extra: dict[str, Any] | None = None) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": message, **(extra or {})}, status_code=code)
+        if code == status.HTTP_401_UNAUTHORIZED:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=status.HTTP_303_SEE_OTHER)
+        return templates.TemplateResponse(request, "error.html", {"code": code, "message": message}, status_code=code)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        return error(request, status.HTTP_409_CONFLICT, str(exc))
+
+    @app.exception_handler(AlreadyStarted)
+    async def already(request: Request, exc: AlreadyStarted) -> Response:
+        return error(request, status.HTTP_409_CONFLICT, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return error(request, status.HTTP_404_NOT_FOUND, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return error(
+            request, status.HTTP_422_UNPROCESSABLE_ENTITY, f"Dữ liệu không hợp lệ: {text}", {"errors": problems}
+        )
+
+
+def _auth_routes(app: FastAPI) -> None:
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    async def login_page(request: Request, next: str = "/") -> Response:
+        return templates.TemplateResponse(
+            request, "login.html", {"next": next, "error": None, "csrf_token": csrf_token(request)}
+        )
+
+    @app.post("/login", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(verify_csrf)])
+    async def login(
+        request: Request,
+        ctx: Annotated[AppContext, Depends(get_context)],
+        email: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        user = users.authenticate(ctx.engine, email, password)
+        if user is None:
+            return templates.TemplateResponse(
+                request,
+                "login.html",
+                {
+                    "next": next,
+                    "error": "Email hoặc mật khẩu không đúng.",
+                    "email": email,
+                    "csrf_token": csrf_token(request),
+                },
+                status_code=status.HTTP_401_UNAUTHORIZED,
+            )
+        request.session.clear()
+        request.session[SESSION_USER] = user.email
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+
+    @app.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+    async def logout(request: Request) -> Response:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def health(who: Annotated[Principal | None, Depends(optional_principal)]) -> dict[str, str]:
+        return {"status": "ok"}

@@ -1,0 +1,7 @@
+"""pages routes (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,318 @@
+"""Read-model queries for the API and the pages, each limited to what the asking principal may see."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from dondoc.web.security import Principal
+from models.tables import (
+    ActionRow,
+    AuditEventRow,
+    ConclusionRow,
+    EvidenceRow,
+    ExtensionRequestRow,
+    NotificationRow,
+    ReportRow,
+    UnitRow,
+)
+from models.web_tables import Role
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def visible_workflow_ids(session: Session, who: Principal) -> set[str] | None:
+    """The conclusions `who` may see; None means all of them."""
+    if who.is_staff:
+        return None
+    if who.via == "link":
+        return {who.workflow_id} if who.workflow_id else set()
+    if who.role == Role.agency:
+        rows = session.exec(select(UnitRow.workflow_id).where(UnitRow.code == who.unit)).all()
+        return set(rows)
+    by_unit = session.exec(
+        select(UnitRow.workflow_id).where(or_(col(UnitRow.supervisor) == who.email, col(UnitRow.head) == who.email))
+    ).all()
+    by_conclusion = session.exec(
+        select(ConclusionRow.workflow_id).where(
+            or_(col(ConclusionRow.agency_head) == who.email, col(ConclusionRow.inspectorate_head) == who.email)
+        )
+    ).all()
+    return set(by_unit) | set(by_conclusion)
+
+
+def unit_filter(who: Principal) -> str | None:
+    """Agency users and link visitors see only their own unit's rows."""
+    return who.unit if who.role == Role.agency else None
+
+
+def list_conclusions(
+    engine: Engine,
+    who: Principal,
+    status: str | None = None,
+    unit: str | None = None,
+    overdue: bool | None = None,
+    text: str | None = None,
+) -> list[ConclusionRow]:
+    with Session(engine) as session:
+        query = select(ConclusionRow).order_by(col(ConclusionRow.issued_on).desc(), col(ConclusionRow.number))
+        visible = visible_workflow_ids(session, who)
+        if visible is not None:
+            query = query.where(col(ConclusionRow.workflow_id).in_(visible))
+        if status:
+            query = query.where(ConclusionRow.status == status)
+        if overdue is True:
+            query = query.where(ConclusionRow.overdue_actions > 0)
+        elif overdue is False:
+            query = query.where(ConclusionRow.overdue_actions == 0)
+        if unit:
+            with_unit = select(UnitRow.workflow_id).where(UnitRow.code == unit)
+            query = query.where(col(ConclusionRow.workflow_id).in_(with_unit))
+        if text:
+            like = f"%{text.strip()}%"
+            query = query.where(
+                or_(
+                    col(ConclusionRow.number).ilike(like),
+                    col(ConclusionRow.title).ilike(like),
+                    col(ConclusionRow.issuer).ilike(like),
+                )
+            )
+        return list(session.exec(query).all())
+
+
+@dataclass
+class ConclusionDetail:
+    conclusion: ConclusionRow
+    units: list[UnitRow]
+    actions: list[ActionRow]
+    evidence: list[EvidenceRow]
+    reports: list[ReportRow]
+    extension_requests: list[ExtensionRequestRow]
+    notifications: list[NotificationRow]
+
+    def actions_of(self, unit: str) -> list[ActionRow]:
+        return [a for a in self.actions if a.unit == unit]
+
+    def evidence_of(self, action_id: str) -> list[EvidenceRow]:
+        return [e for e in self.evidence if e.action_id == action_id]
+
+    def reports_of(self, unit: str) -> list[ReportRow]:
+        return [r for r in self.reports if r.unit == unit]
+
+    def requests_of(self, action_id: str) -> list[ExtensionRequestRow]:
+        return [r for r in self.extension_requests if r.action_id == action_id]
+
+    def notifications_of(self, unit: str) -> list[NotificationRow]:
+        return [n for n in self.notifications if n.unit == unit]
+
+
+def may_see(engine: Engine, who: Principal, workflow_id: str) -> bool:
+    with Session(engine) as session:
+        visible = visible_workflow_ids(session, who)
+        exists = session.get(ConclusionRow, workflow_id) is not None
+    return exists and (visible is None or workflow_id in visible)
+
+
+def conclusion_detail(engine: Engine, who: Principal, workflow_id: str) -> ConclusionDetail | None:
+    if not may_see(engine, who, workflow_id):
+        return None
+    own = unit_filter(who)
+    with Session(engine) as session:
+        conclusion = session.get(ConclusionRow, workflow_id)
+        assert conclusion is not None
+
+        def rows(table: Any, unit_column: str | None) -> list[Any]:
+            """Rows of `table` for this conclusion; for agency principals only their unit's (by `unit_column`)."""
+            query = select(table).where(table.workflow_id == workflow_id)
+            if own is not None and unit_column is not None:
+                query = query.where(getattr(table, unit_column) == own)
+            return list(session.exec(query).all())
+
+        units = rows(UnitRow, "code")
+        actions = sorted(rows(ActionRow, "unit"), key=lambda a: (a.unit, a.due, a.action_id))
+        action_ids = {a.action_id for a in actions}
+        evidence = [e for e in rows(EvidenceRow, None) if e.action_id in action_ids]
+        requests = [r for r in rows(ExtensionRequestRow, None) if r.action_id in action_ids]
+        return ConclusionDetail(
+            conclusion=conclusion,
+            units=units,
+            actions=actions,
+            evidence=sorted(evidence, key=lambda e: e.submitted_at or _EPOCH),
+            reports=sorted(rows(ReportRow, "unit"), key=lambda r: r.submitted_at or _EPOCH),
+            extension_requests=sorted(requests, key=lambda r: r.requested_at or _EPOCH),
+            notifications=sorted(rows(NotificationRow, "unit"), key=lambda n: n.created_at or _EPOCH),
+        )
+
+
+def timeline(engine: Engine, who: Principal, workflow_id: str) -> list[AuditEventRow]:
+    detail = conclusion_detail(engine, who, workflow_id)
+    if detail is None:
+        return []
+    with Session(engine) as session:
+        events = list(
+            session.exec(
+                select(AuditEventRow).where(AuditEventRow.workflow_id == workflow_id).order_by(col(AuditEventRow.seq))
+            ).all()
+        )
+    own = unit_filter(who)
+    if own is None:
+        return events
+    mine = {a.action_id for a in detail.actions} | {f"report.{own}"}
+    return [e for e in events if e.target in mine]
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    conclusion: ConclusionRow
+    action: ActionRow
+    unit_name: str
+    days: int
+
+
+def overdue(engine: Engine, who: Principal, now: datetime) -> list[OverdueItem]:
+    """Open actions past their due time, oldest first, across the conclusions `who` may see."""
+    with Session(engine) as session:
+        visible = visible_workflow_ids(session, who)
+        query = (
+            select(ActionRow, ConclusionRow, UnitRow)
+            .join(ConclusionRow, col(ConclusionRow.workflow_id) == col(ActionRow.workflow_id))
+            .join(
+                UnitRow,
+                (col(UnitRow.workflow_id) == col(ActionRow.workflow_id)) & (col(UnitRow.code) == col(ActionRow.unit)),
+            )
+            .where(col(ActionRow.status).in_(["open", "evidence_submitted"]), ConclusionRow.status == "active")
+            .where(col(ActionRow.due) < now)
+            .order_by(col(ActionRow.due))
+        )
+        if visible is not None:
+            query = query.where(col(ActionRow.workflow_id).in_(visible))
+        own = unit_filter(who)
+        if own is not None:
+            query = query.where(ActionRow.unit == own)
+        items = []
+        for action, conclusion, unit in session.exec(query).all():
+            assert action.due is not None
+            items.append(OverdueItem(conclusion, action, unit.name, max((now - action.due).days, 0) + 1))
+        return items
+
+
+def notifications(
+    engine: Engine, who: Principal, status: str | None = None, workflow_id: str | None = None, limit: int = 500
+) -> list[NotificationRow]:
+    with Session(engine) as session:
+        query = select(NotificationRow).order_by(col(NotificationRow.created_at).desc()).limit(limit)
+        visible = visible_workflow_ids(session, who)
+        if visible is not None:
+            query = query.where(col(NotificationRow.workflow_id).in_(visible))
+        own = unit_filter(who)
+        if own is not None:
+            query = query.where(NotificationRow.unit == own)
+        if status:
+            query = query.where(NotificationRow.status == status)
+        if workflow_id:
+            query = query.where(NotificationRow.workflow_id == workflow_id)
+        return list(session.exec(query).all())
+
+
+@dataclass
+class ReviewQueue:
+    evidence: list[tuple[EvidenceRow, ConclusionRow, ActionRow]] = field(default_factory=list)
+    reports: list[tuple[ReportRow, ConclusionRow, UnitRow]] = field(default_factory=list)
+    extension_requests: list[tuple[ExtensionRequestRow, ConclusionRow, ActionRow]] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.evidence) + len(self.reports) + len(self.extension_requests)
+
+
+def review_queue(engine: Engine) -> ReviewQueue:
+    """What waits for staff, oldest first."""
+    queue = ReviewQueue()
+    with Session(engine) as session:
+        active = ConclusionRow.status == "active"
+        for ev, conclusion, action in session.exec(
+            select(EvidenceRow, ConclusionRow, ActionRow)
+            .join(ConclusionRow, col(ConclusionRow.workflow_id) == col(EvidenceRow.workflow_id))
+            .join(
+                ActionRow,
+                (col(ActionRow.workflow_id) == col(EvidenceRow.workflow_id))
+                & (col(ActionRow.action_id) == col(EvidenceRow.action_id)),
+            )
+            .where(EvidenceRow.status == "submitted", active)
+            .order_by(col(EvidenceRow.submitted_at))
+        ).all():
+            queue.evidence.append((ev, conclusion, action))
+        for report, conclusion, unit in session.exec(
+            select(ReportRow, ConclusionRow, UnitRow)
+            .join(ConclusionRow, col(ConclusionRow.workflow_id) == col(ReportRow.workflow_id))
+            .join(
+                UnitRow,
+                (col(UnitRow.workflow_id) == col(ReportRow.workflow_id)) & (col(UnitRow.code) == col(ReportRow.unit)),
+            )
+            .where(ReportRow.status == "submitted", active)
+            .order_by(col(ReportRow.submitted_at))
+        ).all():
+            queue.reports.append((report, conclusion, unit))
+        for request, conclusion, action in session.exec(
+            select(ExtensionRequestRow, ConclusionRow, ActionRow)
+            .join(ConclusionRow, col(ConclusionRow.workflow_id) == col(ExtensionRequestRow.workflow_id))
+            .join(
+                ActionRow,
+                (col(ActionRow.workflow_id) == col(ExtensionRequestRow.workflow_id))
+                & (col(ActionRow.action_id) == col(ExtensionRequestRow.action_id)),
+            )
+            .where(ExtensionRequestRow.status == "requested", active)
+            .order_by(col(ExtensionRequestRow.requested_at))
+        ).all():
+            queue.extension_requests.append((request, conclusion, action))
+    return queue
+
+
+@dataclass
+class Dashboard:
+    by_status: Counter[str]
+    overdue_by_unit: list[tuple[str, int]]
+    upcoming: list[tuple[ConclusionRow, ActionRow]]
+    recent: list[AuditEventRow]
+
+
+def dashboard(engine: Engine, who: Principal, now: datetime, days: int = 14) -> Dashboard:
+    conclusions = list_conclusions(engine, who)
+    ids = [c.workflow_id for c in conclusions]
+    by_id = {c.workflow_id: c for c in conclusions}
+    late = overdue(engine, who, now)
+    per_unit = Counter(item.unit_name for item in late)
+    with Session(engine) as session:
+        upcoming_rows = session.exec(
+            select(ActionRow)
+            .where(col(ActionRow.workflow_id).in_(ids), col(ActionRow.status).in_(["open", "evidence_submitted"]))
+            .where(col(ActionRow.due) >= now, col(ActionRow.due) <= now + timedelta(days=days))
+            .order_by(col(ActionRow.due))
+        ).all()
+        recent = session.exec(
+            select(AuditEventRow)
+            .where(col(AuditEventRow.workflow_id).in_(ids))
+            .order_by(col(AuditEventRow.at).desc())
+            .limit(15)
+        ).all()
+    own = unit_filter(who)
+    upcoming = [(by_id[a.workflow_id], a) for a in upcoming_rows if own is None or a.unit == own]
+    return Dashboard(
+        by_status=Counter(c.status for c in conclusions),
+        overdue_by_unit=per_unit.most_common(),
+        upcoming=upcoming,
+        recent=list(recent) if own is None else [],
+    )
+
+
+def evidence_row(engine: Engine, who: Principal, workflow_id: str, evidence_id: str) -> EvidenceRow | None:
+    detail = conclusion_detail(engine, who, workflow_id)
+    if detail is None:
+        return None
+    return next((e for e in detail.evidence if e.evidence_id == evidence_id), None)

@@ -1,0 +1,37 @@
+"""Serving the web app with uvicorn inside an existing event loop (`dondoc up`, `dondoc api`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+
+from activities.database import get_engine
+from dondoc.gateway import Gateway
+from dondoc.settings import Settings
+from dondoc.storage import FileStore
+from dondoc.temporal_client import connect
+from dondoc.web.app import create_app
+from dondoc.web.context import AppContext
+
+
+async def build_context(settings: Settings) -> AppContext:
+    client = await connect(settings)
+    return AppContext(
+        settings=settings,
+        engine=get_engine(settings.sqlalchemy_url),
+        gateway=Gateway(client, settings.task_queue),
+        files=FileStore(settings.files_dir, settings.max_upload_mb * 1024 * 1024),
+    )
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set."""
+    app = create_app(await build_context(settings))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task

@@ -1,0 +1,113 @@
+"""The web app against a real Temporal test environment: a worker (mail recorded), users of every role."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlmodel import Session
+from temporalio.testing import WorkflowEnvironment
+
+from activities.database import get_engine
+from activities.planning import plan_deadlines
+from activities.projection import project_state
+from dondoc import users
+from dondoc.gateway import Gateway
+from dondoc.settings import Settings
+from dondoc.storage import FileStore
+from dondoc.web.app import create_app
+from dondoc.web.context import AppContext
+from models.labels import VN
+from models.spec import ConclusionSpec
+from models.tables import ConclusionRow
+from tests.workflow.harness import MailRecorder, quang_ngai, redated
+from worker import build_worker
+
+PASSWORD = "mat-khau-thu-nghiem"
+STAFF = "canbo@thanhtra.example.vn"
+ADMIN = "quantri@thanhtra.example.vn"
+AGENCY = "vanthu@lyson.example.vn"  # agency user of unit ly-son
+OTHER_AGENCY = "vanthu@trabong.example.vn"  # agency user of unit tra-bong
+SUPERVISOR = "ubnd@quangngai.example.vn"  # the units' supervisor in the Quảng Ngãi example
+OUTSIDER = "ngoai@khac.example.vn"  # a supervisor of nothing here
+
+
+@dataclass
+class Web:
+    """The app, its context and helpers to act as each kind of user."""
+
+    app: object
+    ctx: AppContext
+    env: WorkflowEnvironment
+    mail: MailRecorder
+
+    def client(self) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app)  # type: ignore[arg-type]
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False)
+
+    async def login(self, email: str, password: str = PASSWORD) -> httpx.AsyncClient:
+        """A browser-like client logged in as `email`, sending the session's CSRF token on every request."""
+        client = self.client()
+        page = await client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, "the login form carries a CSRF token"
+        response = await client.post(
+            "/login", data={"email": email, "password": password, "next": "/", "csrf_token": token.group(1)}
+        )
+        assert response.status_code == 303, response.text[-600:]
+        fresh = re.search(r'name="csrf_token" value="([^"]+)"', (await client.get("/login")).text)
+        assert fresh, "a new session has a new CSRF token"
+        client.headers["X-CSRF-Token"] = fresh.group(1)
+        return client
+
+    def bearer(self, email: str) -> httpx.AsyncClient:
+        client = self.client()
+        client.headers["Authorization"] = f"Bearer {users.issue_token(self.ctx.engine, email)}"
+        return client
+
+    async def start_quang_ngai(self, due_in_days: int = 30) -> ConclusionSpec:
+        """The Quảng Ngãi example received today (test server time), every action due in `due_in_days`."""
+        today = (await self.env.get_current_time()).astimezone(VN).date()
+        spec = redated(quang_ngai(), today, {}, default_days=due_in_days)
+        spec = spec.model_copy(update={"number": f"{uuid.uuid4().hex[:4]}/KL-Ttra"})
+        await self.ctx.gateway.start(spec, STAFF)
+        await self.wait_projected(spec.workflow_id)
+        return spec
+
+    async def wait_projected(self, workflow_id: str) -> None:
+        """Until the workflow's first projection is in SQL (starting returns before it)."""
+        for _ in range(200):
+            with Session(self.ctx.engine) as session:
+                if session.get(ConclusionRow, workflow_id) is not None:
+                    return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{workflow_id} never projected")
+
+
+@pytest.fixture
+async def web(time_skipping_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Web]:
+    engine = get_engine(settings.sqlalchemy_url)
+    for email, role, unit in (
+        (ADMIN, "admin", None),
+        (STAFF, "staff", None),
+        (AGENCY, "agency", "ly-son"),
+        (OTHER_AGENCY, "agency", "tra-bong"),
+        (SUPERVISOR, "supervisor", None),
+        (OUTSIDER, "supervisor", None),
+    ):
+        users.add_user(engine, email, role, PASSWORD, unit)
+    task_queue = f"web-{uuid.uuid4().hex[:8]}"
+    recorder = MailRecorder()
+    ctx = AppContext(
+        settings=settings,
+        engine=engine,
+        gateway=Gateway(time_skipping_env.client, task_queue),
+        files=FileStore(settings.files_dir, settings.max_upload_mb * 1024 * 1024),
+    )
+    async with build_worker(time_skipping_env.client, task_queue, [plan_deadlines, project_state, recorder.activity()]):
+        yield Web(create_app(ctx), ctx, time_skipping_env, recorder)
