@@ -61,7 +61,7 @@ def explain(error: ValidationError) -> list[str]:
         kind = item["type"]
         if kind == "value_error":
             message = str(item.get("ctx", {}).get("error", item["msg"]))
-            if ("email" in item["msg"].lower() and "@" in str(item.get("input", ""))) or "email" in message:
+            if item["msg"].startswith("value is not a valid email"):
                 message = f"'{item.get('input')}' không phải địa chỉ email hợp lệ"
             if message.startswith(tuple(f"{f}" for f in ("units", "actions", "received_on"))):
                 problems.extend(message.split("; "))

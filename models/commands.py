@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from models.spec import ActionSpec
+from models.spec import ActionSpec, DayOrMoment
 from models.state import FileRef
 
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -41,7 +40,7 @@ class ReviewEvidence(Command):
 
 class RequestExtension(Command):
     action_id: str
-    requested_due: date | datetime
+    requested_due: DayOrMoment
     reason: Reason
 
 
@@ -49,7 +48,7 @@ class DecideExtension(Command):
     request_id: str
     approve: bool
     reason: str | None = None
-    granted_due: date | datetime | None = None  # defaults to the requested due date
+    granted_due: DayOrMoment | None = None  # defaults to the requested due date
 
 
 class SubmitReport(Command):

@@ -8,9 +8,25 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from models.policy import Policy
+
+
+def _date_or_datetime(value: object) -> object:
+    """'2025-07-01' is a day; anything longer is a date-time, which must carry its offset."""
+    if isinstance(value, str) and len(value.strip()) > 10:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise ValueError("thời điểm phải có múi giờ, ví dụ 2018-09-30T17:00:00+07:00")
+        return parsed
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("thời điểm phải có múi giờ, ví dụ 2018-09-30T17:00:00+07:00")
+    return value
+
+
+DayOrMoment = Annotated[date | datetime, BeforeValidator(_date_or_datetime)]
+"""A due given as a day (end of that day, Asia/Ho_Chi_Minh) or as an exact moment with its offset."""
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -55,7 +71,7 @@ class UnitSpec(BaseModel):
     contacts: list[EmailStr] = Field(min_length=1)
     head: EmailStr | None = None
     supervisor: EmailStr | None = None
-    report_due: date | datetime | None = None  # overrides report_due_in for this unit
+    report_due: DayOrMoment | None = None  # overrides report_due_in for this unit
 
 
 class ActionSpec(BaseModel):
@@ -65,7 +81,7 @@ class ActionSpec(BaseModel):
     unit: Slug
     kind: ActionKind = ActionKind.remedy
     text: Text
-    due: date | datetime | None = None
+    due: DayOrMoment | None = None
     due_in: Period | None = None
     amount_vnd: int | None = Field(default=None, ge=0)
 
@@ -73,8 +89,6 @@ class ActionSpec(BaseModel):
     def _one_due(self) -> Self:
         if (self.due is None) == (self.due_in is None):
             raise ValueError("cần đúng một trong hai trường 'due' (ngày hạn) hoặc 'due_in' (thời hạn)")
-        if isinstance(self.due, datetime) and self.due.tzinfo is None:
-            raise ValueError("thời điểm 'due' phải có múi giờ, ví dụ 2018-09-30T17:00:00+07:00")
         return self
 
 
@@ -111,8 +125,8 @@ class ConclusionSpec(BaseModel):
         errors: list[str] = []
         if self.received_on is not None and self.received_on < self.issued_on:
             errors.append("received_on: ngày nhận không được trước ngày ban hành (issued_on)")
-        errors += _duplicates("units", [u.code for u in self.units], "mã đơn vị")
-        errors += _duplicates("actions", [a.id for a in self.actions], "mã kiến nghị")
+        errors += _duplicates("units", "code", [u.code for u in self.units], "mã đơn vị")
+        errors += _duplicates("actions", "id", [a.id for a in self.actions], "mã kiến nghị")
         codes = {u.code for u in self.units}
         for i, action in enumerate(self.actions):
             if action.unit not in codes:
@@ -135,12 +149,12 @@ class ConclusionSpec(BaseModel):
         return self
 
 
-def _duplicates(field: str, values: list[str], label: str) -> list[str]:
+def _duplicates(field: str, attr: str, values: list[str], label: str) -> list[str]:
     seen: set[str] = set()
     errors = []
     for i, value in enumerate(values):
         if value in seen:
-            errors.append(f"{field}[{i}]: {label} '{value}' bị trùng")
+            errors.append(f"{field}[{i}].{attr}: {label} '{value}' bị trùng")
         seen.add(value)
     return errors
 

@@ -116,7 +116,9 @@ def due_notifications(state: ConclusionState, now: datetime) -> list[Notificatio
         everyone = resolve_recipients(state, None, [Role.inspectorate_head, Role.agency_head])
         units = [resolve_recipients(state, u, [Role.contacts, Role.head]) for u in state.units.values()]
         to = [a for group in units for a in group]
-        return [Notification(key, "conclusion", "", None, Step.closing, 0, 0, None, list(dict.fromkeys(to)), everyone)]
+        to = list(dict.fromkeys(to))
+        cc = [a for a in everyone if a not in to]
+        return [Notification(key, "conclusion", "", None, Step.closing, 0, 0, None, to, cc)]
     if state.status != ConclusionStatus.active:
         return []
     due: list[Notification] = []

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from models import commands as c
 from models.labels import ACTION_STATUS, KIND, REPORT_STATUS, STEP, VN
 from models.planning import DueRule, PlanRequest, PlanResult, action_rule, is_report_target, report_target
-from models.spec import ConclusionSpec
+from models.spec import ActionKind, ConclusionSpec
 from models.state import (
     RESOLVED_ACTION,
     ActionState,
@@ -200,10 +200,11 @@ def _check_decide_extension(state: ConclusionState, cmd: c.DecideExtension) -> N
     if request.status != ExtensionStatus.requested:
         raise RuleViolation(f"Đề nghị gia hạn '{request.id}' đã được quyết định.")
     action = _action(state, request.action_id)
-    _status_is(action, {ActionStatus.open, ActionStatus.evidence_submitted}, "gia hạn")
-    if not cmd.approve:
+    if not cmd.approve:  # a request left pending on a resolved action can still be answered
         _need_reason(cmd.reason, "không chấp thuận gia hạn")
-    elif cmd.granted_due is not None and _day(cmd.granted_due) <= _day(action.due.astimezone(VN)):
+        return
+    _status_is(action, {ActionStatus.open, ActionStatus.evidence_submitted}, "gia hạn")
+    if cmd.granted_due is not None and _day(cmd.granted_due) <= _day(action.due.astimezone(VN)):
         raise RuleViolation(f"granted_due: hạn mới phải sau hạn hiện tại ({action.due:%d/%m/%Y}).")
 
 
@@ -239,6 +240,8 @@ def _check_add_action(state: ConclusionState, cmd: c.AddAction) -> None:
     due = cmd.action.due
     if due is not None and _day(due) < state.issued_on:
         raise RuleViolation("action.due: hạn không được trước ngày ban hành kết luận.")
+    if cmd.action.amount_vnd is not None and cmd.action.kind != ActionKind.recover:
+        raise RuleViolation("action.amount_vnd: chỉ dùng cho kiến nghị loại recover (thu hồi).")
 
 
 def _check_change_contacts(state: ConclusionState, cmd: c.ChangeUnitContacts) -> None:
@@ -281,8 +284,7 @@ def _apply_review_evidence(state: ConclusionState, cmd: c.ReviewEvidence, now: d
     else:
         evidence.status = ReviewStatus.rejected
         if action.status == ActionStatus.evidence_submitted:
-            action.status = ActionStatus.open
-        action.status_reason = cmd.reason
+            action.status, action.status_reason = ActionStatus.open, cmd.reason
         _event(
             state,
             now,
