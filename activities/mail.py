@@ -36,7 +36,9 @@ def claim(engine: Engine, request: MailRequest, mail: RenderedMail) -> MailOutco
     """Write (or find) the outbox row. Returns the earlier outcome when this key was settled already."""
     with Session(engine) as session:
         row = session.get(NotificationRow, request.key, with_for_update=True)
-        if row is not None and row.status in (MailStatus.sent, MailStatus.failed):
+        if row is not None and row.status == MailStatus.failed and request.resend:
+            row.status, row.smtp_answer = "pending", None  # staff asked for it again
+        elif row is not None and row.status in (MailStatus.sent, MailStatus.failed):
             return MailOutcome(status=MailStatus(row.status), detail=row.smtp_answer or "")
         if row is None:
             row = NotificationRow(

@@ -25,6 +25,7 @@ UPDATE_NAMES: dict[type[c.Command], str] = {
     c.TransferAction: "transfer_action",
     c.AddAction: "add_action",
     c.ChangeUnitContacts: "change_unit_contacts",
+    c.ResendNotification: "resend_notification",
     c.Withdraw: "withdraw",
 }
 

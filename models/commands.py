@@ -84,5 +84,9 @@ class ChangeUnitContacts(Command):
     supervisor: EmailStr | None = None
 
 
+class ResendNotification(Command):
+    key: str
+
+
 class Withdraw(Command):
     reason: Reason

@@ -30,6 +30,7 @@ class MailRequest(BaseModel):
     days_overdue: int = 0
     last_reason: str | None = None
     now: datetime
+    resend: bool = False  # staff asked to send a notice again after it failed
 
 
 class MailStatus(StrEnum):

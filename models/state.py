@@ -153,7 +153,10 @@ class NotificationRecord(BaseModel):
     key: str
     target: str
     unit: str
+    action_id: str | None = None
     step: Step
+    step_index: int = 0
+    due: datetime | None = None
     due_version: int
     to: list[str]
     cc: list[str]
@@ -194,4 +197,5 @@ class ConclusionState(BaseModel):
     notifications: list[NotificationRecord] = Field(default_factory=list)
     events: list[AuditEvent] = Field(default_factory=list)
     applied_updates: list[str] = Field(default_factory=list)
+    resend_keys: list[str] = Field(default_factory=list)  # failed notices staff asked to send again
     version: int = 0

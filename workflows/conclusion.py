@@ -283,6 +283,14 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
+    async def resend_notification(self, command: c.ResendNotification) -> ConclusionState:
+        return await self._handle(command)
+
+    @resend_notification.validator
+    def _check_resend_notification(self, command: c.ResendNotification) -> None:
+        self._validate(command)
+
+    @workflow.update
     async def withdraw(self, command: c.Withdraw) -> ConclusionState:
         return await self._handle(command)
 

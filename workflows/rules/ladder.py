@@ -16,6 +16,7 @@ from models.state import (
     ActionStatus,
     ConclusionState,
     ConclusionStatus,
+    NotificationRecord,
     ReportStatus,
     ScheduledStep,
     Tracked,
@@ -121,7 +122,7 @@ def due_notifications(state: ConclusionState, now: datetime) -> list[Notificatio
         return [Notification(key, "conclusion", "", None, Step.closing, 0, 0, None, to, cc)]
     if state.status != ConclusionStatus.active:
         return []
-    due: list[Notification] = []
+    due = [_again(record) for record in state.notifications if record.key in state.resend_keys]
     for target in targets(state):
         if not target.climbing:
             continue
@@ -149,6 +150,22 @@ def due_notifications(state: ConclusionState, now: datetime) -> list[Notificatio
             )
         )
     return due
+
+
+def _again(record: NotificationRecord) -> Notification:
+    """A failed notice, as it was, to be sent again."""
+    return Notification(
+        key=record.key,
+        target=record.target,
+        unit=record.unit,
+        action_id=record.action_id,
+        step=record.step,
+        step_index=record.step_index,
+        due_version=record.due_version,
+        due=record.due,
+        to=record.to,
+        cc=record.cc,
+    )
 
 
 def next_wakeup(state: ConclusionState, now: datetime) -> datetime | None:

@@ -47,4 +47,5 @@ def mail_request(state: ConclusionState, notice: Notification, now: datetime) ->
         days_overdue=days_overdue(notice.due, now),
         last_reason=last_reason,
         now=now,
+        resend=notice.key in state.resend_keys,
     )

@@ -248,6 +248,16 @@ def _check_change_contacts(state: ConclusionState, cmd: c.ChangeUnitContacts) ->
     _unit(state, cmd.unit)
 
 
+def _check_resend(state: ConclusionState, cmd: c.ResendNotification) -> None:
+    record = next((n for n in state.notifications if n.key == cmd.key), None)
+    if record is None:
+        raise RuleViolation(f"Không tìm thấy thông báo '{cmd.key}'.")
+    if record.status != NotificationStatus.failed:
+        raise RuleViolation("Chỉ gửi lại được thông báo đã gửi thất bại.")
+    if cmd.key in state.resend_keys:
+        raise RuleViolation("Thông báo này đang chờ gửi lại.")
+
+
 def _check_withdraw(state: ConclusionState, cmd: c.Withdraw) -> None:
     return None
 
@@ -441,6 +451,20 @@ def _apply_change_contacts(
     )
 
 
+def _apply_resend(state: ConclusionState, cmd: c.ResendNotification, now: datetime, _: Schedule | None) -> None:
+    record = next(n for n in state.notifications if n.key == cmd.key)
+    state.resend_keys.append(cmd.key)
+    _event(
+        state,
+        now,
+        cmd.actor,
+        "notification_resend_requested",
+        record.target,
+        f"Yêu cầu gửi lại thông báo «{STEP[record.step]}» tới {', '.join(record.to)}",
+        key=cmd.key,
+    )
+
+
 def _apply_withdraw(state: ConclusionState, cmd: c.Withdraw, now: datetime, _: Schedule | None) -> None:
     state.status, state.status_reason, state.closed_at = ConclusionStatus.withdrawn, cmd.reason, now
     _event(state, now, cmd.actor, "withdrawn", None, f"Rút kết luận khỏi theo dõi: {cmd.reason}")
@@ -460,6 +484,7 @@ _RULES: dict[type[c.Command], tuple[_Check, _Apply]] = {
     c.TransferAction: (_check_transfer, _apply_transfer),
     c.AddAction: (_check_add_action, _apply_add_action),
     c.ChangeUnitContacts: (_check_change_contacts, _apply_change_contacts),
+    c.ResendNotification: (_check_resend, _apply_resend),
     c.Withdraw: (_check_withdraw, _apply_withdraw),
 }
 
@@ -519,12 +544,18 @@ def record_notification(
 ) -> ConclusionState:
     """The state after a notice was sent (or failed for good)."""
     new = state.model_copy(deep=True)
+    if notice.key in new.resend_keys:  # a resend replaces the failed record
+        new.resend_keys.remove(notice.key)
+        new.notifications = [n for n in new.notifications if n.key != notice.key]
     new.notifications.append(
         NotificationRecord(
             key=notice.key,
             target=notice.target,
             unit=notice.unit,
+            action_id=notice.action_id,
             step=notice.step,
+            step_index=notice.step_index,
+            due=notice.due,
             due_version=notice.due_version,
             to=notice.to,
             cc=notice.cc,
