@@ -21,7 +21,23 @@ def configure(settings: Settings) -> None:
         structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer(ensure_ascii=False)
     )
     level = logging.getLevelName(settings.log_level.upper())
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
+    # Standard-library records (Temporal's workflow.logger, uvicorn) go through the same renderer, with their
+    # `extra` fields (workflow id, unit, action, step) as keys.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processor=renderer,
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.ExtraAdder(),
+                structlog.processors.TimeStamper(fmt="iso", utc=False),
+                _temporal_context,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -40,6 +56,9 @@ def configure(settings: Settings) -> None:
 
 def _temporal_context(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Bind the workflow id, activity type and attempt when the line comes from inside an activity."""
+    info_of_workflow = event.get("temporal_workflow")
+    if isinstance(info_of_workflow, dict):
+        event.setdefault("workflow_id", info_of_workflow.get("workflow_id"))
     if activity.in_activity():
         info = activity.info()
         event.setdefault("workflow_id", info.workflow_id)

@@ -24,6 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules import ladder, notices, transitions
     from workflows.rules.transitions import RuleViolation
 
+# Workflow id and run travel as structured `extra` (bound by dondoc.logs), not appended to each message.
+workflow.logger.workflow_info_on_message = False
+
 NUMBER = SearchAttributeKey.for_keyword("ConclusionNumber")
 STATUS = SearchAttributeKey.for_keyword("FollowUpStatus")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
