@@ -21,12 +21,19 @@ def get_engine(url: str) -> Engine:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # pysqlite defers BEGIN to the first write and ignores FOR UPDATE: take the write lock at BEGIN instead,
+        # so a version check and the write it guards are one atomic step (as FOR UPDATE makes them on PostgreSQL).
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
     return engine
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -90,7 +90,7 @@ async def deliver(settings: Settings, message: EmailMessage) -> MailOutcome:
     """One SMTP transaction. Permanent refusals come back as `failed`; temporary ones raise."""
     host, port = settings.effective_smtp
     try:
-        _refused, answer = await aiosmtplib.send(
+        refused, answer = await aiosmtplib.send(
             message,
             hostname=host,
             port=port,
@@ -109,7 +109,10 @@ async def deliver(settings: Settings, message: EmailMessage) -> MailOutcome:
         if 500 <= error.code < 600:
             return MailOutcome(status=MailStatus.failed, detail=f"{error.code} {error.message}")
         raise
-    return MailOutcome(status=MailStatus.sent, detail=answer)
+    detail = answer
+    if refused:  # some recipients refused, the others accepted: record who did not get it
+        detail += "; " + "; ".join(f"{address}: {code} {text}" for address, (code, text) in refused.items())
+    return MailOutcome(status=MailStatus.sent, detail=detail)
 
 
 def notice_link(engine: Engine, settings: Settings, request: MailRequest) -> str:

@@ -63,6 +63,7 @@ def project(engine: Engine, state: ConclusionState, now: datetime) -> bool:
             "open_actions": sum(1 for a in state.actions.values() if a.status in ("open", "evidence_submitted")),
             "overdue_actions": len(overdue),
             "version": state.version,
+            "as_of": now,
             "projected_at": datetime.now(UTC),
         }
         if row is None:

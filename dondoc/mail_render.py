@@ -50,7 +50,9 @@ def subject(request: MailRequest) -> str:
 def render(request: MailRequest, link: str) -> RenderedMail:
     """`link` opens the unit's portal (a signed link) or, for notices without a unit, the conclusion page."""
     env = _environment()
-    context = {"r": request, "step_label": STEP[request.step], "link": link}
+    context: dict[str, object] = {"r": request, "step_label": STEP[request.step], "link": link}
+    # The intro is plain text shared by both bodies; the HTML template escapes it like any other value.
+    context["intro_paragraphs"] = env.get_template("_intro.txt").render(context).strip().split("\n\n")
     return RenderedMail(
         subject=subject(request),
         text=env.get_template("notice.txt").render(context),

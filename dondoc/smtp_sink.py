@@ -7,6 +7,7 @@ that deduplicates on Message-ID would.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -34,7 +35,9 @@ class MaildirHandler:
         message = message_from_bytes(raw, policy=policy.default)
         assert isinstance(message, EmailMessage)
         message_id = str(message.get("Message-ID", "")).strip("<>")
-        name = _safe(message_id) if message_id else f"{datetime.now():%Y%m%d-%H%M%S-%f}"
+        # Readable prefix, exact identity: the hash keeps distinct Message-IDs apart after sanitizing.
+        digest = hashlib.sha256(message_id.encode()).hexdigest()[:32]
+        name = f"{_safe(message_id)[:80]}-{digest}" if message_id else f"{datetime.now():%Y%m%d-%H%M%S-%f}"
         path = self.folder / f"{name}.eml"
         if path.exists():
             self.log.info("mail_duplicate_ignored", message_id=message_id)

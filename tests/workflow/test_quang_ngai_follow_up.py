@@ -177,7 +177,8 @@ async def test_quang_ngai_follow_up_over_about_100_days(
         ("second_urging", 1, [head_l, sup_l], []),
     ]
     closing = [m for m in recorder.sent if m.step == Step.closing]
-    assert len(closing) == 1 and set(closing[0].cc) == {inspectorate, agency}
+    assert len(closing) == 1 and {inspectorate, agency} <= set(closing[0].to) | set(closing[0].cc)
+    assert not set(closing[0].to) & set(closing[0].cc), "nobody gets the closing notice twice"
     others = [m for m in recorder.sent if m.step != Step.closing and (m.action_id or "") not in FEATURED]
     assert [m.key for m in others if m.unit_code != "ly-son"] == [], "units that finished early get no notices"
     assert len({m.key for m in recorder.sent}) == len(recorder.sent), "no notice is sent twice"
