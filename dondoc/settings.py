@@ -6,14 +6,14 @@ import secrets
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DONDOC_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DONDOC_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path("data"), description="where the embedded default keeps its files")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in the data dir")
@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     link_days: int = Field(default=60, description="how long an emailed portal link stays valid")
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Self:
+        """In production a missing secret would give each replica its own, and missing SMTP would lose mail."""
+        if self.environment == "production":
+            missing = [name for name in ("secret_key", "smtp_host", "public_url") if not getattr(self, name)]
+            if missing:
+                names = ", ".join(f"DONDOC_{m.upper()}" for m in missing)
+                raise ValueError(f"Môi trường production cần đặt {names}")
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:
