@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import os
 import secrets
 import signal
 import sys
@@ -28,7 +30,6 @@ from dondoc.smtp_sink import start_sink
 from dondoc.snapshot_view import snapshot_json, snapshot_text
 from dondoc.spec_loader import SpecError, load_spec
 from dondoc.temporal_client import connect, register_search_attributes
-from dondoc.web.server import serve
 from models.labels import CONCLUSION_STATUS, VN
 from models.state import ConclusionState
 from models.tables import ConclusionRow
@@ -40,11 +41,27 @@ app = typer.Typer(help="dondoc — theo dõi, đôn đốc việc thực hiện 
 T = TypeVar("T")
 
 
-def _run(factory: Callable[[], Awaitable[T]]) -> T:
+def _run(factory: Callable[[], Awaitable[T]]) -> None:
+    """Run a command that talks to Temporal, then leave without interpreter teardown.
+
+    The Temporal client's native threads can outlive the event loop and abort the interpreter while it finalizes
+    (temporalio/sdk-python#300), so once the command is done the process exits at once with its code.
+    """
+
     async def main() -> T:
         return await factory()
 
-    return asyncio.run(main())
+    code = 0
+    try:
+        asyncio.run(main())
+    except typer.Exit as stop:
+        code = stop.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -104,6 +121,8 @@ async def _up(settings: Settings) -> None:
             f"http://127.0.0.1:{settings.temporal_ui_port} · thư lưu tại {settings.mail_sink_dir}/ · Ctrl-C để dừng.\n"
             "Bắt đầu theo dõi một kết luận: .venv/bin/dondoc start examples/quang-ngai-312-KL-Ttra.yaml"
         )
+        from dondoc.web.server import serve  # the web stack loads only for the commands that serve it
+
         await asyncio.gather(run_worker(settings, stop), serve(settings, stop))
     log.info("stopped")
 
@@ -134,6 +153,8 @@ def api() -> None:
     configure(settings)
 
     async def main() -> None:
+        from dondoc.web.server import serve
+
         await serve(settings, await _stop_on_signals())
 
     _run(main)

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -32,17 +33,18 @@ pytestmark = pytest.mark.integration
 DONDOC = str(Path(sys.executable).parent / "dondoc")
 SHORT_LADDER = {
     "steps": [
-        {"step": "reminder", "offset": "-PT3S", "to": ["contacts"]},
-        {"step": "overdue", "offset": "PT1S", "to": ["contacts", "head"]},
-        {"step": "urging", "offset": "PT3S", "to": ["head"], "cc": ["inspectorate_head"]},
-        {"step": "second_urging", "offset": "PT5S", "to": ["head", "supervisor"]},
-        {"step": "proposal", "offset": "PT7S", "to": ["agency_head", "inspectorate_head"]},
+        {"step": "reminder", "offset": "-PT4S", "to": ["contacts"]},
+        {"step": "overdue", "offset": "PT2S", "to": ["contacts", "head"]},
+        {"step": "urging", "offset": "PT6S", "to": ["head"], "cc": ["inspectorate_head"]},
+        {"step": "second_urging", "offset": "PT10S", "to": ["head", "supervisor"]},
+        {"step": "proposal", "offset": "PT14S", "to": ["agency_head", "inspectorate_head"]},
     ]
 }
 
 
 def short_spec(number: str, due: datetime, policy: dict[str, Any] = SHORT_LADDER) -> dict[str, Any]:
-    """A two-unit conclusion due in seconds, with the short ladder."""
+    """A one-unit conclusion due in seconds, with the short ladder (steps 4 s apart: only the latest step that has
+    come is ever sent, so a worker lagging more than that behind would rightly skip one)."""
     return {
         "number": number,
         "issued_on": due.astimezone(VN).date().isoformat(),
@@ -87,8 +89,15 @@ def process_env(
 
 @pytest.fixture
 def worker_process(process_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    log = (tmp_path / "worker.log").open("wb")
+    """`dondoc worker` as its own process, once it polls its task queue."""
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("wb")
     process = subprocess.Popen([DONDOC, "worker"], env=process_env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(600):
+        if "worker_started" in log_path.read_text(encoding="utf-8", errors="replace"):
+            break
+        assert process.poll() is None, log_path.read_text(encoding="utf-8", errors="replace")
+        time.sleep(0.1)
     yield process
     process.terminate()
     process.wait(timeout=20)
@@ -114,7 +123,7 @@ async def test_a_ladder_of_seconds_runs_end_to_end_through_dondoc_start(
 ) -> None:
     number = f"{uuid.uuid4().hex[:4]}/KL-TTr"
     spec_path = tmp_path / "kl.yaml"
-    due = datetime.now(UTC) + timedelta(seconds=8)
+    due = datetime.now(UTC) + timedelta(seconds=15)  # room for `dondoc start` to start up on a busy machine
     spec_path.write_text(yaml.safe_dump(short_spec(number, due), allow_unicode=True), encoding="utf-8")
 
     started = dondoc(process_env, "start", str(spec_path))

@@ -82,9 +82,9 @@ class Drive:
 
     async def advance_to(self, moment: datetime) -> ConclusionState:
         """Skip time to `moment` and wait until every notice due by then is recorded."""
-        delta = moment - await self.now()
-        if delta > timedelta(0):
-            await self.env.sleep(delta)
+        # In steps of at most a day: one long skip spans many activities, and its RPC could time out on a busy machine.
+        while (delta := moment - await self.now()) > timedelta(0):
+            await self.env.sleep(min(delta, timedelta(days=1)))
         for _ in range(400):
             state = await self.state()
             if not ladder.due_notifications(state, moment):
