@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -26,8 +26,9 @@ class LinkScope:
     unit: str
 
 
-def _serializer(key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(key, salt=_SALT)
+def _serializer(key: str) -> URLSafeSerializer:
+    # Not timed: expiry lives in the link's record, so the same link id always yields the same token.
+    return URLSafeSerializer(key, salt=_SALT)
 
 
 def issue(engine: Engine, key: str, workflow_id: str, unit: str, days: int, link_id: str | None = None) -> str:
@@ -53,10 +54,10 @@ def issue(engine: Engine, key: str, workflow_id: str, unit: str, days: int, link
 def verify(engine: Engine, key: str, token: str) -> LinkScope:
     try:
         data = _serializer(key).loads(token)
-    except SignatureExpired:
-        raise LinkError("Đường dẫn đã hết hạn. Vui lòng liên hệ cơ quan thanh tra để nhận đường dẫn mới.") from None
     except BadSignature:
         raise LinkError("Đường dẫn không hợp lệ (có thể đã bị sửa hoặc sao chép thiếu).") from None
+    if not isinstance(data, dict):
+        raise LinkError("Đường dẫn không hợp lệ (có thể đã bị sửa hoặc sao chép thiếu).")
     with Session(engine) as session:
         link = session.get(PortalLink, data.get("l"))
     if link is None or link.workflow_id != data.get("w") or link.unit != data.get("u"):
