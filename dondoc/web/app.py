@@ -84,7 +84,7 @@ def _error_handlers(app: FastAPI) -> None:
         ]
         text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
         return error(
-            request, status.HTTP_422_UNPROCESSABLE_ENTITY, f"Dữ liệu không hợp lệ: {text}", {"errors": problems}
+            request, status.HTTP_422_UNPROCESSABLE_CONTENT, f"Dữ liệu không hợp lệ: {text}", {"errors": problems}
         )
 
 

@@ -1,7 +1,242 @@
-"""pages routes (being built)."""
+"""The staff pages: dashboard, conclusion list, overdue overview, notifications (and, from pages_*, the rest).
+
+Every route says who may use it: staff and admins change things; supervisors read what they supervise; agency users
+belong in the portal (403 here, the dashboard sends them there); anonymous visitors are sent to /login.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+
+from dondoc.gateway import Refused
+from dondoc.web import pages_actions, pages_admin, pages_conclusion, pages_new, pages_review, queries
+from dondoc.web.pages_common import (
+    Ctx,
+    FormState,
+    Reader,
+    Staff,
+    clock,
+    conclusion_numbers,
+    flash,
+    redirect,
+    safe_next,
+    show,
+    text,
+    unit_names,
+)
+from dondoc.web.security import Principal, principal
+from models import commands as c
+from models.labels import CONCLUSION_STATUS
+from models.tables import AuditEventRow, ConclusionRow, NotificationRow, UnitRow
+from models.web_tables import Role
 
 router = APIRouter()
+
+router.include_router(pages_new.router)  # /conclusions/new before /conclusions/{workflow_id}
+router.include_router(pages_conclusion.router)
+router.include_router(pages_actions.router)
+router.include_router(pages_review.router)
+router.include_router(pages_admin.router)
+
+NOTIFICATION_STATUS = {"sent": "Đã gửi", "failed": "Gửi thất bại", "pending": "Đang gửi"}
+BUCKETS = (("le7", "≤ 7 ngày"), ("8to30", "8–30 ngày"), ("gt30", "> 30 ngày"))
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@dataclass
+class DashboardView:
+    by_status: list[tuple[str, str, int]]  # status, label, count
+    total: int
+    overdue_by_unit: list[tuple[str, int]]
+    overdue_total: int
+    upcoming: list[tuple[ConclusionRow, object, str]]  # conclusion, action, unit name
+    recent: list[tuple[AuditEventRow, ConclusionRow | None]]
+    waiting: int | None  # the review queue's size, for staff
+
+
+def dashboard_view(engine: Engine, who: Principal) -> DashboardView:
+    board = queries.dashboard(engine, who, clock())
+    ids = {c.workflow_id for c, _ in board.upcoming} | {e.workflow_id for e in board.recent}
+    names = unit_names(engine, {c.workflow_id for c, _ in board.upcoming})
+    conclusions = conclusion_numbers(engine, ids)
+    statuses = [(s.value, label, board.by_status.get(s.value, 0)) for s, label in CONCLUSION_STATUS.items()]
+    return DashboardView(
+        by_status=statuses,
+        total=sum(board.by_status.values()),
+        overdue_by_unit=board.overdue_by_unit,
+        overdue_total=sum(n for _, n in board.overdue_by_unit),
+        upcoming=[(c, a, names.get((c.workflow_id, a.unit), a.unit)) for c, a in board.upcoming],
+        recent=[(e, conclusions.get(e.workflow_id)) for e in board.recent],
+        waiting=queries.review_queue(engine).size if who.is_staff else None,
+    )
+
+
+@router.get("/", include_in_schema=False)
+def dashboard(request: Request, ctx: Ctx, who: Annotated[Principal, Depends(principal)]) -> Response:
+    if who.role == Role.agency:
+        return redirect("/portal")
+    view = dashboard_view(ctx.engine, who)
+    return show(request, "pages/dashboard.html", who, view=view)
+
+
+# ---------------------------------------------------------------- conclusion list
+
+
+def _units_of(engine: Engine, ids: set[str] | None) -> list[tuple[str, str]]:
+    """(code, name) of the units in the conclusions `ids` (None: all), for the unit filter."""
+    with Session(engine) as session:
+        query = select(UnitRow.code, UnitRow.name)
+        if ids is not None:
+            query = query.where(col(UnitRow.workflow_id).in_(ids))
+        rows = session.exec(query).all()
+    names: dict[str, str] = {}
+    for code, name in rows:
+        names.setdefault(code, name)
+    return sorted(names.items(), key=lambda item: item[1])
+
+
+def _visible(engine: Engine, who: Principal) -> set[str] | None:
+    with Session(engine) as session:
+        return queries.visible_workflow_ids(session, who)
+
+
+@router.get("/conclusions", include_in_schema=False)
+def conclusion_list(
+    request: Request,
+    ctx: Ctx,
+    who: Reader,
+    status_: Annotated[str, Query(alias="status")] = "",
+    unit: str = "",
+    overdue: str = "",
+    q: str = "",
+) -> Response:
+    late = {"yes": True, "no": False}.get(overdue)
+    rows = queries.list_conclusions(
+        ctx.engine, who, status=status_ or None, unit=unit or None, overdue=late, text=q.strip() or None
+    )
+    units = _units_of(ctx.engine, _visible(ctx.engine, who))
+    filters = {"status": status_, "unit": unit, "overdue": overdue, "q": q}
+    return show(
+        request,
+        "pages/conclusions.html",
+        who,
+        rows=rows,
+        units=units,
+        filters=filters,
+        filtered=any(filters.values()),
+        statuses=CONCLUSION_STATUS,
+    )
+
+
+# ---------------------------------------------------------------- overdue overview
+
+
+def _bucket(days: int) -> str:
+    return "le7" if days <= 7 else "8to30" if days <= 30 else "gt30"
+
+
+@router.get("/overdue", include_in_schema=False)
+def overdue_overview(request: Request, ctx: Ctx, who: Reader) -> Response:
+    items = queries.overdue(ctx.engine, who, clock())
+    items.sort(key=lambda i: (-i.days, i.unit_name))
+    per_unit: dict[str, Counter[str]] = {}
+    for item in items:
+        per_unit.setdefault(item.unit_name, Counter())[_bucket(item.days)] += 1
+    table = sorted(per_unit.items(), key=lambda kv: (-kv[1]["gt30"], -sum(kv[1].values()), kv[0]))
+    totals = Counter(_bucket(i.days) for i in items)
+    return show(
+        request,
+        "pages/overdue.html",
+        who,
+        items=[(i, _bucket(i.days)) for i in items],
+        table=table,
+        totals=totals,
+        buckets=BUCKETS,
+    )
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def _notifications_page(
+    request: Request,
+    engine: Engine,
+    who: Principal,
+    status_: str,
+    workflow_id: str,
+    code: int = status.HTTP_200_OK,
+    form: FormState | None = None,
+    message: str | None = None,
+) -> Response:
+    rows = queries.notifications(engine, who, status=status_ or None, workflow_id=workflow_id or None)
+    conclusions = conclusion_numbers(engine, {r.workflow_id for r in rows})
+    counts = Counter(r.status for r in queries.notifications(engine, who, workflow_id=workflow_id or None))
+    extra = {"flash": message, "flash_kind": "error"} if message else {}
+    return show(
+        request,
+        "pages/notifications.html",
+        who,
+        status_code=code,
+        rows=rows,
+        conclusions=conclusions,
+        counts=counts,
+        filters={"status": status_, "workflow_id": workflow_id},
+        labels=NOTIFICATION_STATUS,
+        form=form or FormState(),
+        **extra,
+    )
+
+
+@router.get("/notifications", include_in_schema=False)
+def notifications(
+    request: Request,
+    ctx: Ctx,
+    who: Staff,
+    status_: Annotated[str, Query(alias="status")] = "",
+    workflow_id: str = "",
+) -> Response:
+    return _notifications_page(request, ctx.engine, who, status_, workflow_id)
+
+
+def _notification(engine: Engine, key: str) -> NotificationRow | None:
+    with Session(engine) as session:
+        return session.get(NotificationRow, key)
+
+
+@router.post("/notifications/resend", include_in_schema=False)
+async def resend(request: Request, ctx: Ctx, who: Staff) -> Response:
+    """Ask the conclusion's workflow to send a failed notice again (the rules refuse anything else)."""
+    data = await request.form()
+    key, workflow_id = text(data, "key"), text(data, "workflow_id")
+    back = safe_next(text(data, "next"), "/notifications")
+    row = await run_in_threadpool(_notification, ctx.engine, key) if key else None
+    workflow_id = row.workflow_id if row is not None else workflow_id
+    if not key or not workflow_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Không tìm thấy thông báo '{key}'.")
+    try:
+        await ctx.gateway.update(
+            workflow_id, c.ResendNotification(actor=who.email, key=key), f"page-{uuid.uuid4().hex}"
+        )
+    except Refused as error:
+        form = FormState(key=f"resend--{key}", errors={"form": str(error)})
+        message = f"Không gửi lại được thông báo: {error}"
+        if back.startswith("/conclusions/"):
+            return await pages_conclusion.render_conclusion(
+                request, ctx, who, workflow_id, status.HTTP_409_CONFLICT, form, message
+            )
+        return await run_in_threadpool(
+            _notifications_page, request, ctx.engine, who, "", "", status.HTTP_409_CONFLICT, form, message
+        )
+    flash(request, "Đã yêu cầu gửi lại thông báo; hệ thống sẽ gửi trong giây lát.")
+    return redirect(back)

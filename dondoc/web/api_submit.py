@@ -1,0 +1,213 @@
+"""What agencies send (evidence, extension requests, follow-up reports) and how a conclusion is registered.
+
+Uploads are multipart, read by hand after the checks so that an unauthorised or oversize request is refused before
+its body is read; each file is streamed into the content-addressed store, then the update is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from dondoc.spec_loader import SpecError, parse_spec
+from dondoc.web.api_common import (
+    FILE_FIELD,
+    Agency,
+    Conclusion,
+    Ctx,
+    IdempotencyKey,
+    Staff,
+    TargetAction,
+    TargetUnit,
+    answer,
+    check_upload_size,
+    form_fields,
+    get_row,
+    multipart_body,
+    read_form,
+    send,
+    store_files,
+)
+from dondoc.web.api_models import (
+    EvidenceFields,
+    ExtensionRequestIn,
+    ReportFields,
+    StartedOut,
+    WriteResult,
+    inline_schema,
+)
+from models import commands as c
+from models.spec import ConclusionSpec
+from models.state import ConclusionState
+from models.tables import ConclusionRow
+
+router = APIRouter()
+
+_SPEC_EXAMPLE: dict[str, Any] = {
+    "number": "15/KL-TTr",
+    "issued_on": "2025-03-10",
+    "issuer": "Thanh tra tỉnh",
+    "title": "Thanh tra việc quản lý, sử dụng ngân sách",
+    "tracking_body": "Thanh tra tỉnh",
+    "inspectorate_head": "chanhthanhtra@example.vn",
+    "agency_head": "chutich@example.vn",
+    "units": [{"code": "ly-son", "name": "UBND huyện Lý Sơn", "contacts": ["vanphong@lyson.example.vn"]}],
+    "actions": [{"id": "thu-hoi", "unit": "ly-son", "kind": "recover", "text": "Thu hồi", "due": "2025-06-30",
+                 "amount_vnd": 120000000}],
+}  # fmt: skip
+
+
+def _refused_spec(error: SpecError, what: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"{what}: " + "; ".join(error.problems), "errors": error.problems},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+@router.post(
+    "/conclusions",
+    response_model=StartedOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["conclusions"],
+    summary="Register a conclusion (the spec as JSON) and start its follow-up",
+    responses={
+        202: {"model": StartedOut, "description": "started, but not yet in the read model"},
+        409: {"description": "this number and year are followed up already"},
+        422: {"description": "the spec is invalid: `errors` lists one Vietnamese line per problem"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": inline_schema(ConclusionSpec), "example": _SPEC_EXAMPLE}},
+        }
+    },
+)
+async def start_conclusion(
+    ctx: Ctx, who: Staff, spec: Annotated[Any, Body(description="see docs/conclusion-spec.md")]
+) -> Response:
+    try:
+        parsed = parse_spec(spec)
+    except SpecError as error:
+        return _refused_spec(error, "Hồ sơ kết luận không hợp lệ")
+    workflow_id = await ctx.gateway.start(parsed, who.email)
+    projected = await _wait_projected(ctx, workflow_id)
+    url = f"/api/conclusions/{workflow_id}"
+    body = StartedOut(workflow_id=workflow_id, number=parsed.number, projected=projected, url=url)
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if projected else status.HTTP_202_ACCEPTED,
+        headers={"Location": url},
+    )
+
+
+async def _wait_projected(ctx: Ctx, workflow_id: str, seconds: float = 15.0) -> bool:
+    """Starting returns before the first projection; wait (briefly) so that the next GET shows the conclusion."""
+    delay, waited = 0.02, 0.0
+    while waited < seconds:
+        if await asyncio.to_thread(get_row, ctx, ConclusionRow, workflow_id) is not None:
+            return True
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 1.5, 0.25)
+    return False
+
+
+def _last(items: list[Any], **match: Any) -> str | None:
+    """The id of the newest item with these attributes: what this request created (also on a replay)."""
+    for item in reversed(items):
+        if all(getattr(item, k) == v for k, v in match.items()):
+            return str(item.id)
+    return None
+
+
+@router.post(
+    "/conclusions/{workflow_id}/actions/{action_id}/evidence",
+    response_model=WriteResult,
+    status_code=status.HTTP_201_CREATED,
+    tags=["evidence"],
+    summary="Upload evidence for an action (agency of its unit)",
+    openapi_extra=multipart_body(
+        {
+            **FILE_FIELD,
+            "note": {"type": "string", "maxLength": 4000},
+            "recovered_vnd": {"type": "integer", "minimum": 0, "description": "amount recovered (kind recover)"},
+        },
+        ["file"],
+    ),
+)
+async def submit_evidence(
+    request: Request,
+    ctx: Ctx,
+    who: Agency,
+    conclusion: Conclusion,
+    action: TargetAction,
+    key: IdempotencyKey = None,
+) -> WriteResult:
+    check_upload_size(request, ctx)
+    form = await read_form(request)
+    try:
+        fields: EvidenceFields = form_fields(form, EvidenceFields, ("note", "recovered_vnd"))
+        files = await store_files(ctx, form)
+    finally:
+        await form.close()
+    command = c.SubmitEvidence(
+        actor=who.email, action_id=action.action_id, files=files, note=fields.note, recovered_vnd=fields.recovered_vnd
+    )
+    state = await send(ctx, conclusion, command, key)
+    created = _last(state.evidence, action_id=action.action_id, submitted_by=who.email, files=files)
+    return await answer(ctx, who, conclusion.workflow_id, created)
+
+
+@router.post(
+    "/conclusions/{workflow_id}/actions/{action_id}/extension-requests",
+    response_model=WriteResult,
+    status_code=status.HTTP_201_CREATED,
+    tags=["extensions"],
+    summary="Ask for a later due date (agency of the action's unit)",
+)
+async def request_extension(
+    body: ExtensionRequestIn,
+    ctx: Ctx,
+    who: Agency,
+    conclusion: Conclusion,
+    action: TargetAction,
+    key: IdempotencyKey = None,
+) -> WriteResult:
+    command = c.RequestExtension(
+        actor=who.email, action_id=action.action_id, requested_due=body.requested_due, reason=body.reason
+    )
+    state = await send(ctx, conclusion, command, key)
+    created = _last(state.extension_requests, action_id=action.action_id, requested_by=who.email)
+    return await answer(ctx, who, conclusion.workflow_id, created)
+
+
+@router.post(
+    "/conclusions/{workflow_id}/units/{unit}/reports",
+    response_model=WriteResult,
+    status_code=status.HTTP_201_CREATED,
+    tags=["reports"],
+    summary="Submit the unit's follow-up report (agency of the unit)",
+    openapi_extra=multipart_body({**FILE_FIELD, "note": {"type": "string", "maxLength": 4000}}, ["file"]),
+)
+async def submit_report(
+    request: Request,
+    ctx: Ctx,
+    who: Agency,
+    conclusion: Conclusion,
+    unit: TargetUnit,
+    key: IdempotencyKey = None,
+) -> WriteResult:
+    check_upload_size(request, ctx)
+    form = await read_form(request)
+    try:
+        fields: ReportFields = form_fields(form, ReportFields, ("note",))
+        files = await store_files(ctx, form)
+    finally:
+        await form.close()
+    command = c.SubmitReport(actor=who.email, unit=unit.code, files=files, note=fields.note)
+    state: ConclusionState = await send(ctx, conclusion, command, key)
+    created = _last(state.reports, unit=unit.code, submitted_by=who.email, files=files)
+    return await answer(ctx, who, conclusion.workflow_id, created)

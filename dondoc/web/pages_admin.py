@@ -1,0 +1,214 @@
+"""Administration (admins only): user accounts, the effective escalation policy and the holiday calendar, read-only
+for the two last (they are configured by files, see docs/settings.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+
+from activities.calendar import CalendarOverrides, WorkingCalendar
+from activities.planning import load_policy
+from dondoc import users
+from dondoc.settings import Settings
+from dondoc.web.pages_common import ROLE_LABELS, Admin, Ctx, FormState, flash, redirect, show, text, today
+from dondoc.web.security import Principal
+from models.labels import STEP
+from models.policy import DEFAULT_POLICY, Policy, PolicyStep
+from models.policy import Role as Recipient
+from models.web_tables import User
+
+router = APIRouter()
+
+RECIPIENTS = {
+    Recipient.contacts.value: "đầu mối của đơn vị",
+    Recipient.head.value: "thủ trưởng đơn vị",
+    Recipient.supervisor.value: "cơ quan cấp trên",
+    Recipient.inspectorate_head.value: "Chánh Thanh tra",
+    Recipient.agency_head.value: "thủ trưởng cơ quan chỉ đạo thực hiện",
+}
+USER_FIELDS = ("email", "full_name", "role", "unit", "password")
+
+
+@dataclass
+class PolicyRow:
+    step: str
+    when: str
+    to: str
+    cc: str
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    name: str | None
+    working: bool
+
+
+@dataclass
+class AdminView:
+    users: list[User]
+    policy_source: str
+    policy: list[PolicyRow]
+    policy_error: str | None
+    holidays_file: str | None
+    overrides: CalendarOverrides | None
+    overrides_error: str | None
+    holidays: list[CalendarDay] = field(default_factory=list)  # public holidays in the coming twelve months
+    make_up_days: list[CalendarDay] = field(default_factory=list)  # weekend days that are working days
+
+
+def _when(step: PolicyStep) -> str:
+    days = step.whole_days
+    if days is None:
+        seconds = int(abs(step.offset.total_seconds()))
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        parts = [f"{n} {unit}" for n, unit in ((hours, "giờ"), (minutes, "phút"), (secs, "giây")) if n]
+        amount = " ".join(parts) or "0 giây"
+    elif days == 0:
+        return "đúng ngày hạn"
+    else:
+        amount = f"{abs(days)} {'ngày làm việc' if step.working else 'ngày'}"
+    return f"{amount} {'trước' if step.offset.total_seconds() < 0 else 'sau'} hạn"
+
+
+def _who(names: list[str]) -> str:
+    return ", ".join(RECIPIENTS.get(n, n) for n in names) or "—"
+
+
+def policy_rows(policy: Policy) -> list[PolicyRow]:
+    return [PolicyRow(STEP.get(s.step, s.step), _when(s), _who(s.to), _who(s.cc)) for s in policy.steps]
+
+
+def _calendar(settings: Settings, view: AdminView) -> None:
+    path: Path | None = settings.holidays_file
+    view.holidays_file = str(path) if path else None
+    try:
+        view.overrides = CalendarOverrides.load(path)
+    except ValueError as error:
+        view.overrides_error = str(error)
+    calendar = WorkingCalendar(view.overrides)
+    start = today()
+    for offset in range(366):
+        day = start + timedelta(days=offset)
+        name = calendar.holiday_name(day)
+        working = calendar.is_working_day(day)
+        if name is not None:
+            view.holidays.append(CalendarDay(day, name, working))
+        elif working and day.weekday() >= 5:
+            view.make_up_days.append(CalendarDay(day, None, True))
+
+
+def admin_view(engine: Engine, settings: Settings) -> AdminView:
+    with Session(engine) as session:
+        accounts = list(session.exec(select(User).order_by(col(User.role), col(User.email))).all())
+    source = (
+        f"Tệp {settings.policy_file}" if settings.policy_file else "Mặc định (theo domain: nhắc nhở, quá hạn, đôn đốc)"
+    )
+    error = None
+    try:
+        policy = load_policy(settings.policy_file)
+    except ValueError as problem:
+        policy, error = DEFAULT_POLICY, str(problem)
+    view = AdminView(accounts, source, policy_rows(policy), error, None, None, None)
+    _calendar(settings, view)
+    return view
+
+
+def _page(
+    request: Request,
+    engine: Engine,
+    settings: Settings,
+    who: Principal,
+    code: int = status.HTTP_200_OK,
+    form: FormState | None = None,
+    message: str | None = None,
+) -> Response:
+    extra = {"flash": message, "flash_kind": "error"} if message else {}
+    return show(
+        request,
+        "pages/admin.html",
+        who,
+        status_code=code,
+        view=admin_view(engine, settings),
+        form=form or FormState(),
+        roles=ROLE_LABELS,
+        **extra,
+    )
+
+
+@router.get("/admin", include_in_schema=False)
+def admin(request: Request, ctx: Ctx, who: Admin) -> Response:
+    return _page(request, ctx.engine, ctx.settings, who)
+
+
+@router.post("/admin/users", include_in_schema=False)
+async def add_user(request: Request, ctx: Ctx, who: Admin) -> Response:
+    data = await request.form()
+    values = {name: text(data, name) for name in USER_FIELDS}
+    # find_user (hence login) looks addresses up lower-cased, while add_user keeps the local part's case
+    values["email"] = values["email"].lower()
+    password = data.get("password")
+    values["password"] = password if isinstance(password, str) else ""  # spaces may be part of a password
+    form = FormState("add-user", values={k: v for k, v in values.items() if k != "password"})
+    try:
+        user = await run_in_threadpool(
+            users.add_user,
+            ctx.engine,
+            values["email"],
+            values["role"],
+            values["password"],
+            values["unit"] or None,
+            values["full_name"],
+        )
+    except users.UserError as error:
+        name, _, message = str(error).partition(": ")
+        form.errors[name if name in USER_FIELDS else "form"] = message or str(error)
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        text_ = f"Chưa thêm được người dùng: {message or error}"
+        return await run_in_threadpool(_page, request, ctx.engine, ctx.settings, who, code, form, text_)
+    flash(request, f"Đã thêm người dùng {user.email} ({ROLE_LABELS.get(user.role, user.role)}).")
+    return redirect("/admin#users")
+
+
+def _set_active(engine: Engine, user_id: int, active: bool, me: str) -> User:
+    with Session(engine) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "Không tìm thấy người dùng.")
+        if user.email == me and not active:
+            raise HTTPException(status.HTTP_409_CONFLICT, "Không thể tự khóa tài khoản đang dùng.")
+        user.active = active
+        session.add(user)
+        session.commit()
+        session.refresh(user)
+        return user
+
+
+@router.post("/admin/users/{user_id}/deactivate", include_in_schema=False)
+async def deactivate(request: Request, user_id: int, ctx: Ctx, who: Admin) -> Response:
+    try:
+        user = await run_in_threadpool(_set_active, ctx.engine, user_id, False, who.email)
+    except HTTPException as error:
+        if error.status_code != status.HTTP_409_CONFLICT:
+            raise
+        form = FormState(f"user-{user_id}", errors={"form": str(error.detail)})
+        return await run_in_threadpool(
+            _page, request, ctx.engine, ctx.settings, who, error.status_code, form, str(error.detail)
+        )
+    flash(request, f"Đã khóa tài khoản {user.email}; người này không đăng nhập được nữa.")
+    return redirect("/admin#users")
+
+
+@router.post("/admin/users/{user_id}/activate", include_in_schema=False)
+async def activate(request: Request, user_id: int, ctx: Ctx, who: Admin) -> Response:
+    user = await run_in_threadpool(_set_active, ctx.engine, user_id, True, who.email)
+    flash(request, f"Đã mở lại tài khoản {user.email}.")
+    return redirect("/admin#users")

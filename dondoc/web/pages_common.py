@@ -1,0 +1,184 @@
+"""What the staff pages share: who may come in, the clock, forms shown again with their errors, flash messages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, status
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
+
+from dondoc.web.context import AppContext, get_context
+from dondoc.web.rendering import page
+from dondoc.web.security import Principal, require
+from models.labels import VN
+from models.tables import ConclusionRow, UnitRow
+from models.web_tables import Role
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+Staff = Annotated[Principal, require(Role.staff)]  # staff and admins: every change, the review queue
+Reader = Annotated[Principal, require(Role.staff, Role.supervisor)]  # read-only pages; agency users are refused
+Admin = Annotated[Principal, require()]  # administrators only
+
+SESSION_FLASH = "flash"
+
+ROLE_LABELS = {
+    Role.admin.value: "Quản trị hệ thống",
+    Role.staff.value: "Cán bộ thanh tra",
+    Role.supervisor.value: "Cơ quan cấp trên, lãnh đạo (chỉ xem)",
+    Role.agency.value: "Đơn vị được thanh tra",
+}
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+UNRESOLVED = ("open", "evidence_submitted")
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+NOW: Callable[[], datetime] = wall_clock
+"""Where the pages read the time; tests point it at the Temporal test server's clock, which may run ahead."""
+
+
+def clock() -> datetime:
+    return NOW()
+
+
+def today() -> date:
+    return clock().astimezone(VN).date()
+
+
+@dataclass
+class FormState:
+    """A submitted form to show again: which one (its key), the errors beside its fields, the values typed."""
+
+    key: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+
+    def error(self, key: str, name: str) -> str | None:
+        return self.errors.get(name) if key == self.key else None
+
+    def value(self, key: str, name: str, default: Any = "") -> Any:
+        return self.values.get(name, default) if key == self.key else default
+
+    def has(self, key: str) -> bool:
+        return key == self.key and bool(self.errors)
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """A message for the next page this browser loads (after a redirect)."""
+    request.session[SESSION_FLASH] = [message, kind]
+
+
+def show(
+    request: Request, name: str, who: Principal, status_code: int = status.HTTP_200_OK, **context: Any
+) -> Response:
+    """`rendering.page` plus the flash message waiting in the session, if any (unless one is given)."""
+    if "flash" not in context:
+        waiting = request.session.pop(SESSION_FLASH, None)
+        if isinstance(waiting, list) and len(waiting) == 2:
+            context["flash"], context["flash_kind"] = waiting
+    return page(request, name, who, status_code=status_code, weekday=weekday, day_text=day_text, **context)
+
+
+def redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """A same-site path to go back to after a form, never an absolute or protocol-relative URL."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_day(value: str) -> date | None:
+    """A day typed as YYYY-MM-DD (date inputs), DD/MM/YYYY or DD-MM-YYYY."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+DAY_HINT = "Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2026."
+
+
+def parse_amount(value: str) -> int | None:
+    """An amount in đồng, with or without thousands separators ('15.000.000', '15 000 000 đ')."""
+    digits = re.sub(r"[\s.,]", "", value.strip().removesuffix("đ").removesuffix("VND").strip())
+    return int(digits) if digits.isdigit() else None
+
+
+def split_emails(value: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,;\s]+", value) if part.strip()]
+
+
+def weekday(value: date | datetime) -> str:
+    day = value.astimezone(VN).date() if isinstance(value, datetime) else value
+    return WEEKDAYS[day.weekday()]
+
+
+def day_text(value: str) -> str:
+    """A day or an ISO date-time kept as text (an extension request's date) as dd/mm/yyyy."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if len(value) <= 10:
+        return f"{moment:%d/%m/%Y}"
+    return f"{moment.astimezone(VN):%H:%M %d/%m/%Y}" if moment.tzinfo else f"{moment:%H:%M %d/%m/%Y}"
+
+
+def late_days(due: datetime | None, unresolved: bool, flagged: bool, now: datetime) -> int | None:
+    """Days past due (a started day counts, like the overdue list); None when not late."""
+    if not unresolved or due is None:
+        return None
+    if due < now:
+        return max((now - due).days, 0) + 1
+    return 1 if flagged else None
+
+
+def unit_names(engine: Engine, workflow_ids: set[str]) -> dict[tuple[str, str], str]:
+    """(workflow id, unit code) → the unit's name, for the given conclusions."""
+    if not workflow_ids:
+        return {}
+    with Session(engine) as session:
+        rows = session.exec(select(UnitRow).where(col(UnitRow.workflow_id).in_(workflow_ids))).all()
+    return {(u.workflow_id, u.code): u.name for u in rows}
+
+
+def conclusion_numbers(engine: Engine, workflow_ids: set[str]) -> dict[str, ConclusionRow]:
+    if not workflow_ids:
+        return {}
+    with Session(engine) as session:
+        rows = session.exec(select(ConclusionRow).where(col(ConclusionRow.workflow_id).in_(workflow_ids))).all()
+    return {c.workflow_id: c for c in rows}
+
+
+_FIELD = re.compile(r"^([a-z_.]+(?:\[\d+\])?(?:\.[a-z_]+)*): (.+)$", re.DOTALL)
+
+
+def refusal(message: str, fields: set[str], prefix: str = "") -> dict[str, str]:
+    """A rule's refusal beside its field when it names one ('granted_due: …', 'action.id: …'), else on the form."""
+    match = _FIELD.match(message)
+    if match:
+        name = match.group(1).removeprefix(prefix)
+        if name in fields:
+            return {name: match.group(2)}
+    return {"form": message}

@@ -1,0 +1,381 @@
+"""Registering a conclusion: the form (header, units, actions as repeatable rows), the deadline preview, or a spec
+file (YAML/JSON) — validated by the spec rules, explained field by field in Vietnamese, then started."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from dondoc.gateway import AlreadyStarted
+from dondoc.spec_loader import SpecError, parse_spec
+from dondoc.web.context import AppContext
+from dondoc.web.pages_common import (
+    DAY_HINT,
+    Ctx,
+    Staff,
+    flash,
+    parse_amount,
+    parse_day,
+    redirect,
+    show,
+    split_emails,
+    text,
+)
+from dondoc.web.pages_preview import Preview, preview_form, preview_spec
+from dondoc.web.security import Principal
+from dondoc.yaml_text import load_yaml
+from models.labels import KIND
+from models.spec import ConclusionSpec
+from models.tables import ConclusionRow
+
+router = APIRouter()
+
+HEADER = {
+    "number": "Số kết luận",
+    "issued_on": "Ngày ban hành",
+    "received_on": "Ngày nhận",
+    "issuer": "Cơ quan ban hành",
+    "title": "Trích yếu (về việc)",
+    "tracking_body": "Cơ quan theo dõi, đôn đốc",
+    "inspectorate_head": "Email Chánh Thanh tra",
+    "agency_head": "Email thủ trưởng cơ quan chỉ đạo thực hiện",
+    "report_due_in": "Hạn báo cáo kết quả (số ngày)",
+}
+UNIT_FIELDS = {
+    "code": "Mã đơn vị",
+    "name": "Tên đơn vị",
+    "contacts": "Email đầu mối",
+    "head": "Email thủ trưởng",
+    "supervisor": "Email cơ quan cấp trên",
+}
+ACTION_FIELDS = {
+    "id": "Mã kiến nghị",
+    "unit": "Mã đơn vị thực hiện",
+    "kind": "Loại kiến nghị",
+    "text": "Nội dung",
+    "due": "Hạn (ngày)",
+    "due_in": "hoặc thời hạn (số ngày)",
+    "due_in_working": "ngày làm việc",
+    "amount_vnd": "Số tiền phải thu hồi (đồng)",
+}
+EMPTY_ROWS = 3
+MAX_ROWS = 200
+MAX_SPEC_BYTES = 1024 * 1024
+ROW_ERRORS = {  # the spec's row-level messages, in the form's words
+    "cần đúng một trong hai trường 'due' (ngày hạn) hoặc 'due_in' (thời hạn)": (
+        "Nhập hạn (một ngày) hoặc thời hạn (số ngày kể từ ngày nhận), chỉ một trong hai."
+    ),
+}
+
+
+# ---------------------------------------------------------------- the form
+
+
+@dataclass
+class NewForm:
+    """The registration form as typed, with the problems found, keyed by the form's field names."""
+
+    header: dict[str, str] = field(default_factory=lambda: {"report_due_in": "45"})
+    units: list[dict[str, str]] = field(default_factory=lambda: [{} for _ in range(EMPTY_ROWS)])
+    actions: list[dict[str, str]] = field(default_factory=lambda: [{} for _ in range(EMPTY_ROWS)])
+    errors: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # every problem, labelled for the summary
+
+    def add(self, name: str, message: str, label: str) -> None:
+        """One problem beside its field (the first one found for a field wins) and in the summary."""
+        if name in self.errors:
+            return
+        self.errors[name] = message
+        self.problems.append(f"{label}: {message}")
+
+    def unit_codes(self) -> list[str]:
+        return [u["code"] for u in self.units if u.get("code")]
+
+
+_ROW = re.compile(r"^(units|actions)\[(\d+)\]\.([a-z_]+)$")
+
+
+def read_form(data: FormData) -> NewForm:
+    form = NewForm(header={name: text(data, name) for name in HEADER})
+    rows: dict[str, dict[int, dict[str, str]]] = {"units": {}, "actions": {}}
+    for name in data:
+        match = _ROW.match(name)
+        if match and int(match.group(2)) < MAX_ROWS:
+            rows[match.group(1)].setdefault(int(match.group(2)), {})[match.group(3)] = text(data, name)
+    for kind in ("units", "actions"):
+        found = rows[kind]
+        size = max(found, default=-1) + 1
+        setattr(form, kind, [found.get(i, {}) for i in range(max(size, 1))])
+    return form
+
+
+def _filled(row: dict[str, str], names: tuple[str, ...]) -> bool:
+    return any(row.get(n) for n in names)
+
+
+def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
+    """The spec as data, and which form row each spec unit/action came from (empty rows are skipped)."""
+    data: dict[str, Any] = {k: v for k, v in form.header.items() if v and k != "report_due_in"}
+    for name in ("issued_on", "received_on"):
+        if form.header.get(name):
+            day = parse_day(form.header[name])
+            if day is None:
+                form.add(name, DAY_HINT, HEADER[name])
+            else:
+                data[name] = day.isoformat()
+    report_days = form.header.get("report_due_in", "")
+    if report_days:
+        if report_days.isdigit() and int(report_days) > 0:
+            data["report_due_in"] = {"days": int(report_days)}
+        else:
+            form.add("report_due_in", "Số ngày phải là số nguyên dương, ví dụ 45.", HEADER["report_due_in"])
+    unit_rows = [i for i, u in enumerate(form.units) if _filled(u, tuple(UNIT_FIELDS))]
+    units = []
+    for i in unit_rows:
+        row = form.units[i]
+        unit: dict[str, Any] = {k: row[k] for k in ("code", "name") if row.get(k)}
+        unit["contacts"] = split_emails(row.get("contacts", ""))
+        for role in ("head", "supervisor"):
+            if row.get(role):
+                unit[role] = row[role]
+        units.append(unit)
+    data["units"] = units
+    codes = [u["code"] for u in units if u.get("code")]
+    action_rows = [
+        i for i, a in enumerate(form.actions) if _filled(a, ("id", "unit", "text", "due", "due_in", "amount_vnd"))
+    ]
+    actions = []
+    for i in action_rows:
+        row, where = form.actions[i], f"actions[{i}]"
+        action: dict[str, Any] = {k: row[k] for k in ("id", "unit", "text") if row.get(k)}
+        action["kind"] = row.get("kind") or "remedy"
+        if not row.get("unit") and len(codes) == 1:
+            action["unit"] = codes[0]  # one unit: its actions need not repeat its code
+        if row.get("due"):
+            day = parse_day(row["due"])
+            if day is None:
+                form.add(f"{where}.due", DAY_HINT, _action_label(i, "due"))
+            action["due"] = day.isoformat() if day else row["due"]
+        if row.get("due_in"):
+            days = row["due_in"]
+            if not (days.isdigit() and int(days) > 0):
+                form.add(f"{where}.due_in", "Số ngày phải là số nguyên dương.", _action_label(i, "due_in"))
+            action["due_in"] = {"days": days, "working": bool(row.get("due_in_working"))}
+        if row.get("amount_vnd"):
+            amount = parse_amount(row["amount_vnd"])
+            if amount is None:
+                form.add(
+                    f"{where}.amount_vnd", "Số tiền phải là số đồng, ví dụ 15.000.000.", _action_label(i, "amount_vnd")
+                )
+            action["amount_vnd"] = amount if amount is not None else row["amount_vnd"]
+        actions.append(action)
+    data["actions"] = actions
+    return data, unit_rows, action_rows
+
+
+def _action_label(row: int, name: str) -> str:
+    return f"Kiến nghị dòng {row + 1} – {ACTION_FIELDS.get(name, name)}"
+
+
+def _unit_label(row: int, name: str) -> str:
+    return f"Đơn vị dòng {row + 1} – {UNIT_FIELDS.get(name, name)}"
+
+
+_PROBLEM = re.compile(r"^(units|actions)\[(\d+)\](?:\.([a-z_]+))?[^:]*: (.+)$", re.DOTALL)
+_HEADER_PROBLEM = re.compile(r"^([a-z_]+)[^:]*: (.+)$", re.DOTALL)
+
+
+def place_problems(form: NewForm, problems: list[str], unit_rows: list[int], action_rows: list[int]) -> None:
+    """Each spec problem beside the form field it names (spec indexes mapped back to the form's rows)."""
+    for problem in problems:
+        match = _PROBLEM.match(problem)
+        if match:
+            kind, index, name, message = match.group(1), int(match.group(2)), match.group(3), match.group(4)
+            rows = unit_rows if kind == "units" else action_rows
+            row = rows[index] if index < len(rows) else index
+            message = ROW_ERRORS.get(message, message)
+            if name is None:
+                label = f"{'Đơn vị' if kind == 'units' else 'Kiến nghị'} dòng {row + 1}"
+                form.add(f"{kind}[{row}]", message, label)
+            else:
+                label = _unit_label(row, name) if kind == "units" else _action_label(row, name)
+                if (kind, name, message) == ("units", "contacts", "cần ít nhất một phần tử"):
+                    message = "cần ít nhất một email đầu mối"
+                form.add(f"{kind}[{row}].{name}", message, label)
+            continue
+        match = _HEADER_PROBLEM.match(problem)
+        if match and match.group(1) in HEADER:
+            form.add(match.group(1), match.group(2), HEADER[match.group(1)])
+        elif problem.startswith(("units:", "actions:")):
+            what = "units" if problem.startswith("units") else "actions"
+            label = "Đơn vị được thanh tra" if what == "units" else "Kiến nghị"
+            form.add(what, problem.split(": ", 1)[1], label)
+        else:
+            form.problems.append(problem)
+
+
+def validate(form: NewForm) -> ConclusionSpec | None:
+    data, unit_rows, action_rows = _spec_data(form)
+    try:
+        spec = parse_spec(data)
+    except SpecError as error:
+        place_problems(form, error.problems, unit_rows, action_rows)
+        return None
+    return None if form.errors else spec
+
+
+# ---------------------------------------------------------------- routes
+
+
+def _page(
+    request: Request,
+    ctx: AppContext,
+    who: Principal,
+    form: NewForm,
+    code: int = status.HTTP_200_OK,
+    preview: Preview | None = None,
+    upload: dict[str, Any] | None = None,
+    message: str | None = None,
+) -> Response:
+    extra = {"flash": message, "flash_kind": "error"} if message else {}
+    return show(
+        request,
+        "pages/conclusion_new.html",
+        who,
+        status_code=code,
+        form=form,
+        preview=preview,
+        upload=upload or {},
+        kinds=KIND,
+        header_labels=HEADER,
+        unit_labels=UNIT_FIELDS,
+        action_labels=ACTION_FIELDS,
+        **extra,
+    )
+
+
+@router.get("/conclusions/new", include_in_schema=False)
+def new_conclusion(request: Request, ctx: Ctx, who: Staff) -> Response:
+    return _page(request, ctx, who, NewForm())
+
+
+@router.post("/conclusions/new", include_in_schema=False)
+async def new_conclusion_rows(request: Request, ctx: Ctx, who: Staff, add: str = "") -> Response:
+    """The form again as typed, with one more empty unit or action row ('Thêm dòng', with or without htmx)."""
+    form = read_form(await request.form())
+    if add == "units" and len(form.units) < MAX_ROWS:
+        form.units.append({})
+    elif add == "actions" and len(form.actions) < MAX_ROWS:
+        form.actions.append({})
+    return await run_in_threadpool(_page, request, ctx, who, form)
+
+
+@router.post("/conclusions/preview", include_in_schema=False)
+async def preview(request: Request, ctx: Ctx, who: Staff) -> Response:
+    """Each action's computed due date, its working days and the holidays it crosses (htmx or a full page)."""
+    form = read_form(await request.form())
+    result = await run_in_threadpool(preview_form, ctx.settings, form.header, form.actions, form.unit_codes())
+    return await run_in_threadpool(_page, request, ctx, who, form, status.HTTP_200_OK, result)
+
+
+async def _projected(ctx: AppContext, workflow_id: str, seconds: float = 10.0) -> bool:
+    """Wait until the new conclusion's first projection is readable (starting returns before it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        if await run_in_threadpool(_exists, ctx, workflow_id):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+def _exists(ctx: AppContext, workflow_id: str) -> bool:
+    with Session(ctx.engine) as session:
+        return session.get(ConclusionRow, workflow_id) is not None
+
+
+async def _start(ctx: AppContext, request: Request, spec: ConclusionSpec, who: Principal) -> Response:
+    workflow_id = await ctx.gateway.start(spec, who.email)
+    ready = await _projected(ctx, workflow_id)
+    if ready:
+        flash(request, f"Đã đăng ký và bắt đầu theo dõi kết luận {spec.number}.")
+    else:
+        flash(request, f"Đã bắt đầu theo dõi kết luận {spec.number}; trang sẽ đầy đủ sau giây lát.", "ok")
+    return redirect(f"/conclusions/{workflow_id}")
+
+
+@router.post("/conclusions", include_in_schema=False)
+async def create(request: Request, ctx: Ctx, who: Staff) -> Response:
+    form = read_form(await request.form())
+    spec = validate(form)
+    if spec is None:
+        message = "Chưa đăng ký được: kiểm tra các trường được đánh dấu bên dưới."
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return await run_in_threadpool(_page, request, ctx, who, form, code, None, None, message)
+    try:
+        return await _start(ctx, request, spec, who)
+    except AlreadyStarted as error:
+        form.add("number", str(error), HEADER["number"])
+        code = status.HTTP_409_CONFLICT
+        return await run_in_threadpool(_page, request, ctx, who, form, code, None, None, str(error))
+
+
+def _read_spec(name: str, content: bytes) -> ConclusionSpec:
+    if len(content) > MAX_SPEC_BYTES:
+        raise SpecError([f"tệp quá lớn (tối đa {MAX_SPEC_BYTES // 1024} KB)"])
+    try:
+        source = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SpecError(["tệp không phải văn bản UTF-8"]) from None
+    if not source.strip():
+        raise SpecError(["tệp rỗng"])
+    try:
+        data = json.loads(source) if name.lower().endswith(".json") else load_yaml(source)
+    except (yaml.YAMLError, json.JSONDecodeError) as error:
+        raise SpecError([f"không đọc được cú pháp YAML/JSON: {error}"]) from None
+    return parse_spec(data)
+
+
+@router.post("/conclusions/upload", include_in_schema=False)
+async def upload(request: Request, ctx: Ctx, who: Staff) -> Response:
+    """A spec file: 'check' shows what it would register (with its deadlines); 'start' starts its follow-up."""
+    data = await request.form()
+    try:
+        file = data.get("spec_file")
+        mode = text(data, "mode") or "start"
+        if not isinstance(file, UploadFile) or not file.filename:
+            problems = ["Chọn một tệp hồ sơ kết luận (.yaml, .yml hoặc .json)."]
+            info: dict[str, Any] = {"problems": problems}
+            code = status.HTTP_422_UNPROCESSABLE_CONTENT
+            return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info)
+        name = file.filename
+        content = await file.read(MAX_SPEC_BYTES + 1)
+    finally:
+        await data.close()
+    try:
+        spec = _read_spec(name, content)
+    except SpecError as error:
+        info = {"name": name, "problems": error.problems}
+        message = f"Tệp {name} chưa hợp lệ: {len(error.problems)} lỗi."
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info, message)
+    if mode == "check":
+        result = await run_in_threadpool(preview_spec, ctx.settings, spec)
+        info = {"name": name, "spec": spec, "valid": True}
+        return await run_in_threadpool(_page, request, ctx, who, NewForm(), status.HTTP_200_OK, result, info)
+    try:
+        return await _start(ctx, request, spec, who)
+    except AlreadyStarted as error:
+        info = {"name": name, "problems": [str(error)]}
+        code = status.HTTP_409_CONFLICT
+        return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info, str(error))

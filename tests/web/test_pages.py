@@ -1,0 +1,651 @@
+"""The staff pages: dashboard, list, new conclusion (form, preview, spec upload), conclusion page and its forms, review
+queue, overdue overview, notifications — each for the roles allowed, refused for the others."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlmodel import Session
+from temporalio import activity
+
+from activities.planning import plan_deadlines
+from activities.projection import project_state
+from dondoc.gateway import Gateway
+from dondoc.web import pages_common
+from models import commands as c
+from models.labels import VN
+from models.mail import MailOutcome, MailRequest, MailStatus
+from models.policy import Policy, PolicyStep, Step
+from models.spec import ConclusionSpec
+from models.tables import ActionRow, ConclusionRow, NotificationRow
+from tests.conftest import EXAMPLES
+from tests.web.conftest import AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
+from tests.workflow.harness import PDF, quang_ngai, redated
+from worker import build_worker
+
+LY_SON_ACTION = "ly-son-eoffice"
+
+
+@pytest.fixture(autouse=True)
+async def aligned_clock(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages read the time of the Temporal test server, which may have skipped ahead of the wall clock."""
+    offset = await web.env.get_current_time() - datetime.now(UTC)
+    monkeypatch.setattr(pages_common, "NOW", lambda: datetime.now(UTC) + offset)
+
+
+def text_of(response: httpx.Response) -> str:
+    return html.unescape(response.text)
+
+
+def action_row(web: Web, workflow_id: str, action_id: str) -> ActionRow:
+    with Session(web.ctx.engine) as session:
+        row = session.get(ActionRow, (workflow_id, action_id))
+    assert row is not None
+    return row
+
+
+async def wait_for(check: Callable[[], bool], what: str) -> None:
+    for _ in range(200):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+# ---------------------------------------------------------------- access
+
+
+async def test_anonymous_visitors_are_sent_to_login(web: Web) -> None:
+    for path in ("/", "/conclusions", "/conclusions/new", "/review", "/overdue", "/notifications", "/admin"):
+        response = await web.client().get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login?next="), path
+
+
+async def test_agency_users_go_to_the_portal_and_are_refused_staff_pages(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    agency = await web.login(AGENCY)
+    home = await agency.get("/")
+    assert home.status_code == 303 and home.headers["location"] == "/portal"
+    wid = spec.workflow_id
+    for path in ("/conclusions", "/conclusions/new", f"/conclusions/{wid}", "/review", "/overdue", "/notifications"):
+        response = await agency.get(path)
+        assert response.status_code == 403, path
+        assert "Bạn không có quyền thực hiện thao tác này." in text_of(response)
+    refused = await agency.post(f"/conclusions/{wid}/actions/{LY_SON_ACTION}/waive", data={"reason": "x"})
+    assert refused.status_code == 403
+
+
+async def test_supervisors_read_what_they_supervise_without_any_form(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    supervisor = await web.login(SUPERVISOR)
+    listing = await supervisor.get("/conclusions")
+    assert listing.status_code == 200 and spec.number in listing.text
+    page = await supervisor.get(f"/conclusions/{wid}")
+    assert page.status_code == 200
+    body = text_of(page)
+    assert "UBND huyện Lý Sơn" in body
+    for form in ("/waive", "/transfer", "/withdraw", "/contacts", "/links", 'method="post" action="/conclusions'):
+        assert form not in body, form
+    assert (await supervisor.get("/overdue")).status_code == 200
+    assert (await supervisor.get("/")).status_code == 200
+    for path in ("/conclusions/new", "/review", "/notifications", "/admin"):
+        assert (await supervisor.get(path)).status_code == 403, path
+    posts = [
+        f"/conclusions/{wid}/actions/{LY_SON_ACTION}/waive",
+        f"/conclusions/{wid}/withdraw",
+        f"/conclusions/{wid}/evidence/ev-1/review",
+        "/conclusions",
+        "/notifications/resend",
+    ]
+    for path in posts:
+        assert (await supervisor.post(path, data={"reason": "x", "confirm": "1"})).status_code == 403, path
+    outsider = await web.login(OUTSIDER)
+    assert spec.number not in (await outsider.get("/conclusions")).text
+    assert (await outsider.get(f"/conclusions/{wid}")).status_code == 404
+
+
+# ---------------------------------------------------------------- dashboard and list
+
+
+async def test_dashboard_shows_status_counts_upcoming_deadlines_and_recent_activity(web: Web) -> None:
+    spec = await web.start_quang_ngai(due_in_days=10)
+    staff = await web.login(STAFF)
+    response = await staff.get("/")
+    assert response.status_code == 200
+    body = text_of(response)
+    assert "Tổng quan theo dõi kết luận thanh tra" in body
+    assert "Kết luận đang theo dõi" in body
+    assert "Hạn trong 14 ngày tới" in body and spec.number in body and "UBND huyện Lý Sơn" in body
+    due = action_row(web, spec.workflow_id, LY_SON_ACTION).due
+    assert due is not None and f"{due.astimezone(VN):%d/%m/%Y}" in body
+    recent = body.split("Hoạt động gần đây", 1)[1]
+    assert f">{spec.number}</a> ·" in recent
+    assert "Hồ sơ chờ xem xét" in body
+
+
+async def test_the_list_filters_by_status_unit_overdue_and_text(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    staff = await web.login(STAFF)
+
+    async def shows(**params: str) -> bool:
+        response = await staff.get("/conclusions", params=params)
+        assert response.status_code == 200
+        return spec.number in response.text
+
+    assert await shows()
+    assert await shows(q=spec.number) and await shows(q="Quảng Ngãi") and not await shows(q="không-có-kết-luận-này")
+    assert await shows(status="active") and not await shows(status="closed")
+    assert await shows(unit="ly-son") and not await shows(unit="khong-co")
+    assert await shows(overdue="no") and not await shows(overdue="yes")
+    page = text_of(await staff.get("/conclusions", params={"q": "không-có-kết-luận-này"}))
+    assert "Không có kết luận nào" in page and "Bỏ lọc" in page
+    assert 'hx-get="/conclusions"' in page and 'method="get" action="/conclusions"' in page  # works without htmx
+
+
+# ---------------------------------------------------------------- the conclusion page
+
+
+async def test_the_conclusion_page_shows_units_actions_due_dates_and_the_timeline(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    staff = await web.login(STAFF)
+    response = await staff.get(f"/conclusions/{spec.workflow_id}")
+    assert response.status_code == 200
+    body = text_of(response)
+    assert f"Kết luận số {spec.number}" in body and spec.title in body
+    assert "UBND huyện Lý Sơn" in body and "Sở Giao thông vận tải" in body
+    action = next(a for a in spec.actions if a.id == LY_SON_ACTION)
+    assert action.text in body
+    due = action_row(web, spec.workflow_id, LY_SON_ACTION).due
+    assert due is not None and f"{due.astimezone(VN):%d/%m/%Y}" in body
+    assert "Đang thực hiện" in body and "Chưa nộp báo cáo" in body
+    assert "Diễn biến" in body and f"Bắt đầu theo dõi kết luận {spec.number}" in body and STAFF in body
+    assert f'action="/conclusions/{spec.workflow_id}/units/ly-son/links"' in body
+    assert f'action="/conclusions/{spec.workflow_id}/units/ly-son/links/revoke"' in body
+    assert body.count('name="csrf_token"') >= 10
+    assert (await staff.get("/conclusions/kl-khong-co-2020")).status_code == 404
+
+
+async def test_staff_waive_transfer_and_refusals_show_on_the_page(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    staff = await web.login(STAFF)
+    empty = await staff.post(f"/conclusions/{wid}/actions/{LY_SON_ACTION}/waive", data={"reason": ""})
+    assert empty.status_code == 422 and "Nêu lý do miễn thực hiện." in text_of(empty)
+    done = await staff.post(
+        f"/conclusions/{wid}/actions/{LY_SON_ACTION}/waive", data={"reason": "Đã sáp nhập đơn vị, không còn đối tượng"}
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/conclusions/{wid}#action-{LY_SON_ACTION}"
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert f"Đã miễn thực hiện kiến nghị {LY_SON_ACTION}." in page  # the flash after the redirect
+    assert "Miễn thực hiện" in page and "Đã sáp nhập đơn vị, không còn đối tượng" in page
+    again = await staff.post(f"/conclusions/{wid}/actions/{LY_SON_ACTION}/transfer", data={"reason": "CQĐT số 12"})
+    assert again.status_code == 409
+    body = text_of(again)
+    assert "đang ở trạng thái «Miễn thực hiện», không thể chuyển cơ quan điều tra" in body
+    assert "Traceback" not in body and f"Kết luận số {spec.number}" in body  # the page itself, with the refusal
+    moved = await staff.post(
+        f"/conclusions/{wid}/actions/ly-son-dvctt/transfer", data={"reason": "Chuyển CQĐT Công an tỉnh, CV 45/TTr"}
+    )
+    assert moved.status_code == 303
+    timeline = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert f"{STAFF}" in timeline and "Chuyển cơ quan điều tra: Chuyển CQĐT Công an tỉnh, CV 45/TTr" in timeline
+    assert "Miễn thực hiện: Đã sáp nhập đơn vị, không còn đối tượng" in timeline
+
+
+async def test_staff_add_an_action_change_contacts_and_withdraw(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    staff = await web.login(STAFF)
+    duplicate = await staff.post(
+        f"/conclusions/{wid}/actions",
+        data={"id": LY_SON_ACTION, "unit": "ly-son", "kind": "remedy", "text": "Nội dung", "due_in": "20"},
+    )
+    assert duplicate.status_code == 409 and f"mã kiến nghị '{LY_SON_ACTION}' đã tồn tại." in text_of(duplicate)
+    no_due = await staff.post(
+        f"/conclusions/{wid}/actions", data={"id": "ly-son-moi", "unit": "ly-son", "kind": "remedy", "text": "X"}
+    )
+    assert no_due.status_code == 422 and "chỉ một trong hai" in text_of(no_due)
+    added = await staff.post(
+        f"/conclusions/{wid}/actions",
+        data={
+            "id": "ly-son-thu-hoi",
+            "unit": "ly-son",
+            "kind": "recover",
+            "text": "Thu hồi kinh phí chi sai quy định",
+            "due_in": "20",
+            "due_in_working": "1",
+            "amount_vnd": "15.000.000",
+        },
+    )
+    assert added.status_code == 303
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Thu hồi kinh phí chi sai quy định" in page and "15.000.000 đ" in page
+    assert action_row(web, wid, "ly-son-thu-hoi").amount_vnd == 15_000_000
+
+    bad = await staff.post(f"/conclusions/{wid}/units/ly-son/contacts", data={"contacts": "khong-phai-email"})
+    assert bad.status_code == 422 and "'khong-phai-email' không phải địa chỉ email hợp lệ" in text_of(bad)
+    good = await staff.post(
+        f"/conclusions/{wid}/units/ly-son/contacts",
+        data={"contacts": "moi@lyson.example.vn, phong@lyson.example.vn", "head": "ct@lyson.example.vn"},
+    )
+    assert good.status_code == 303
+    assert "moi@lyson.example.vn, phong@lyson.example.vn" in text_of(await staff.get(f"/conclusions/{wid}"))
+
+    unconfirmed = await staff.post(f"/conclusions/{wid}/withdraw", data={"reason": "Nhập trùng"})
+    assert unconfirmed.status_code == 422 and "Đánh dấu xác nhận để rút kết luận." in text_of(unconfirmed)
+    gone = await staff.post(f"/conclusions/{wid}/withdraw", data={"reason": "Nhập trùng", "confirm": "1"})
+    assert gone.status_code == 303
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Đã rút" in page and "Nhập trùng" in page
+    assert "/withdraw" not in page and "/waive" not in page  # no forms on a withdrawn conclusion
+
+
+# ---------------------------------------------------------------- reviewing
+
+
+async def test_evidence_is_reviewed_from_the_queue_and_the_next_load_shows_it(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    await web.ctx.gateway.update(
+        wid, c.SubmitEvidence(actor=AGENCY, action_id=LY_SON_ACTION, files=[PDF], note="Đợt 1")
+    )
+    staff = await web.login(STAFF)
+    queue = text_of(await staff.get("/review"))
+    assert "Minh chứng chờ xem xét (1)" in queue and "ev-1" in queue and "UBND huyện Lý Sơn" in queue
+    assert f'action="/conclusions/{wid}/evidence/ev-1/review"' in queue and "minh-chung.pdf" in queue
+
+    url = f"/conclusions/{wid}/evidence/ev-1/review"
+    missing = await staff.post(url, data={"decision": "reject", "reason": "", "next": "/review"})
+    assert missing.status_code == 422
+    assert "Nêu rõ cần bổ sung gì (lý do yêu cầu bổ sung)." in text_of(missing)
+    assert "Hồ sơ chờ xem xét" in text_of(missing)  # shown again on the queue it came from
+    rejected = await staff.post(
+        url, data={"decision": "reject", "reason": "Thiếu quyết định phê duyệt", "next": "/review"}
+    )
+    assert rejected.status_code == 303 and rejected.headers["location"] == "/review"
+    assert "Không có minh chứng nào chờ xem xét." in text_of(await staff.get("/review"))
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Yêu cầu bổ sung" in page and "Thiếu quyết định phê duyệt" in page and STAFF in page
+
+    again = await staff.post(url, data={"decision": "accept"})
+    assert again.status_code == 409 and "Minh chứng 'ev-1' đã được xem xét." in text_of(again)
+
+    await web.ctx.gateway.update(wid, c.SubmitEvidence(actor=AGENCY, action_id=LY_SON_ACTION, files=[PDF]))
+    accepted = await staff.post(f"/conclusions/{wid}/evidence/ev-2/review", data={"decision": "accept"})
+    assert accepted.status_code == 303
+    assert action_row(web, wid, LY_SON_ACTION).status == "done"
+    assert "Hoàn thành" in text_of(await staff.get(f"/conclusions/{wid}"))
+
+
+async def test_extension_requests_are_decided_inline(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    due = action_row(web, wid, LY_SON_ACTION).due
+    assert due is not None
+    wanted = due.astimezone(VN).date() + timedelta(days=30)
+    request = c.RequestExtension(actor=AGENCY, action_id=LY_SON_ACTION, requested_due=wanted, reason="Chờ kinh phí")
+    await web.ctx.gateway.update(wid, request)
+    staff = await web.login(STAFF)
+    queue = text_of(await staff.get("/review"))
+    assert "Đề nghị gia hạn chờ quyết định (1)" in queue and f"{wanted:%d/%m/%Y}" in queue and "Chờ kinh phí" in queue
+    url = f"/conclusions/{wid}/extensions/ext-1/decide"
+    no_reason = await staff.post(url, data={"decision": "deny", "next": "/review"})
+    assert no_reason.status_code == 422 and "Nêu lý do không chấp thuận gia hạn." in text_of(no_reason)
+    bad_day = await staff.post(url, data={"decision": "approve", "granted_due": "31/02/2030", "next": "/review"})
+    assert bad_day.status_code == 422 and "Ngày không hợp lệ" in text_of(bad_day)
+    too_early = await staff.post(url, data={"decision": "approve", "granted_due": f"{due.astimezone(VN):%Y-%m-%d}"})
+    assert too_early.status_code == 409 and "hạn mới phải sau hạn hiện tại" in text_of(too_early)
+    approved = await staff.post(url, data={"decision": "approve", "next": "/review"})
+    assert approved.status_code == 303
+    row = action_row(web, wid, LY_SON_ACTION)
+    assert row.due is not None and row.due.astimezone(VN).date() >= wanted and row.due_version == 2
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Đã gia hạn" in page and f"{row.due.astimezone(VN):%d/%m/%Y}" in page and "đã gia hạn" in page
+
+
+async def test_a_unit_report_is_accepted_from_the_conclusion_page(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    await web.ctx.gateway.update(wid, c.SubmitReport(actor=AGENCY, unit="ly-son", files=[PDF], note="Báo cáo quý"))
+    staff = await web.login(STAFF)
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Đã nộp báo cáo, chờ xem xét" in page and f'action="/conclusions/{wid}/reports/rp-1/review"' in page
+    queue = text_of(await staff.get("/review"))
+    assert "Báo cáo kết quả thực hiện chờ xem xét (1)" in queue
+    refused = await staff.post(f"/conclusions/{wid}/reports/rp-1/review", data={"decision": "reject"})
+    assert refused.status_code == 422 and "Nêu lý do trả lại báo cáo." in text_of(refused)
+    accepted = await staff.post(f"/conclusions/{wid}/reports/rp-1/review", data={"decision": "accept"})
+    assert accepted.status_code == 303
+    assert "Báo cáo đã được chấp nhận" in text_of(await staff.get(f"/conclusions/{wid}"))
+
+
+# ---------------------------------------------------------------- overdue
+
+
+async def test_overdue_actions_are_grouped_by_unit_and_age(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    now = pages_common.clock()
+    ages = {"ly-son-eoffice": 3, "ly-son-dvctt": 20, "tra-bong-dvctt": 45}
+    with Session(web.ctx.engine) as session:  # the read model as if these deadlines had passed
+        for action_id, days in ages.items():
+            row = session.get(ActionRow, (wid, action_id))
+            assert row is not None
+            row.due = now - timedelta(days=days, hours=1)
+            session.add(row)
+        session.commit()
+    staff = await web.login(STAFF)
+    body = text_of(await staff.get("/overdue"))
+    assert "Kiến nghị quá hạn" in body
+    assert "UBND huyện Lý Sơn" in body and "UBND huyện Trà Bồng" in body
+    assert "4 ngày" in body and "21 ngày" in body and "46 ngày" in body
+    assert re.search(r'UBND huyện Lý Sơn</td><td class="num">1</td><td class="num">1</td><td class="num">0</td>', body)
+    supervisor = text_of(await (await web.login(SUPERVISOR)).get("/overdue"))
+    assert "UBND huyện Trà Bồng" in supervisor and "46 ngày" in supervisor
+    dashboard = text_of(await staff.get("/"))
+    assert "Kiến nghị quá hạn theo đơn vị" in dashboard and "UBND huyện Lý Sơn" in dashboard
+    conclusion = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Quá hạn 46 ngày" in conclusion
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def outbox_row(workflow_id: str, key: str, state: str, answer: str) -> NotificationRow:
+    return NotificationRow(
+        key=key,
+        message_id=f"<{key}@dondoc>",
+        workflow_id=workflow_id,
+        target=LY_SON_ACTION,
+        unit="ly-son",
+        step="reminder",
+        recipients=["vanphong@lyson.example.vn"],
+        subject="Nhắc nhở thực hiện kiến nghị",
+        status=state,
+        attempts=1,
+        smtp_answer=answer,
+        created_at=datetime.now(UTC),
+    )
+
+
+async def test_notifications_list_failures_with_the_smtp_answer_and_refuse_resending_others(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    failed_key, sent_key = f"{wid}/{LY_SON_ACTION}/v1/0-reminder", f"{wid}/{LY_SON_ACTION}/v1/1-reminder"
+    with Session(web.ctx.engine) as session:
+        session.add(outbox_row(wid, failed_key, "failed", "550 5.1.1 Mailbox does not exist"))
+        session.add(outbox_row(wid, sent_key, "sent", "250 OK"))
+        session.commit()
+    staff = await web.login(STAFF)
+    body = text_of(await staff.get("/notifications"))
+    assert "550 5.1.1 Mailbox does not exist" in body and "Gửi thất bại" in body and "250 OK" in body
+    assert body.count('action="/notifications/resend"') == 1 and f'value="{failed_key}"' in body
+    only_sent = text_of(await staff.get("/notifications", params={"status": "sent"}))
+    assert "250 OK" in only_sent and "550 5.1.1" not in only_sent
+    refused = await staff.post("/notifications/resend", data={"key": sent_key})
+    assert refused.status_code == 409
+    assert f"Không tìm thấy thông báo '{sent_key}'." in text_of(refused) and "Traceback" not in refused.text
+    unknown = await staff.post("/notifications/resend", data={"key": "khong-co"})
+    assert unknown.status_code == 404
+    agency = await web.login(AGENCY)
+    assert (await agency.post("/notifications/resend", data={"key": failed_key})).status_code == 403
+
+
+@pytest.fixture
+async def failing_mail(web: Web) -> AsyncIterator[tuple[Gateway, list[MailRequest]]]:
+    """A second worker whose mail server refuses every notice for good (5xx), and a gateway starting on it."""
+    refused: list[MailRequest] = []
+
+    @activity.defn(name="send_notification")
+    async def send_notification(request: MailRequest) -> MailOutcome:
+        refused.append(request)
+        return MailOutcome(status=MailStatus.failed, detail="550 5.1.1 Không có hộp thư này")
+
+    task_queue = f"web-failing-{uuid.uuid4().hex[:8]}"
+    async with build_worker(web.env.client, task_queue, [plan_deadlines, project_state, send_notification]):
+        yield Gateway(web.env.client, task_queue), refused
+
+
+async def test_a_failed_notice_is_sent_again_and_a_sent_one_is_refused(
+    web: Web, failing_mail: tuple[Gateway, list[MailRequest]]
+) -> None:
+    gateway, refused = failing_mail
+    today = (await web.env.get_current_time()).astimezone(VN).date()
+    spec: ConclusionSpec = redated(quang_ngai(), today, {}, default_days=30)
+    long_ago = PolicyStep(step=Step.reminder, offset=timedelta(days=-60), to=["contacts"])
+    spec = spec.model_copy(
+        update={
+            "number": f"{uuid.uuid4().hex[:4]}/KL-Ttra",
+            "actions": [a for a in spec.actions if a.id == LY_SON_ACTION],
+            "units": [u for u in spec.units if u.code == "ly-son"],
+            "policy": Policy(steps=[long_ago]),
+        }
+    )
+    wid = await gateway.start(spec, STAFF)
+    await web.wait_projected(wid)
+    await wait_for(lambda: len(refused) >= 2, "the reminders of the action and of the report were refused")
+    key = next(r.key for r in refused if r.action_id == LY_SON_ACTION)
+    with Session(web.ctx.engine) as session:  # what the real mail activity writes in the outbox
+        session.add(outbox_row(wid, key, "failed", "550 5.1.1 Không có hộp thư này"))
+        session.commit()
+
+    staff = await web.login(STAFF)
+
+    def failed_recorded() -> bool:
+        with Session(web.ctx.engine) as session:
+            row = session.get(ConclusionRow, wid)
+            return row is not None and row.version >= 3
+
+    await wait_for(failed_recorded, "the failures were recorded")
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Gửi thất bại" in page and "550 5.1.1 Không có hộp thư này" in page and "Gửi lại" in page
+    resent = await staff.post("/notifications/resend", data={"key": key, "next": f"/conclusions/{wid}#unit-ly-son"})
+    assert resent.status_code == 303 and resent.headers["location"] == f"/conclusions/{wid}#unit-ly-son"
+    await wait_for(lambda: sum(r.key == key for r in refused) >= 2, "the notice was sent again")
+    assert next(r for r in refused[::-1] if r.key == key).resend
+    timeline = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Yêu cầu gửi lại thông báo «Nhắc nhở»" in timeline
+
+    ok_key = "khong-phai-that-bai"
+    with Session(web.ctx.engine) as session:
+        session.add(outbox_row(wid, ok_key, "sent", "250 OK"))
+        session.commit()
+    again = await staff.post("/notifications/resend", data={"key": ok_key})
+    assert again.status_code == 409 and "Không gửi lại được thông báo" in text_of(again)
+
+
+# ---------------------------------------------------------------- registering a conclusion
+
+
+def new_form(**changes: str) -> dict[str, str]:
+    number = f"{uuid.uuid4().hex[:4]}/KL-TTr"
+    data = {
+        "number": number,
+        "issued_on": "2026-04-10",
+        "received_on": "2026-04-20",
+        "issuer": "Thanh tra tỉnh Quảng Ngãi",
+        "title": "Thanh tra việc quản lý, sử dụng kinh phí chuyển đổi số",
+        "tracking_body": "Thanh tra tỉnh Quảng Ngãi",
+        "inspectorate_head": "chanhthanhtra@quangngai.example.vn",
+        "agency_head": "chutich@quangngai.example.vn",
+        "report_due_in": "45",
+        "units[0].code": "ly-son",
+        "units[0].name": "UBND huyện Lý Sơn",
+        "units[0].contacts": "vanphong@lyson.example.vn, vanthu@lyson.example.vn",
+        "units[0].head": "chutich@lyson.example.vn",
+        "units[1].code": "",
+        "actions[0].id": "ly-son-chu-ky-so",
+        "actions[0].unit": "ly-son",
+        "actions[0].kind": "remedy",
+        "actions[0].text": "Triển khai chữ ký số cho văn bản đi của huyện",
+        "actions[0].due_in": "10",
+        "actions[0].due_in_working": "1",
+        "actions[1].id": "ly-son-thu-hoi",
+        "actions[1].unit": "",
+        "actions[1].kind": "recover",
+        "actions[1].text": "Thu hồi kinh phí thanh toán sai",
+        "actions[1].due": "2026-09-02",
+        "actions[1].amount_vnd": "12.500.000",
+        "actions[2].id": "",
+    }
+    data.update(changes)
+    return data
+
+
+async def test_the_new_conclusion_form_has_rows_labels_and_adds_a_row_without_javascript(web: Web) -> None:
+    staff = await web.login(STAFF)
+    page = text_of(await staff.get("/conclusions/new"))
+    assert "Đăng ký kết luận thanh tra để theo dõi" in page
+    assert 'id="unit-row-2"' in page and 'id="action-row-2"' in page and 'id="action-row-3"' not in page
+    assert '<label for="number">Số kết luận' in page and 'name="actions[0].due_in_working"' in page
+    assert 'formaction="/conclusions/new?add=actions"' in page and 'hx-post="/conclusions/new?add=actions"' in page
+    assert 'enctype="multipart/form-data"' in page and 'name="spec_file"' in page
+    more = await staff.post("/conclusions/new?add=actions", data=new_form())
+    assert more.status_code == 200
+    body = text_of(more)
+    assert 'id="action-row-3"' in body and 'value="Thu hồi kinh phí thanh toán sai"' not in body  # a textarea
+    assert "Thu hồi kinh phí thanh toán sai</textarea>" in body and 'value="ly-son-chu-ky-so"' in body
+
+
+async def test_the_deadline_preview_counts_working_days_and_names_the_holidays(web: Web) -> None:
+    staff = await web.login(STAFF)
+    response = await staff.post("/conclusions/preview", data=new_form())
+    assert response.status_code == 200
+    body = text_of(response)
+    assert "Xem trước hạn" in body and "(tính từ ngày 20/04/2026)" in body
+    # 10 working days from Monday 20/04/2026: Giỗ Tổ (Sun 26/4, observed Mon 27/4), 30/4 and 1/5 are days off
+    assert "10 ngày làm việc kể từ ngày 20/04/2026" in body
+    assert "07/05/2026" in body and "Thứ Năm" in body
+    assert "Ngày Giỗ Tổ Hùng Vương" in body and "Ngày Chiến thắng" in body and "Ngày Quốc tế Lao động" in body
+    assert re.search(r'<td class="num">17</td>\s*<td class="num">10</td>', body)
+    # a due day on a public holiday moves to the next working day
+    assert "dời từ 02/09/2026 vì là ngày nghỉ" in body and "03/09/2026" in body and "Quốc khánh" in body
+    assert "Báo cáo kết quả thực hiện" in body and "Lịch nhắc nhở, đôn đốc" in body
+    htmx = await staff.post("/conclusions/preview", data=new_form(), headers={"HX-Request": "true"})
+    assert htmx.status_code == 200 and 'id="preview"' in htmx.text
+
+
+async def test_staff_register_a_conclusion_with_the_form(web: Web) -> None:
+    staff = await web.login(STAFF)
+    data = new_form()
+    response = await staff.post("/conclusions", data=data)
+    assert response.status_code == 303, text_of(response)[-2000:]
+    location = response.headers["location"]
+    assert location.startswith("/conclusions/kl-")
+    page = text_of(await staff.get(location))
+    assert f"Đã đăng ký và bắt đầu theo dõi kết luận {data['number']}." in page
+    assert "UBND huyện Lý Sơn" in page and "Triển khai chữ ký số cho văn bản đi của huyện" in page
+    assert "07/05/2026" in page and "03/09/2026" in page and "12.500.000 đ" in page
+    again = await staff.post("/conclusions", data=data)
+    assert again.status_code == 409 and "đã được đăng ký theo dõi" in text_of(again)
+
+
+async def test_form_errors_are_shown_beside_their_fields_in_vietnamese(web: Web) -> None:
+    staff = await web.login(STAFF)
+    data = new_form(
+        issuer="",
+        inspectorate_head="khong-phai-email",
+        **{
+            "units[0].contacts": "",
+            "actions[0].unit": "khong-co",
+            "actions[1].due": "",
+            "actions[2].id": "ly-son-phat",
+            "actions[2].text": "Thu hồi tiền phạt",
+            "actions[2].kind": "recover",
+            "actions[2].due_in": "30",
+            "actions[2].amount_vnd": "mười triệu",
+        },
+    )
+    response = await staff.post("/conclusions", data=data)
+    assert response.status_code == 422
+    body = text_of(response)
+    assert "Cần sửa" in body
+    assert re.search(r'id="issuer-error">thiếu trường bắt buộc<', body)
+    assert re.search(r"id=\"inspectorate_head-error\">'khong-phai-email' không phải địa chỉ email hợp lệ<", body)
+    assert re.search(r'id="u0-contacts-error">cần ít nhất một email đầu mối<', body)
+    assert re.search(r'id="a2-amount-error">Số tiền phải là số đồng, ví dụ 15.000.000.<', body)
+    assert (
+        "Kiến nghị dòng 2: Nhập hạn (một ngày) hoặc thời hạn" in body and "Số tiền phải thu hồi (đồng): Số tiền" in body
+    )
+    assert 'value="Thu hồi kinh phí thanh toán sai"' not in body and 'value="ly-son-chu-ky-so"' in body  # kept
+    unknown_unit = await staff.post("/conclusions", data=new_form(**{"actions[0].unit": "khong-co"}))
+    assert unknown_unit.status_code == 422
+    assert re.search(r"id=\"a0-unit-error\">đơn vị 'khong-co' không có trong danh sách units", text_of(unknown_unit))
+
+
+async def test_staff_register_a_conclusion_from_a_spec_file(web: Web) -> None:
+    staff = await web.login(STAFF)
+    source = (EXAMPLES / "quang-ngai-312-KL-Ttra.yaml").read_text(encoding="utf-8")
+    number = f"{uuid.uuid4().hex[:4]}/KL-Ttra"
+    source = source.replace('number: "312/KL-Ttra"', f'number: "{number}"')
+    files = {"spec_file": ("quang-ngai.yaml", source.encode(), "application/yaml")}
+    checked = await staff.post("/conclusions/upload", data={"mode": "check"}, files=files)
+    assert checked.status_code == 200
+    body = text_of(checked)
+    assert "hợp lệ" in body and "9 đơn vị" in body and "30/09/2018" in body
+    started = await staff.post("/conclusions/upload", data={"mode": "start"}, files=files)
+    assert started.status_code == 303
+    page = text_of(await staff.get(started.headers["location"]))
+    # due 30/09/2018 was a Sunday: the deadline is the next working day
+    assert f"Kết luận số {number}" in page and "UBND huyện Lý Sơn" in page and "01/10/2018" in page
+    twice = await staff.post("/conclusions/upload", data={"mode": "start"}, files=files)
+    assert twice.status_code == 409 and "không bắt đầu lần hai" in text_of(twice)
+
+
+async def test_an_invalid_spec_file_lists_every_problem_by_field(web: Web) -> None:
+    staff = await web.login(STAFF)
+    bad = (
+        "number: '77/KL-TTr'\nissued_on: 2026-13-01\nissuer: Thanh tra tỉnh\ntitle: Thử\ntracking_body: Thanh tra tỉnh\n"
+        "inspectorate_head: chanh@example.vn\nagency_head: khong-phai-email\n"
+        "units:\n  - {code: Ly Son, name: Lý Sơn, contacts: [x]}\n"
+        "actions:\n  - {id: a, unit: ly-son, text: Làm, due: 2026-02-30}\n"
+    )
+    response = await staff.post(
+        "/conclusions/upload", data={"mode": "start"}, files={"spec_file": ("ke-luan.yaml", bad.encode(), "text/yaml")}
+    )
+    assert response.status_code == 422
+    body = text_of(response)
+    assert "Tệp ke-luan.yaml chưa hợp lệ" in body
+    for problem in (
+        "issued_on: không đọc được ngày",
+        "agency_head: 'khong-phai-email' không phải địa chỉ email hợp lệ",
+        "units[0].code: chỉ gồm chữ thường không dấu",
+        "units[0].contacts[0]: 'x' không phải địa chỉ email hợp lệ",
+        "actions[0].due:",
+    ):
+        assert problem in body, problem
+    syntax = await staff.post(
+        "/conclusions/upload", data={"mode": "check"}, files={"spec_file": ("x.json", b"{not json", "application/json")}
+    )
+    assert syntax.status_code == 422 and "không đọc được cú pháp YAML/JSON" in text_of(syntax)
+    nothing = await staff.post(
+        "/conclusions/upload", data={"mode": "check"}, files={"spec_file": ("", b"", "text/yaml")}
+    )
+    assert nothing.status_code == 422 and "Chọn một tệp hồ sơ kết luận" in text_of(nothing)
+
+
+async def test_pages_without_javascript_post_the_csrf_token_in_every_form(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    staff = await web.login(STAFF)
+    for path in ("/conclusions/new", f"/conclusions/{spec.workflow_id}", "/review", "/notifications"):
+        body = (await staff.get(path)).text
+        forms = re.findall(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", body, re.DOTALL)
+        assert forms, path
+        for form in forms:
+            assert 'name="csrf_token"' in form, (path, form[:200])
+    token = staff.headers.pop("X-CSRF-Token")
+    refused = await staff.post(f"/conclusions/{spec.workflow_id}/withdraw", data={"reason": "x", "confirm": "1"})
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    ok = await staff.post(
+        f"/conclusions/{spec.workflow_id}/withdraw", data={"reason": "Thử", "confirm": "1", "csrf_token": token}
+    )
+    assert ok.status_code == 303
