@@ -26,13 +26,13 @@ from dondoc.web.pages_common import (
     Staff,
     clock,
     conclusion_numbers,
-    flash,
     redirect,
     safe_next,
     show,
     text,
     unit_names,
 )
+from dondoc.web.rendering import flash
 from dondoc.web.security import Principal, principal
 from models import commands as c
 from models.labels import CONCLUSION_STATUS

@@ -24,7 +24,6 @@ from dondoc.web.pages_common import (
     Ctx,
     FormState,
     Staff,
-    flash,
     parse_amount,
     parse_day,
     redirect,
@@ -35,6 +34,7 @@ from dondoc.web.pages_common import (
 )
 from dondoc.web.pages_conclusion import render_conclusion
 from dondoc.web.pages_new import ROW_ERRORS
+from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from models import commands as c
 from models.spec import ActionSpec

@@ -17,7 +17,8 @@ from activities.calendar import CalendarOverrides, WorkingCalendar
 from activities.planning import load_policy
 from dondoc import users
 from dondoc.settings import Settings
-from dondoc.web.pages_common import ROLE_LABELS, Admin, Ctx, FormState, flash, redirect, show, text, today
+from dondoc.web.pages_common import ROLE_LABELS, Admin, Ctx, FormState, redirect, show, text, today
+from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from models.labels import STEP
 from models.policy import DEFAULT_POLICY, Policy, PolicyStep

@@ -1,4 +1,4 @@
-"""What the staff pages share: who may come in, the clock, forms shown again with their errors, flash messages."""
+"""What the staff pages share: who may come in, the clock, forms shown again with their errors (flash messages live in rendering)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ Ctx = Annotated[AppContext, Depends(get_context)]
 Staff = Annotated[Principal, require(Role.staff)]  # staff and admins: every change, the review queue
 Reader = Annotated[Principal, require(Role.staff, Role.supervisor)]  # read-only pages; agency users are refused
 Admin = Annotated[Principal, require()]  # administrators only
-
-SESSION_FLASH = "flash"
 
 ROLE_LABELS = {
     Role.admin.value: "Quản trị hệ thống",
@@ -74,19 +72,10 @@ class FormState:
         return key == self.key and bool(self.errors)
 
 
-def flash(request: Request, message: str, kind: str = "ok") -> None:
-    """A message for the next page this browser loads (after a redirect)."""
-    request.session[SESSION_FLASH] = [message, kind]
-
-
 def show(
     request: Request, name: str, who: Principal, status_code: int = status.HTTP_200_OK, **context: Any
 ) -> Response:
-    """`rendering.page` plus the flash message waiting in the session, if any (unless one is given)."""
-    if "flash" not in context:
-        waiting = request.session.pop(SESSION_FLASH, None)
-        if isinstance(waiting, list) and len(waiting) == 2:
-            context["flash"], context["flash_kind"] = waiting
+    """`rendering.page` with the calendar helpers the staff templates use."""
     return page(request, name, who, status_code=status_code, weekday=weekday, day_text=day_text, **context)
 
 

@@ -19,19 +19,9 @@ from starlette.datastructures import FormData, UploadFile
 from dondoc.gateway import AlreadyStarted
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.web.context import AppContext
-from dondoc.web.pages_common import (
-    DAY_HINT,
-    Ctx,
-    Staff,
-    flash,
-    parse_amount,
-    parse_day,
-    redirect,
-    show,
-    split_emails,
-    text,
-)
+from dondoc.web.pages_common import DAY_HINT, Ctx, Staff, parse_amount, parse_day, redirect, show, split_emails, text
 from dondoc.web.pages_preview import Preview, preview_form, preview_spec
+from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from dondoc.yaml_text import load_yaml
 from models.labels import KIND

@@ -29,7 +29,7 @@ from dondoc.logs import get_logger
 from dondoc.storage import ALLOWED, StoredFile, UploadError
 from dondoc.web import queries
 from dondoc.web.context import AppContext, get_context
-from dondoc.web.rendering import page
+from dondoc.web.rendering import flash, page
 from dondoc.web.security import SESSION_LINK, Principal, optional_principal, require
 from models import commands as c
 from models.labels import VN
@@ -400,8 +400,8 @@ async def issue_link(
     get_logger().info("portal_link_issued", workflow_id=workflow_id, unit=unit, by=who.email)
     if _wants_json(request):
         return JSONResponse({"url": url, "days": days}, status_code=status.HTTP_201_CREATED, headers=_PRIVATE)
-    flash = f"Đã tạo đường dẫn mới, có hiệu lực {days} ngày. Sao chép và gửi cho đơn vị."
-    return await _links_page(request, ctx, who, workflow_id, unit, url=url, flash=flash)
+    message = f"Đã tạo đường dẫn mới, có hiệu lực {days} ngày. Sao chép và gửi cho đơn vị."
+    return await _links_page(request, ctx, who, workflow_id, unit, url=url, flash=message)
 
 
 @router.post("/conclusions/{workflow_id}/units/{unit}/links/revoke", include_in_schema=False)
@@ -414,11 +414,17 @@ async def revoke_links(
     get_logger().info("portal_links_revoked", workflow_id=workflow_id, unit=unit, count=count, by=who.email)
     if _wants_json(request):
         return JSONResponse({"revoked": count})
-    flash = f"Đã thu hồi {count} đường dẫn." if count else "Không có đường dẫn nào đang hiệu lực."
-    return await _links_page(request, ctx, who, workflow_id, unit, flash=flash)
+    message = f"Đã thu hồi {count} đường dẫn." if count else "Không có đường dẫn nào đang hiệu lực."
+    return await _links_page(request, ctx, who, workflow_id, unit, flash=message)
 
 
 # ---------------------------------------------------------------- the portal
+
+
+def _done(request: Request, message: str, anchor: str) -> Response:
+    """After a change: back to the portal by a redirect, so reloading the page never submits it again."""
+    flash(request, message)
+    return RedirectResponse(f"/portal#{anchor}", status_code=status.HTTP_303_SEE_OTHER, headers=_PRIVATE)
 
 
 @router.get("/portal", include_in_schema=False)
@@ -546,8 +552,8 @@ async def _submit(
 
 
 async def _failed(request: Request, ctx: AppContext, who: Principal, form: FormState, code: int) -> Response:
-    flash = "Chưa gửi được. " + " ".join(form.errors.values())
-    return await _render(request, ctx, who, code, form, flash=flash, flash_kind="error")
+    message = "Chưa gửi được. " + " ".join(form.errors.values())
+    return await _render(request, ctx, who, code, form, flash=message, flash_kind="error")
 
 
 @router.post("/portal/conclusions/{workflow_id}/actions/{action_id}/evidence", include_in_schema=False)
@@ -598,8 +604,8 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
         return state
     evidence = [e for e in state.evidence if e.action_id == action_id]
     label = evidence[-1].id if evidence else ""
-    flash = f"Đã nộp minh chứng {label} ({len(stored)} tệp). Cơ quan thanh tra sẽ xem xét và phản hồi."
-    return await _render(request, ctx, who, flash=flash)
+    message = f"Đã nộp minh chứng {label} ({len(stored)} tệp). Cơ quan thanh tra sẽ xem xét và phản hồi."
+    return _done(request, message, f"action-{workflow_id}--{action_id}")
 
 
 def _parse_day(text: str) -> date | None:
@@ -642,8 +648,8 @@ async def request_extension(request: Request, workflow_id: str, action_id: str, 
     state = await _submit(request, ctx, who, workflow_id, command, [], form, {"requested_due", "reason"})
     if isinstance(state, Response):
         return state
-    flash = f"Đã gửi đề nghị gia hạn đến ngày {day:%d/%m/%Y}. Cơ quan thanh tra sẽ quyết định."
-    return await _render(request, ctx, who, flash=flash)
+    message = f"Đã gửi đề nghị gia hạn đến ngày {day:%d/%m/%Y}. Cơ quan thanh tra sẽ quyết định."
+    return _done(request, message, f"action-{workflow_id}--{action_id}")
 
 
 @router.post("/portal/conclusions/{workflow_id}/report", include_in_schema=False)
@@ -676,8 +682,8 @@ async def submit_report(request: Request, workflow_id: str, ctx: Ctx) -> Respons
         await data.close()
     if isinstance(state, Response):
         return state
-    flash = f"Đã nộp báo cáo kết quả thực hiện của {unit.name}. Cơ quan thanh tra sẽ xem xét."
-    return await _render(request, ctx, who, flash=flash)
+    message = f"Đã nộp báo cáo kết quả thực hiện của {unit.name}. Cơ quan thanh tra sẽ xem xét."
+    return _done(request, message, f"report-{workflow_id}--report")
 
 
 # ---------------------------------------------------------------- downloads

@@ -56,8 +56,21 @@ env.filters["step"] = _label(labels.STEP)
 env.filters["kind"] = _label(labels.KIND)
 
 
+SESSION_FLASH = "flash"
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """A message for the next page this browser loads (after a redirect: a reload never repeats a change)."""
+    request.session[SESSION_FLASH] = [message, kind]
+
+
 def page(request: Request, name: str, who: Principal | None, status_code: int = 200, **context: Any) -> Response:
-    """A page with what base.html needs: the principal and the session's CSRF token."""
+    """A page with what base.html needs: the principal, the session's CSRF token and the flash message waiting in
+    the session, if any (unless the page brings its own)."""
+    if context.get("flash") is None:
+        waiting = request.session.pop(SESSION_FLASH, None)
+        if isinstance(waiting, list) and len(waiting) == 2:
+            context["flash"], context["flash_kind"] = waiting
     return templates.TemplateResponse(
         request, name, {"who": who, "csrf_token": csrf_token(request), **context}, status_code=status_code
     )

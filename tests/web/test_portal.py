@@ -38,6 +38,7 @@ async def open_link(web: Web, workflow_id: str, unit: str = "ly-son", days: int 
     portal = await client.get("/portal")
     assert portal.status_code == 200, portal.text[-500:]
     client.headers["X-CSRF-Token"] = csrf_of(portal.text)
+    client.follow_redirects = True  # a change answers with a redirect back to the portal, like a browser follows
     return client
 
 
@@ -99,9 +100,12 @@ async def test_the_full_portal_cycle_through_a_link(web: Web) -> None:
     wid = spec.workflow_id
     client = await open_link(web, wid)
 
-    # 1. upload a PDF, with a note
+    # 1. upload a PDF, with a note; the answer redirects to the portal, so reloading it submits nothing again
     sent = await client.post(evidence_url(wid), files=pdf("Biên bản họp.pdf"), data={"note": "Kèm biên bản"})
     assert sent.status_code == 200, main_of(sent.text)
+    assert [(r.status_code, r.headers["location"]) for r in sent.history] == [(303, f"/portal#action-{wid}--{ACTION}")]
+    reloaded = await client.get("/portal")
+    assert "Đã nộp minh chứng ev-1" not in reloaded.text, "the confirmation shows once"
     assert "Đã nộp minh chứng ev-1" in sent.text
     state = await web.ctx.gateway.snapshot(wid)
     [first] = state.evidence
@@ -236,7 +240,7 @@ async def test_an_agency_account_acts_under_its_own_name(web: Web) -> None:
     spec = await web.start_quang_ngai()
     client = await web.login(AGENCY)
     sent = await client.post(evidence_url(spec.workflow_id), files=pdf())
-    assert sent.status_code == 200
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/portal#action-")
     assert (await web.ctx.gateway.snapshot(spec.workflow_id)).evidence[0].submitted_by == AGENCY
 
 

@@ -1,0 +1,266 @@
+"""The whole follow-up of the Quảng Ngãi conclusion, driven in Chromium against `dondoc up` as a process.
+
+Staff register the conclusion by uploading its spec file; Lý Sơn opens the portal from the link in an email caught
+by the built-in SMTP sink, uploads evidence, gets it back with a reason, uploads again; staff accept it; Lý Sơn
+submits its report and staff accept it; with every other item resolved through the engine, the conclusion closes.
+A screenshot of every page is kept under test-output/browser/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+from temporalio.testing import WorkflowEnvironment
+
+from dondoc.gateway import Gateway
+from dondoc.smtp_sink import read_messages
+from dondoc.spec_loader import load_spec
+from models import commands as c
+from models.spec import ConclusionSpec
+from models.state import ConclusionState, FileRef
+from tests.conftest import EXAMPLES, ROOT, skip_or_fail
+from tests.support.ports import free_port
+
+pytestmark = pytest.mark.integration
+
+DONDOC = str(Path(sys.executable).parent / "dondoc")
+CHROMIUM = os.environ.get("DONDOC_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-output" / "browser"
+SPEC_FILE = EXAMPLES / "quang-ngai-312-KL-Ttra.yaml"
+STAFF, STAFF_PASSWORD = "canbo@thanhtra.example.vn", "mat-khau-can-bo-2026"
+UNIT = "ly-son"
+UNIT_NAME = "UBND huyện Lý Sơn"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+RETURN_REASON = "Thiếu quyết định cấp tài khoản thư điện tử; đề nghị bổ sung bản có chữ ký."
+PORTAL_LINK = re.compile(r"http://127\.0\.0\.1:\d+/portal/[A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class RunningProduct:
+    url: str
+    data_dir: Path
+    task_queue: str
+
+
+@pytest.fixture
+def product(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> Iterator[RunningProduct]:
+    """`dondoc up` as a process (worker, web app and SMTP sink) on the shared dev server, with one staff account."""
+    data_dir, http_port = tmp_path / "data", free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DONDOC_")}
+    env.update(
+        DONDOC_DATA_DIR=str(data_dir),
+        DONDOC_TEMPORAL_ADDRESS=dev_server_env.client.service_client.config.target_host,
+        DONDOC_TASK_QUEUE=f"browser-{uuid.uuid4().hex[:8]}",
+        DONDOC_HTTP_PORT=str(http_port),
+        DONDOC_SINK_PORT=str(free_port()),
+        DONDOC_LOG_FORMAT="json",
+    )
+    added = subprocess.run(
+        [DONDOC, "users", "add", STAFF, "--role", "staff", "--password", STAFF_PASSWORD, "--name", "Nguyễn Văn An"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([DONDOC, "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{http_port}"
+            _wait_until_serving(process, log_path, url)
+            yield RunningProduct(url, data_dir, env["DONDOC_TASK_QUEUE"])
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], log_path: Path, url: str) -> None:
+    for _ in range(600):
+        assert process.poll() is None, log_path.read_text(encoding="utf-8", errors="replace")
+        if "worker_started" in log_path.read_text(encoding="utf-8", errors="replace"):
+            try:
+                with urllib.request.urlopen(f"{url}/login", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+        time.sleep(0.1)
+    raise AssertionError("dondoc up did not start serving:\n" + log_path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _chromium() -> str:
+    """Debian's Chromium (or DONDOC_CHROMIUM): Playwright never downloads a browser here."""
+    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if found is None:
+        skip_or_fail(f"missing Chromium: {CHROMIUM} not found (apt-get install chromium)")
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = _chromium()
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+class Screenshots:
+    """Numbered full-page screenshots, in the order the story happens."""
+
+    def __init__(self) -> None:
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+        SCREENSHOTS.mkdir(parents=True)
+        self.count = 0
+
+    async def take(self, page: Page, name: str) -> None:
+        self.count += 1
+        await page.screenshot(path=SCREENSHOTS / f"{self.count:02d}-{name}.png", full_page=True)
+
+
+async def test_staff_and_an_agency_follow_a_conclusion_through_to_closure(
+    product: RunningProduct, browser: Browser, dev_server_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    spec = load_spec(SPEC_FILE)
+    action = next(a for a in spec.actions if a.unit == UNIT)
+    action_key = f"#action-{spec.workflow_id}--{action.id}"
+    pdf = tmp_path / "quyet-dinh-cap-thu-dien-tu.pdf"
+    pdf.write_bytes(PDF)
+    shots = Screenshots()
+    staff = await (await browser.new_context(base_url=product.url, locale="vi-VN")).new_page()
+    agency = await (await browser.new_context(base_url=product.url, locale="vi-VN")).new_page()
+
+    # Staff sign in and register the conclusion from its spec file.
+    await staff.goto("/conclusions/new")
+    await expect(staff).to_have_url(re.compile(r"/login"))
+    await shots.take(staff, "dang-nhap")
+    await staff.get_by_label("Email").fill(STAFF)
+    await staff.get_by_label("Mật khẩu").fill(STAFF_PASSWORD)
+    await staff.get_by_role("button", name="Đăng nhập").click()
+    await expect(staff.get_by_role("heading", level=1)).to_contain_text("kết luận", ignore_case=True)
+    await shots.take(staff, "dang-ky-ket-luan")
+    await staff.get_by_label("Tệp hồ sơ").set_input_files(SPEC_FILE)
+    await staff.get_by_role("button", name="Kiểm tra và bắt đầu theo dõi").click()
+    await expect(staff).to_have_url(f"{product.url}/conclusions/{spec.workflow_id}")
+    await expect(staff.locator("body")).to_contain_text("312/KL-Ttra")
+    await expect(staff.locator(f"#unit-{UNIT}")).to_contain_text(action.text[:40])
+    await shots.take(staff, "ket-luan-moi-dang-ky")
+
+    # Its deadlines passed long ago: Lý Sơn is notified at once, and the email carries its portal link.
+    link = await _portal_link_in_sink(product.data_dir, spec)
+    await agency.goto(link)
+    await expect(agency).to_have_url(f"{product.url}/portal")
+    await expect(agency.locator("body")).to_contain_text(UNIT_NAME)
+    await shots.take(agency, "cong-don-vi")
+    await _upload_evidence(agency, action_key, pdf, "Đã cấp thư điện tử công vụ cho cán bộ.")
+    await expect(agency.locator(action_key)).to_contain_text("quyet-dinh-cap-thu-dien-tu.pdf")
+    await shots.take(agency, "da-nop-minh-chung")
+
+    # Staff return it with a reason from the review queue.
+    await staff.goto("/review")
+    queued = staff.locator("#evidence article.queue-item").filter(has_text=action.text[:40])
+    await expect(queued).to_have_count(1)
+    await shots.take(staff, "hang-cho-xem-xet")
+    await queued.get_by_label("Lý do, nội dung cần bổ sung").fill(RETURN_REASON)
+    await queued.get_by_role("button", name="Yêu cầu bổ sung").click()
+    await expect(staff.locator("#evidence")).not_to_contain_text(action.text[:40])
+    await shots.take(staff, "da-yeu-cau-bo-sung")
+
+    # Lý Sơn sees why and uploads again.
+    await agency.reload()
+    await expect(agency.locator(action_key)).to_contain_text(RETURN_REASON)
+    await shots.take(agency, "thay-ly-do-tra-lai")
+    await _upload_evidence(agency, action_key, pdf, "Bổ sung quyết định có chữ ký, đóng dấu.")
+    await expect(agency.locator(action_key)).to_contain_text("Bổ sung quyết định có chữ ký")
+    await shots.take(agency, "da-nop-bo-sung")
+
+    # Staff accept it on the conclusion page.
+    await staff.goto(f"/conclusions/{spec.workflow_id}")
+    on_page = staff.locator(f"#action-{action.id}")
+    await on_page.get_by_role("button", name="Chấp nhận minh chứng").click()
+    await expect(staff.locator(f"#action-{action.id}")).to_contain_text("Đã chấp nhận")
+    await shots.take(staff, "da-chap-nhan-minh-chung")
+
+    # Every other action and unit report is settled through the engine, as other staff and agencies would.
+    gateway = Gateway(dev_server_env.client, product.task_queue)
+    await _settle_everything_else(gateway, spec, action.id)
+
+    # Lý Sơn submits its report; staff accept it; the conclusion closes.
+    await agency.reload()
+    report = agency.locator(f"#report-{spec.workflow_id}--report")
+    await report.locator("summary").filter(has_text="Nộp báo cáo").click()
+    await report.get_by_label("Tệp báo cáo").set_input_files(pdf)
+    await report.get_by_label("Ghi chú").fill("Báo cáo kết quả thực hiện Kết luận 312/KL-Ttra của UBND huyện Lý Sơn.")
+    await report.get_by_role("button", name="Nộp báo cáo").click()
+    await expect(agency.locator(f"#report-{spec.workflow_id}--report")).to_contain_text("Báo cáo kết quả thực hiện")
+    await shots.take(agency, "da-nop-bao-cao")
+
+    await staff.goto("/review")
+    queued_report = staff.locator("#reports article.queue-item").filter(has_text=UNIT_NAME)
+    await expect(queued_report).to_have_count(1)
+    await queued_report.get_by_role("button", name="Chấp nhận báo cáo").click()
+    await staff.goto(f"/conclusions/{spec.workflow_id}")
+    await expect(staff.locator("section.head")).to_contain_text("Đã kết thúc theo dõi", timeout=20_000)
+    await shots.take(staff, "ket-luan-da-ket-thuc")
+
+    await agency.reload()
+    await shots.take(agency, "cong-don-vi-sau-khi-ket-thuc")
+    assert len(list(SCREENSHOTS.glob("*.png"))) == shots.count
+
+
+async def _upload_evidence(page: Page, action_key: str, pdf: Path, note: str) -> None:
+    article = page.locator(action_key)
+    await article.locator("summary").filter(has_text="Nộp minh chứng").click()
+    await article.get_by_label("Tệp minh chứng").set_input_files(pdf)
+    await article.get_by_label("Ghi chú").fill(note)
+    await article.get_by_role("button", name="Nộp minh chứng").click()
+
+
+async def _portal_link_in_sink(data_dir: Path, spec: ConclusionSpec) -> str:
+    """The portal link of the first email about the unit that the built-in sink stored."""
+    subject_end = f"KL {spec.number} – {UNIT_NAME}"
+    for _ in range(600):
+        for message in await asyncio.to_thread(read_messages, data_dir / "mail"):
+            if str(message["Subject"]).endswith(subject_end):
+                body = message.get_body(preferencelist=("plain",))
+                assert body is not None
+                (link,) = set(PORTAL_LINK.findall(str(body.get_content())))
+                return link
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no email about {UNIT_NAME} arrived in {data_dir / 'mail'}")
+
+
+async def _settle_everything_else(gateway: Gateway, spec: ConclusionSpec, kept_action: str) -> None:
+    wid, actor = spec.workflow_id, STAFF
+    report_file = FileRef(name="bao-cao.pdf", sha256="b" * 64, size=len(PDF), content_type="application/pdf")
+    for other in spec.actions:
+        if other.id != kept_action:
+            await gateway.update(wid, c.WaiveAction(actor=actor, action_id=other.id, reason="Không còn đối tượng."))
+    for unit in spec.units:
+        if unit.code == UNIT:
+            continue
+        contact = unit.contacts[0]
+        state: ConclusionState = await gateway.update(
+            wid, c.SubmitReport(actor=contact, unit=unit.code, files=[report_file], note="Báo cáo kết quả.")
+        )
+        report_id = next(r.id for r in reversed(state.reports) if r.unit == unit.code)
+        await gateway.update(wid, c.ReviewReport(actor=actor, report_id=report_id, decision="accept"))
