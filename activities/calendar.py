@@ -79,16 +79,33 @@ class CalendarOverrides(BaseModel):
         if path is None or not path.exists():
             return cls()
         try:
-            data: Any = load_yaml(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ValueError(f"Tệp ngày nghỉ bổ sung {path} không phải YAML hợp lệ: {exc}") from exc
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"Tệp ngày nghỉ bổ sung {path} không phải văn bản UTF-8") from exc
+        return cls.from_text(text, f"Tệp ngày nghỉ bổ sung {path}")
+
+    @classmethod
+    def from_text(cls, text: str, origin: str = "Danh sách ngày nghỉ bổ sung") -> CalendarOverrides:
+        """Overrides from YAML text; empty text gives none. `origin` starts the error message."""
+        try:
+            data: Any = load_yaml(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{origin} không phải YAML hợp lệ: {exc}") from exc
         if data is None:
             return cls()
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
             problems = "; ".join(_describe(err) for err in exc.errors())
-            raise ValueError(f"Tệp ngày nghỉ bổ sung {path} không hợp lệ: {problems}") from exc
+            raise ValueError(f"{origin} không hợp lệ: {problems}") from exc
+
+    def to_text(self) -> str:
+        """The overrides as YAML that `from_text` reads back."""
+        data = {
+            "holidays": {day.isoformat(): name for day, name in sorted(self.holidays.items())},
+            "working_days": [day.isoformat() for day in sorted(self.working_days)],
+        }
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
 def _describe(err: ErrorDetails) -> str:

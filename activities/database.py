@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
+import models.admin_tables
 import models.tables
 import models.web_tables  # noqa: F401
 

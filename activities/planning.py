@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time
-from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
 from temporalio import activity
 
-from activities.calendar import VN_TZ, CalendarOverrides, WorkingCalendar, end_of_day
+from activities import configuration
+from activities.calendar import VN_TZ, WorkingCalendar, end_of_day
+from activities.database import get_engine
 from dondoc.settings import get_settings
-from dondoc.yaml_text import load_yaml
 from models.planning import DueRule, PlanRequest, PlanResult
-from models.policy import DEFAULT_POLICY, Policy, PolicyStep
+from models.policy import Policy, PolicyStep
 from models.state import Schedule, ScheduledStep
 
 
@@ -60,19 +59,14 @@ class Planner:
         return PlanResult(policy=policy, schedules=schedules)
 
 
-def load_policy(path: Path | None) -> Policy:
-    """The global ladder: the file's when configured, else the default of domain.md."""
-    if path is None:
-        return DEFAULT_POLICY
-    try:
-        return Policy.model_validate(load_yaml(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as error:
-        raise ValueError(f"Tệp chính sách đôn đốc {path} không hợp lệ: {error}") from None
-
-
 @activity.defn(name="plan_deadlines")
 async def plan_deadlines(request: PlanRequest) -> PlanResult:
+    return await asyncio.to_thread(_plan, request)
+
+
+def _plan(request: PlanRequest) -> PlanResult:
     settings = get_settings()
-    calendar = WorkingCalendar(CalendarOverrides.load(settings.holidays_file))
+    engine = get_engine(settings.sqlalchemy_url)
+    calendar = WorkingCalendar(configuration.effective_overrides(engine, settings).value)
     planner = Planner(calendar, settings.dispatch_time)
-    return planner.plan(request, load_policy(settings.policy_file))
+    return planner.plan(request, configuration.effective_policy(engine, settings).value)

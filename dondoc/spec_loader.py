@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,29 @@ def explain(error: ValidationError) -> list[str]:
     return problems
 
 
-def parse_spec(data: Any) -> ConclusionSpec:
+def complete_units(data: Any, directory: Mapping[str, Mapping[str, Any]]) -> Any:
+    """A spec's raw data with each unit's missing name, contacts, head and supervisor taken from the directory entry of
+    the same code. What the spec says itself always wins; anything not a unit mapping is left for validation."""
+    if not isinstance(data, dict) or not isinstance(data.get("units"), list) or not directory:
+        return data
+    units = []
+    for unit in data["units"]:
+        code = unit.get("code") if isinstance(unit, dict) else None
+        entry = directory.get(code) if isinstance(code, str) else None
+        if entry is None:
+            units.append(unit)
+            continue
+        filled = dict(unit)
+        for name in ("name", "contacts", "head", "supervisor"):
+            if filled.get(name) in (None, "", []) and entry.get(name) not in (None, "", []):
+                filled[name] = entry[name]
+        units.append(filled)
+    return {**data, "units": units}
+
+
+def parse_spec(data: Any, directory: Mapping[str, Mapping[str, Any]] | None = None) -> ConclusionSpec:
+    """A spec from parsed YAML/JSON; units named by code alone take their details from `directory`."""
+    data = complete_units(data, directory or {})
     if not isinstance(data, dict):
         raise SpecError(["tệp phải chứa một nhóm trường (number, issued_on, units, actions …)"])
     try:
@@ -87,7 +110,7 @@ def parse_spec(data: Any) -> ConclusionSpec:
         raise SpecError(explain(error)) from None
 
 
-def load_spec(path: Path) -> ConclusionSpec:
+def load_spec(path: Path, directory: Mapping[str, Mapping[str, Any]] | None = None) -> ConclusionSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -98,4 +121,4 @@ def load_spec(path: Path) -> ConclusionSpec:
         data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as error:
         raise SpecError([f"không đọc được cú pháp YAML/JSON: {error}"]) from None
-    return parse_spec(data)
+    return parse_spec(data, directory)

@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.database import get_engine
+from dondoc import unit_directory
 from dondoc import users as accounts
 from dondoc.devserver import DevServer
 from dondoc.gateway import AlreadyStarted, Gateway
@@ -206,11 +207,15 @@ def worker() -> None:
     _run(main)
 
 
+def _directory(settings: Settings) -> dict[str, dict[str, Any]]:
+    return unit_directory.defaults(get_engine(settings.sqlalchemy_url))
+
+
 @app.command()
 def check(file: Annotated[Path, typer.Argument(help="tệp YAML/JSON mô tả kết luận")]) -> None:
-    """Check a conclusion spec without starting anything."""
+    """Check a conclusion spec without starting anything (units by code alone are looked up in the directory)."""
     try:
-        spec = load_spec(file)
+        spec = load_spec(file, _directory(get_settings()))
     except SpecError as error:
         raise _fail(str(error)) from None
     typer.echo(
@@ -226,7 +231,7 @@ def start(
     """Start following up a conclusion; prints its workflow id."""
     settings = get_settings()
     try:
-        spec = load_spec(file)
+        spec = load_spec(file, _directory(settings))
     except SpecError as error:
         raise _fail(str(error)) from None
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from dondoc import unit_directory
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.web.api_common import (
     FILE_FIELD,
@@ -89,7 +90,8 @@ async def start_conclusion(
     ctx: Ctx, who: Staff, spec: Annotated[Any, Body(description="see docs/conclusion-spec.md")]
 ) -> Response:
     try:
-        parsed = parse_spec(spec)
+        directory = await asyncio.to_thread(unit_directory.defaults, ctx.engine)
+        parsed = parse_spec(spec, directory)
     except SpecError as error:
         return _refused_spec(error, "Hồ sơ kết luận không hợp lệ")
     workflow_id = await ctx.gateway.start(parsed, who.email)

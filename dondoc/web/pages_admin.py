@@ -1,11 +1,13 @@
-"""Administration (admins only): user accounts, the effective escalation policy and the holiday calendar, read-only
-for the two last (they are configured by files, see docs/settings.md)."""
+"""Administration (admins only): user accounts, the directory of units, the global escalation ladder and the holiday
+overrides. The ladder and the holidays an admin saves here replace the files of the settings (docs/settings.md) and
+apply to every deadline planned from then on (new conclusions, extensions, amendments)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
@@ -13,15 +15,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
+from activities import configuration
 from activities.calendar import CalendarOverrides, WorkingCalendar
-from activities.planning import load_policy
-from dondoc import users
+from dondoc import unit_directory, users
+from dondoc.logs import get_logger
 from dondoc.settings import Settings
-from dondoc.web.pages_common import ROLE_LABELS, Admin, Ctx, FormState, redirect, show, text, today
-from dondoc.web.rendering import flash
+from dondoc.web.pages_common import ROLE_LABELS, Admin, Ctx, FormState, redirect, show, split_emails, text, today
+from dondoc.web.rendering import flash, vn_datetime
 from dondoc.web.security import Principal
+from models.admin_tables import DirectoryUnit
 from models.labels import STEP
-from models.policy import DEFAULT_POLICY, Policy, PolicyStep
+from models.policy import Policy, PolicyStep
 from models.policy import Role as Recipient
 from models.web_tables import User
 
@@ -55,12 +59,15 @@ class CalendarDay:
 @dataclass
 class AdminView:
     users: list[User]
-    policy_source: str
-    policy: list[PolicyRow]
-    policy_error: str | None
-    holidays_file: str | None
-    overrides: CalendarOverrides | None
-    overrides_error: str | None
+    units: list[DirectoryUnit] = field(default_factory=list)
+    policy: list[PolicyRow] = field(default_factory=list)
+    policy_source: str = ""
+    policy_text: str = ""
+    policy_error: str | None = None
+    holidays_source: str = ""
+    holidays_text: str = ""
+    overrides: CalendarOverrides | None = None
+    overrides_error: str | None = None
     holidays: list[CalendarDay] = field(default_factory=list)  # public holidays in the coming twelve months
     make_up_days: list[CalendarDay] = field(default_factory=list)  # weekend days that are working days
 
@@ -88,13 +95,38 @@ def policy_rows(policy: Policy) -> list[PolicyRow]:
     return [PolicyRow(STEP.get(s.step, s.step), _when(s), _who(s.to), _who(s.cc)) for s in policy.steps]
 
 
-def _calendar(settings: Settings, view: AdminView) -> None:
-    path: Path | None = settings.holidays_file
-    view.holidays_file = str(path) if path else None
+def _source(effective: configuration.Effective[Any], file: Path | None) -> str:
+    document = effective.document
+    if document is not None:
+        return f"Lưu trong hệ thống, sửa lần cuối bởi {document.updated_by} lúc {vn_datetime(document.updated_at)}"
+    if effective.source == "file":
+        return f"Tệp {file}"
+    return "Mặc định"
+
+
+def _policy(engine: Engine, settings: Settings, view: AdminView) -> None:
     try:
-        view.overrides = CalendarOverrides.load(path)
+        effective = configuration.effective_policy(engine, settings)
+    except ValueError as problem:
+        view.policy_error, view.policy_source = str(problem), "Cấu hình lỗi"
+        return
+    view.policy = policy_rows(effective.value)
+    view.policy_text = effective.text
+    view.policy_source = _source(effective, settings.policy_file)
+    if effective.source == "default":
+        view.policy_source += " (theo quy trình: nhắc nhở, quá hạn, đôn đốc, đôn đốc lần 2, đề xuất xử lý)"
+
+
+def _calendar(engine: Engine, settings: Settings, view: AdminView) -> None:
+    try:
+        effective = configuration.effective_overrides(engine, settings)
     except ValueError as error:
-        view.overrides_error = str(error)
+        view.overrides_error, view.holidays_source = str(error), "Cấu hình lỗi"
+        return
+    view.overrides, view.holidays_text = effective.value, effective.text
+    view.holidays_source = _source(effective, settings.holidays_file)
+    if effective.source == "default":
+        view.holidays_source += " (chỉ dữ liệu của gói holidays)"
     calendar = WorkingCalendar(view.overrides)
     start = today()
     for offset in range(366):
@@ -110,16 +142,9 @@ def _calendar(settings: Settings, view: AdminView) -> None:
 def admin_view(engine: Engine, settings: Settings) -> AdminView:
     with Session(engine) as session:
         accounts = list(session.exec(select(User).order_by(col(User.role), col(User.email))).all())
-    source = (
-        f"Tệp {settings.policy_file}" if settings.policy_file else "Mặc định (theo domain: nhắc nhở, quá hạn, đôn đốc)"
-    )
-    error = None
-    try:
-        policy = load_policy(settings.policy_file)
-    except ValueError as problem:
-        policy, error = DEFAULT_POLICY, str(problem)
-    view = AdminView(accounts, source, policy_rows(policy), error, None, None, None)
-    _calendar(settings, view)
+    view = AdminView(accounts, unit_directory.list_units(engine))
+    _policy(engine, settings, view)
+    _calendar(engine, settings, view)
     return view
 
 
@@ -213,3 +238,71 @@ async def activate(request: Request, user_id: int, ctx: Ctx, who: Admin) -> Resp
     user = await run_in_threadpool(_set_active, ctx.engine, user_id, True, who.email)
     flash(request, f"Đã mở lại tài khoản {user.email}.")
     return redirect("/admin#users")
+
+
+DOCUMENTS: dict[str, tuple[configuration.DocumentName, str]] = {
+    "policy": (configuration.POLICY, "chính sách đôn đốc"),
+    "holidays": (configuration.HOLIDAYS, "danh sách ngày nghỉ, ngày làm bù"),
+}
+
+
+@router.post("/admin/config/{document}", include_in_schema=False)
+async def save_document(request: Request, document: str, ctx: Ctx, who: Admin) -> Response:
+    """Save the ladder or the holiday overrides as typed (checked first: nothing is stored when it is refused), or
+    go back to the settings' file or the default."""
+    if document not in DOCUMENTS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Không có mục cấu hình này.")
+    name, label = DOCUMENTS[document]
+    data = await request.form()
+    if text(data, "action") == "reset":
+        removed = await run_in_threadpool(configuration.reset, ctx.engine, name)
+        flash(
+            request, f"Đã trở về {label} theo tệp cấu hình hoặc mặc định." if removed else "Không có gì để khôi phục."
+        )
+        return redirect(f"/admin#{document}")
+    raw = data.get("text")
+    content = raw if isinstance(raw, str) else ""
+    form = FormState(document, values={"text": content})
+    try:
+        await run_in_threadpool(configuration.save, ctx.engine, name, content, who.email)
+    except ValueError as error:
+        form.errors["text"] = str(error)
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        message = f"Chưa lưu {label}: {error}"
+        return await run_in_threadpool(_page, request, ctx.engine, ctx.settings, who, code, form, message)
+    get_logger().info("configuration_saved", document=name, by=who.email)
+    flash(request, f"Đã lưu {label}. Áp dụng cho các thời hạn được tính từ bây giờ.")
+    return redirect(f"/admin#{document}")
+
+
+@router.post("/admin/units", include_in_schema=False)
+async def save_directory_unit(request: Request, ctx: Ctx, who: Admin) -> Response:
+    data = await request.form()
+    values = {name: text(data, name) for name in unit_directory.FIELDS}
+    form = FormState("directory", values=values)
+    try:
+        entry = await run_in_threadpool(
+            unit_directory.save_unit,
+            ctx.engine,
+            who.email,
+            values["code"],
+            values["name"],
+            split_emails(values["contacts"]),
+            values["head"] or None,
+            values["supervisor"] or None,
+        )
+    except unit_directory.DirectoryError as error:
+        form.errors.update(error.problems)
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        message = "Chưa lưu đơn vị: kiểm tra các trường được đánh dấu."
+        return await run_in_threadpool(_page, request, ctx.engine, ctx.settings, who, code, form, message)
+    flash(request, f"Đã lưu đơn vị {entry.code} – {entry.name} vào danh bạ.")
+    return redirect("/admin#directory")
+
+
+@router.post("/admin/units/{code}/delete", include_in_schema=False)
+async def delete_directory_unit(request: Request, code: str, ctx: Ctx, who: Admin) -> Response:
+    if not await run_in_threadpool(unit_directory.delete_unit, ctx.engine, code):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Không có đơn vị này trong danh bạ.")
+    flash(request, f"Đã xóa đơn vị {code} khỏi danh bạ. Các kết luận đã đăng ký không thay đổi.")
+    return redirect("/admin#directory")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from dondoc import unit_directory
 from dondoc.gateway import AlreadyStarted
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.web.context import AppContext
@@ -214,10 +216,12 @@ def place_problems(form: NewForm, problems: list[str], unit_rows: list[int], act
             form.problems.append(problem)
 
 
-def validate(form: NewForm) -> ConclusionSpec | None:
+def validate(form: NewForm, directory: Mapping[str, Mapping[str, Any]] | None = None) -> ConclusionSpec | None:
+    """The spec the form describes (units known to the directory need only their code), or None with the problems
+    placed beside their fields."""
     data, unit_rows, action_rows = _spec_data(form)
     try:
-        spec = parse_spec(data)
+        spec = parse_spec(data, directory)
     except SpecError as error:
         place_problems(form, error.problems, unit_rows, action_rows)
         return None
@@ -250,6 +254,7 @@ def _page(
         header_labels=HEADER,
         unit_labels=UNIT_FIELDS,
         action_labels=ACTION_FIELDS,
+        directory=unit_directory.list_units(ctx.engine),
         **extra,
     )
 
@@ -274,7 +279,9 @@ async def new_conclusion_rows(request: Request, ctx: Ctx, who: Staff, add: str =
 async def preview(request: Request, ctx: Ctx, who: Staff) -> Response:
     """Each action's computed due date, its working days and the holidays it crosses (htmx or a full page)."""
     form = read_form(await request.form())
-    result = await run_in_threadpool(preview_form, ctx.settings, form.header, form.actions, form.unit_codes())
+    result = await run_in_threadpool(
+        preview_form, ctx.engine, ctx.settings, form.header, form.actions, form.unit_codes()
+    )
     return await run_in_threadpool(_page, request, ctx, who, form, status.HTTP_200_OK, result)
 
 
@@ -307,7 +314,8 @@ async def _start(ctx: AppContext, request: Request, spec: ConclusionSpec, who: P
 @router.post("/conclusions", include_in_schema=False)
 async def create(request: Request, ctx: Ctx, who: Staff) -> Response:
     form = read_form(await request.form())
-    spec = validate(form)
+    directory = await run_in_threadpool(unit_directory.defaults, ctx.engine)
+    spec = validate(form, directory)
     if spec is None:
         message = "Chưa đăng ký được: kiểm tra các trường được đánh dấu bên dưới."
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
@@ -320,7 +328,7 @@ async def create(request: Request, ctx: Ctx, who: Staff) -> Response:
         return await run_in_threadpool(_page, request, ctx, who, form, code, None, None, str(error))
 
 
-def _read_spec(name: str, content: bytes) -> ConclusionSpec:
+def _read_spec(name: str, content: bytes, directory: Mapping[str, Mapping[str, Any]]) -> ConclusionSpec:
     if len(content) > MAX_SPEC_BYTES:
         raise SpecError([f"tệp quá lớn (tối đa {MAX_SPEC_BYTES // 1024} KB)"])
     try:
@@ -333,7 +341,7 @@ def _read_spec(name: str, content: bytes) -> ConclusionSpec:
         data = json.loads(source) if name.lower().endswith(".json") else load_yaml(source)
     except (yaml.YAMLError, json.JSONDecodeError) as error:
         raise SpecError([f"không đọc được cú pháp YAML/JSON: {error}"]) from None
-    return parse_spec(data)
+    return parse_spec(data, directory)
 
 
 @router.post("/conclusions/upload", include_in_schema=False)
@@ -353,14 +361,15 @@ async def upload(request: Request, ctx: Ctx, who: Staff) -> Response:
     finally:
         await data.close()
     try:
-        spec = _read_spec(name, content)
+        directory = await run_in_threadpool(unit_directory.defaults, ctx.engine)
+        spec = _read_spec(name, content, directory)
     except SpecError as error:
         info = {"name": name, "problems": error.problems}
         message = f"Tệp {name} chưa hợp lệ: {len(error.problems)} lỗi."
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
         return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info, message)
     if mode == "check":
-        result = await run_in_threadpool(preview_spec, ctx.settings, spec)
+        result = await run_in_threadpool(preview_spec, ctx.engine, ctx.settings, spec)
         info = {"name": name, "spec": spec, "valid": True}
         return await run_in_threadpool(_page, request, ctx, who, NewForm(), status.HTTP_200_OK, result, info)
     try:

@@ -6,12 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from activities.calendar import VN_TZ, CalendarOverrides, WorkingCalendar
-from activities.planning import Planner, load_policy
+from sqlalchemy.engine import Engine
+
+from activities import configuration
+from activities.calendar import VN_TZ, WorkingCalendar
+from activities.planning import Planner
 from dondoc.settings import Settings
 from dondoc.web.pages_common import DAY_HINT, clock, parse_day
 from models.labels import STEP
 from models.planning import DueRule
+from models.policy import Policy
 from models.spec import ConclusionSpec, Period
 
 
@@ -35,8 +39,11 @@ class Preview:
     problem: str | None = None
 
 
-def planner_for(settings: Settings) -> Planner:
-    return Planner(WorkingCalendar(CalendarOverrides.load(settings.holidays_file)), settings.dispatch_time)
+def planner_for(engine: Engine, settings: Settings) -> tuple[Planner, Policy]:
+    """The planner and global ladder the worker would use now (ValueError when their configuration is broken)."""
+    overrides = configuration.effective_overrides(engine, settings).value
+    policy = configuration.effective_policy(engine, settings).value
+    return Planner(WorkingCalendar(overrides), settings.dispatch_time), policy
 
 
 def _describe(rule: DueRule) -> str:
@@ -49,7 +56,7 @@ def _describe(rule: DueRule) -> str:
     return f"{rule.due_in.days} {unit} kể từ ngày {rule.start_day:%d/%m/%Y}"
 
 
-def preview_row(planner: Planner, settings: Settings, label: str, rule: DueRule) -> PreviewRow:
+def preview_row(planner: Planner, policy: Policy, label: str, rule: DueRule) -> PreviewRow:
     row = PreviewRow(label=label, rule=_describe(rule))
     calendar = planner.calendar
     due = planner.due(rule, clock())
@@ -68,20 +75,20 @@ def preview_row(planner: Planner, settings: Settings, label: str, rule: DueRule)
         name = calendar.holiday_name(rule.due)
         if name is not None and (rule.due, name) not in row.holidays:
             row.holidays.append((rule.due, name))
-    schedule = planner.schedule(rule, load_policy(settings.policy_file), clock())
+    schedule = planner.schedule(rule, policy, clock())
     row.ladder = [(STEP.get(s.step, s.step), s.at) for s in schedule.steps]
     return row
 
 
 def preview_form(
-    settings: Settings, header: dict[str, str], actions: list[dict[str, str]], units: list[str]
+    engine: Engine, settings: Settings, header: dict[str, str], actions: list[dict[str, str]], units: list[str]
 ) -> Preview:
     """The preview of the registration form as typed: each action row with a due, and the units' report."""
     start = parse_day(header.get("received_on", "")) or parse_day(header.get("issued_on", ""))
     if start is None:
         return Preview(None, [], "Nhập ngày ban hành (và ngày nhận, nếu có) để tính hạn.")
     try:
-        planner = planner_for(settings)
+        planner, policy = planner_for(engine, settings)
     except ValueError as error:
         return Preview(start, [], str(error))
     rows: list[PreviewRow] = []
@@ -92,12 +99,12 @@ def preview_form(
         if action.get("text"):
             label += f" · {action['text'][:80]}"
         rule, problem = _form_rule(start, action)
-        rows.append(preview_row(planner, settings, label, rule) if rule else PreviewRow(label, "—", error=problem))
+        rows.append(preview_row(planner, policy, label, rule) if rule else PreviewRow(label, "—", error=problem))
     report_days = header.get("report_due_in", "")
     if report_days.isdigit() and int(report_days) > 0:
         rule = DueRule(start_day=start, due_in=Period(days=int(report_days)))
         who = f"{len(units)} đơn vị" if units else "mỗi đơn vị"
-        rows.append(preview_row(planner, settings, f"Báo cáo kết quả thực hiện ({who})", rule))
+        rows.append(preview_row(planner, policy, f"Báo cáo kết quả thực hiện ({who})", rule))
     return Preview(start, rows, None if rows else "Chưa có kiến nghị nào có hạn để xem trước.")
 
 
@@ -116,14 +123,16 @@ def _form_rule(start: date, action: dict[str, str]) -> tuple[DueRule | None, str
     return None, "Số ngày phải là số nguyên dương."
 
 
-def preview_spec(settings: Settings, spec: ConclusionSpec) -> Preview:
+def preview_spec(engine: Engine, settings: Settings, spec: ConclusionSpec) -> Preview:
+    """The spec's deadlines, each with the spec's own ladder when it has one, else the global one."""
     try:
-        planner = planner_for(settings)
+        planner, policy = planner_for(engine, settings)
     except ValueError as error:
         return Preview(spec.start_day, [], str(error))
+    policy = spec.policy or policy
     rows = [
         preview_row(
-            planner, settings, f"{a.id} · {a.text[:80]}", DueRule(start_day=spec.start_day, due=a.due, due_in=a.due_in)
+            planner, policy, f"{a.id} · {a.text[:80]}", DueRule(start_day=spec.start_day, due=a.due, due_in=a.due_in)
         )
         for a in spec.actions
     ]

@@ -360,7 +360,6 @@ async def _links_page(
     workflow_id: str,
     unit: str,
     url: str | None = None,
-    flash: str | None = None,
 ) -> Response:
     conclusion, row = await run_in_threadpool(_unit_or_404, ctx.engine, workflow_id, unit)
     rows = await run_in_threadpool(unit_links, ctx.engine, workflow_id, unit)
@@ -372,7 +371,6 @@ async def _links_page(
         unit=row,
         links=rows,
         url=url,
-        flash=flash,
         now=datetime.now(UTC),
         link_days=ctx.settings.link_days,
     )
@@ -384,8 +382,10 @@ async def _links_page(
 async def list_links(
     request: Request, workflow_id: str, unit: str, ctx: Ctx, who: Annotated[Principal, require(Role.staff)]
 ) -> Response:
-    """Staff: the unit's portal links for this conclusion, with forms to issue a new one or revoke them all."""
-    return await _links_page(request, ctx, who, workflow_id, unit)
+    """Staff: the unit's portal links for this conclusion, with forms to issue a new one or revoke them all (and the
+    link just issued, shown this once)."""
+    url = request.session.pop(_SESSION_NEW_LINK, None)
+    return await _links_page(request, ctx, who, workflow_id, unit, url=url if isinstance(url, str) else None)
 
 
 @router.post("/conclusions/{workflow_id}/units/{unit}/links", include_in_schema=False)
@@ -400,8 +400,9 @@ async def issue_link(
     get_logger().info("portal_link_issued", workflow_id=workflow_id, unit=unit, by=who.email)
     if _wants_json(request):
         return JSONResponse({"url": url, "days": days}, status_code=status.HTTP_201_CREATED, headers=_PRIVATE)
-    message = f"Đã tạo đường dẫn mới, có hiệu lực {days} ngày. Sao chép và gửi cho đơn vị."
-    return await _links_page(request, ctx, who, workflow_id, unit, url=url, flash=message)
+    request.session[_SESSION_NEW_LINK] = url
+    flash(request, f"Đã tạo đường dẫn mới, có hiệu lực {days} ngày. Sao chép và gửi cho đơn vị.")
+    return _back_to_links(workflow_id, unit)
 
 
 @router.post("/conclusions/{workflow_id}/units/{unit}/links/revoke", include_in_schema=False)
@@ -414,11 +415,20 @@ async def revoke_links(
     get_logger().info("portal_links_revoked", workflow_id=workflow_id, unit=unit, count=count, by=who.email)
     if _wants_json(request):
         return JSONResponse({"revoked": count})
-    message = f"Đã thu hồi {count} đường dẫn." if count else "Không có đường dẫn nào đang hiệu lực."
-    return await _links_page(request, ctx, who, workflow_id, unit, flash=message)
+    flash(request, f"Đã thu hồi {count} đường dẫn." if count else "Không có đường dẫn nào đang hiệu lực.")
+    return _back_to_links(workflow_id, unit)
+
+
+def _back_to_links(workflow_id: str, unit: str) -> Response:
+    """After issuing or revoking: the links page by a redirect, so a reload never issues or revokes again."""
+    url = f"/conclusions/{workflow_id}/units/{unit}/links"
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER, headers=_PRIVATE)
 
 
 # ---------------------------------------------------------------- the portal
+
+
+_SESSION_NEW_LINK = "new_link"
 
 
 def _done(request: Request, message: str, anchor: str) -> Response:

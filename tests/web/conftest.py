@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlmodel import Session
+from argon2 import PasswordHasher
+from sqlmodel import Session, select
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.database import get_engine
@@ -90,7 +93,13 @@ class Web:
 
 
 @pytest.fixture
-async def web(time_skipping_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Web]:
+async def web(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Web]:
+    """The app on a fresh database with one user of each role. Argon2 runs at its cheapest cost here (its real cost
+    takes ~0.4 s per hash; production is unchanged). The follow-ups a test started are terminated afterwards, so that
+    nothing left running slows down the time skips of later tests."""
+    monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     engine = get_engine(settings.sqlalchemy_url)
     for email, role, unit in (
         (ADMIN, "admin", None),
@@ -111,3 +120,8 @@ async def web(time_skipping_env: WorkflowEnvironment, settings: Settings) -> Asy
     )
     async with build_worker(time_skipping_env.client, task_queue, [plan_deadlines, project_state, recorder.activity()]):
         yield Web(create_app(ctx), ctx, time_skipping_env, recorder)
+        with Session(engine) as session:
+            workflow_ids = list(session.exec(select(ConclusionRow.workflow_id)).all())
+        for workflow_id in workflow_ids:
+            with contextlib.suppress(RPCError):
+                await time_skipping_env.client.get_workflow_handle(workflow_id).terminate("end of test")

@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
-from argon2 import PasswordHasher
-from sqlmodel import Session, select
-from temporalio.service import RPCError
+from sqlmodel import Session
 
-from dondoc import users
 from models.labels import VN
-from models.tables import ConclusionRow, NotificationRow
+from models.tables import NotificationRow
 from tests.web.conftest import AGENCY, OTHER_AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 # ---------------------------------------------------------------- helpers (also used by test_authorization)
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at its real cost takes ~0.4 s per hash and the `web` fixture hashes six passwords; these tests are
-    about the API, not the hash, so they use the cheapest parameters (production is unchanged)."""
-    monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-@pytest.fixture(autouse=True)
-async def stop_workflows_afterwards(cheap_password_hashing: None, web: Web) -> AsyncIterator[None]:
-    """Terminate the follow-ups a test started (after the cheap hashing is in place: `web` creates the users). Left running without their worker, a notice or projection still
-    in flight would keep the shared time-skipping server from skipping time in later tests."""
-    yield
-    with Session(web.ctx.engine) as session:
-        workflow_ids = list(session.exec(select(ConclusionRow.workflow_id)).all())
-    for workflow_id in workflow_ids:
-        with contextlib.suppress(RPCError):
-            await web.env.client.get_workflow_handle(workflow_id).terminate("end of test")
 
 
 async def env_today(web: Web) -> date:

@@ -19,14 +19,7 @@ from dondoc.spec_loader import parse_spec
 from models import commands as c
 from models.state import FileRef
 from tests.web.conftest import ADMIN, AGENCY, OTHER_AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
-from tests.web.test_api import (
-    PDF,
-    cheap_password_hashing,
-    env_today,
-    pdf_part,
-    small_spec,
-    stop_workflows_afterwards,
-)
+from tests.web.test_api import PDF, env_today, pdf_part, small_spec
 
 ANONYMOUS, BAD_TOKEN, BEARER = "anonymous", "bad_token", "bearer(staff)"
 SIGNED_IN = ("admin", "staff", BEARER, "supervisor", "outsider", "agency", "other_agency")
@@ -48,7 +41,6 @@ EVERYONE = expect(200, SIGNED_IN)
 WHO_SEES = expect(200, set(SIGNED_IN) - {"outsider"}, outsider=404)
 FILE_READERS = expect(200, {"admin", "staff", BEARER, "supervisor", "agency"}, outsider=404, other_agency=404)
 PUBLIC = {role: 200 for role in ROLES}
-__all__ = ["cheap_password_hashing", "stop_workflows_afterwards"]  # the autouse fixtures apply here too
 
 
 # ---------------------------------------------------------------- a conclusion with something to act on

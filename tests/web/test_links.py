@@ -121,7 +121,7 @@ async def test_staff_revoke_a_units_links_and_visitors_are_shut_out(web: Web) ->
     other_unit = await open_link(web, wid, unit="tra-bong")
 
     staff = await web.login(STAFF)
-    revoked = await staff.post(f"/conclusions/{wid}/units/ly-son/links/revoke")
+    revoked = await staff.post(f"/conclusions/{wid}/units/ly-son/links/revoke", follow_redirects=True)
     assert revoked.status_code == 200 and "Đã thu hồi 2 đường dẫn." in revoked.text
     assert "Đã thu hồi" in main_of(revoked.text)
 
@@ -143,12 +143,13 @@ async def test_staff_issue_a_new_link_and_it_opens_the_units_portal(web: Web) ->
     spec = await web.start_quang_ngai()
     wid = spec.workflow_id
     staff = await web.login(STAFF)
-    issued = await staff.post(f"/conclusions/{wid}/units/ly-son/links")
-    assert issued.status_code == 200
+    issued = await staff.post(f"/conclusions/{wid}/units/ly-son/links", follow_redirects=True)
+    assert issued.status_code == 200 and [r.status_code for r in issued.history] == [303]
     url = re.search(r'id="new-link" value="([^"]+)"', issued.text)
     assert url and url.group(1).startswith(f"{web.ctx.settings.link_base}/portal/")
     listing = await staff.get(f"/conclusions/{wid}/units/ly-son/links")
     assert listing.status_code == 200 and "Đang hiệu lực" in listing.text
+    assert 'id="new-link"' not in listing.text, "a new link is shown once; reloading issues none"
 
     as_json = await staff.post(f"/conclusions/{wid}/units/ly-son/links", headers={"Accept": "application/json"})
     assert as_json.status_code == 201 and as_json.json()["days"] == web.ctx.settings.link_days

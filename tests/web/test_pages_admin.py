@@ -37,7 +37,7 @@ async def test_admin_sees_users_the_default_policy_and_the_coming_holidays(web: 
     body = text_of(response)
     assert STAFF in body and AGENCY in body and "Cán bộ thanh tra" in body and "Đơn vị được thanh tra" in body
     assert "ly-son" in body and "Đang hoạt động" in body
-    assert "Chính sách đôn đốc đang áp dụng" in body and "Mặc định" in body
+    assert "Chính sách đôn đốc chung" in body and "Mặc định" in body
     for row in (
         "7 ngày làm việc trước hạn",
         "1 ngày sau hạn",
@@ -49,7 +49,7 @@ async def test_admin_sees_users_the_default_policy_and_the_coming_holidays(web: 
     ):
         assert row in body, row
     assert "Ngày lễ trong 12 tháng tới" in body and "Tết Dương lịch" in body and "Quốc khánh" in body
-    assert "chưa cấu hình" in body
+    assert "chỉ dữ liệu của gói holidays" in body
     assert "/admin/users/" in body and 'name="csrf_token"' in body
 
 
@@ -136,7 +136,7 @@ async def test_a_policy_file_and_a_holiday_file_are_shown(
     body = text_of(await admin.get("/admin"))
     assert f"Tệp {policy}" in body and "3 ngày làm việc trước hạn" in body and "10 ngày sau hạn" in body
     assert "thủ trưởng đơn vị, chanh@example.vn" in body and "Đôn đốc lần 2" not in body
-    assert str(holidays) in body and "19/05/2030" in body and "Nghỉ theo thông báo" in body and "25/05/2030" in body
+    assert f"Tệp {holidays}" in body and "19/05/2030" in body and "Nghỉ theo thông báo" in body and "25/05/2030" in body
     policy.write_text("steps: []\n", encoding="utf-8")
     broken = text_of(await admin.get("/admin"))
-    assert "không hợp lệ" in broken and "đang dùng chính sách mặc định" in broken
+    assert "không hợp lệ" in broken and "Cấu hình lỗi" in broken
