@@ -6,6 +6,7 @@ import asyncio
 from datetime import date, datetime, time
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities import configuration
 from activities.calendar import VN_TZ, WorkingCalendar, end_of_day
@@ -61,7 +62,12 @@ class Planner:
 
 @activity.defn(name="plan_deadlines")
 async def plan_deadlines(request: PlanRequest) -> PlanResult:
-    return await asyncio.to_thread(_plan, request)
+    """Retried while the configuration is broken (an admin can fix it); a date beyond the calendar never plans."""
+    try:
+        return await asyncio.to_thread(_plan, request)
+    except OverflowError as error:
+        message = f"Không tính được thời hạn: ngày vượt quá phạm vi lịch ({error})"
+        raise ApplicationError(message, type="PlanningError", non_retryable=True) from None
 
 
 def _plan(request: PlanRequest) -> PlanResult:

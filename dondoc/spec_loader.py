@@ -27,7 +27,6 @@ _MESSAGES = {
     "time_delta_parsing": "không đọc được khoảng thời gian ISO 8601 (ví dụ -P7D, P1D, PT15S)",
     "int_parsing": "phải là số nguyên",
     "int_type": "phải là số nguyên",
-    "greater_than_equal": "không được âm",
     "bool_parsing": "phải là true hoặc false",
     "list_type": "phải là một danh sách",
     "model_type": "phải là một nhóm trường (mapping)",
@@ -55,24 +54,36 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def describe(item: Mapping[str, Any]) -> str:
+    """One pydantic error (as in `ValidationError.errors()`) in Vietnamese, without its location."""
+    kind, ctx = item["type"], item.get("ctx") or {}
+    if kind == "value_error":
+        if str(item["msg"]).startswith("value is not a valid email"):
+            return f"'{item.get('input')}' không phải địa chỉ email hợp lệ"
+        return str(ctx.get("error", item["msg"]))
+    if kind == "enum":
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return f"giá trị '{item.get('input')}' không tồn tại; chọn một trong: {expected}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"không được lớn hơn {ctx.get('le', ctx.get('lt'))}"
+    if kind == "greater_than_equal" and ctx.get("ge") == 0:
+        return "không được âm"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"không được nhỏ hơn {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("string_too_long", "too_long"):
+        return f"quá dài (tối đa {ctx.get('max_length')})"
+    return _MESSAGES.get(kind, str(item["msg"]))
+
+
 def explain(error: ValidationError) -> list[str]:
+    """Every problem as 'field: message', in Vietnamese, one per field."""
     problems: list[str] = []
     for item in error.errors():
         where = _location(item["loc"])
-        kind = item["type"]
-        if kind == "value_error":
-            message = str(item.get("ctx", {}).get("error", item["msg"]))
-            if item["msg"].startswith("value is not a valid email"):
-                message = f"'{item.get('input')}' không phải địa chỉ email hợp lệ"
-            if message.startswith(tuple(f"{f}" for f in ("units", "actions", "received_on"))):
-                problems.extend(message.split("; "))
-                continue
-        elif kind == "enum":
-            expected = item.get("ctx", {}).get("expected", "")
-            expected = str(expected).replace(" or ", ", ")
-            message = f"giá trị '{item.get('input')}' không tồn tại; chọn một trong: {expected}"
-        else:
-            message = _MESSAGES.get(kind, item["msg"])
+        message = describe(item)
+        if item["type"] == "value_error" and message.startswith(("units", "actions", "received_on")):
+            problems.extend(message.split("; "))  # whole-spec checks already name their fields
+            continue
         if where and any(p.startswith(f"{where}: ") for p in problems):
             continue  # one message per field: union branches (date | datetime) repeat the same problem
         problems.append(f"{where}: {message}" if where else message)

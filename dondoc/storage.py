@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
+import time
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,8 @@ class UploadError(ValueError):
 class StoredFile:
     ref: FileRef
     path: Path
+    fresh: bool = False  # this save wrote the content (it was not in the store before)
+    claimed_ns: int = 0  # the file's mtime right after this save; a later save of the same content renews it
 
 
 def safe_name(name: str) -> str:
@@ -64,8 +69,8 @@ def _detect(path: Path, name: str) -> str:
                 names = set(archive.namelist())
                 if "mimetype" in names and archive.read("mimetype") == b"application/vnd.oasis.opendocument.text":
                     return "application/vnd.oasis.opendocument.text"
-        except zipfile.BadZipFile:
-            return "application/octet-stream"
+        except (zipfile.BadZipFile, RuntimeError, ValueError, OSError, EOFError, zlib.error, NotImplementedError):
+            return "application/octet-stream"  # corrupt, encrypted or exotic archives are not accepted
         if "word/document.xml" in names:
             return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         if "xl/workbook.xml" in names:
@@ -114,18 +119,36 @@ class FileStore:
                 )
             if Path(clean).suffix.lower() not in allowed:
                 raise UploadError(f"Nội dung tệp «{clean}» không khớp với phần mở rộng của tên tệp.")
-            final = self._keep(tmp, digest.hexdigest())
-            return StoredFile(FileRef(name=clean, sha256=digest.hexdigest(), size=size, content_type=mime), final)
+            final, fresh = self._keep(tmp, digest.hexdigest())
+            ref = FileRef(name=clean, sha256=digest.hexdigest(), size=size, content_type=mime)
+            return StoredFile(ref, final, fresh, final.stat().st_mtime_ns)
         except BaseException:
             tmp.unlink(missing_ok=True)  # noqa: ASYNC240 - cleanup of our own temp file
             raise
 
-    def _keep(self, tmp: Path, sha256: str) -> Path:
-        """Move the upload to its content address; the same content stored before is kept, not overwritten."""
+    def _keep(self, tmp: Path, sha256: str) -> tuple[Path, bool]:
+        """Move the upload to its content address; the same content stored before is kept, not overwritten, and its
+        mtime renewed so that a concurrent `discard` of it by another request leaves it alone."""
         final = self.path_of(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
             tmp.unlink()
-        else:
-            tmp.replace(final)
-        return final
+            os.utime(final, ns=(time.time_ns(), max(time.time_ns(), final.stat().st_mtime_ns + 1)))
+            return final, False
+        tmp.replace(final)
+        return final, True
+
+    def discard(self, stored: StoredFile) -> bool:
+        """Remove what a refused request stored, only when that request wrote it and no save has relied on it since.
+        The caller first makes sure no recorded submission uses the content."""
+        if not stored.fresh:
+            return False
+        try:
+            if stored.path.stat().st_mtime_ns != stored.claimed_ns:
+                return False
+            stored.path.unlink()
+        except FileNotFoundError:
+            return False
+        with contextlib.suppress(OSError):  # other files may share the folder
+            stored.path.parent.rmdir()
+        return True

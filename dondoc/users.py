@@ -40,7 +40,7 @@ def add_user(
     engine: Engine, email: str, role: str, password: str, unit: str | None = None, full_name: str = ""
 ) -> User:
     try:
-        email = validate_email(email, check_deliverability=False).normalized
+        email = validate_email(email, check_deliverability=False).normalized.lower()  # logins look up lower-case
     except EmailNotValidError:
         raise UserError(f"email: '{email}' không phải địa chỉ email hợp lệ") from None
     if role not in Role.__members__:

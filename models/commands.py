@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from models.spec import ActionSpec, DayOrMoment
+from models.spec import MAX_AMOUNT_VND, ActionSpec, DayOrMoment
 from models.state import FileRef
 
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -24,7 +24,7 @@ class SubmitEvidence(Command):
     action_id: str
     files: list[FileRef] = Field(min_length=1)
     note: str = ""
-    recovered_vnd: int | None = Field(default=None, ge=0)
+    recovered_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_VND)
 
 
 class Decision(StrEnum):

@@ -27,6 +27,7 @@ class Role(StrEnum):
 
 
 _EMAIL = TypeAdapter(EmailStr)
+MAX_OFFSET = timedelta(days=366)
 
 Recipient = Annotated[str, Field(description="a role name or a literal email address")]
 
@@ -58,6 +59,13 @@ class PolicyStep(BaseModel):
         if step == Step.closing:
             raise ValueError("'closing' là thông báo kết thúc, không phải một bậc đôn đốc")
         return step
+
+    @field_validator("offset")
+    @classmethod
+    def _near_the_due(cls, offset: timedelta) -> timedelta:
+        if abs(offset) > MAX_OFFSET:
+            raise ValueError(f"offset tối đa {MAX_OFFSET.days} ngày trước hoặc sau hạn")
+        return offset
 
     @field_validator("to", "cc")
     @classmethod

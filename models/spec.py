@@ -8,7 +8,16 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from models.policy import Policy
 
@@ -25,7 +34,19 @@ def _date_or_datetime(value: object) -> object:
     return value
 
 
-DayOrMoment = Annotated[date | datetime, BeforeValidator(_date_or_datetime)]
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+MAX_PERIOD = timedelta(days=3650)
+MAX_AMOUNT_VND = 10**15  # one million billion đồng: far above any real amount, far below what SQL BIGINT holds
+
+
+def _plausible_year(value: date) -> date:
+    """Far-off dates are typos, and a deadline in year 9999 could not even be planned."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"ngày phải trong khoảng năm {EARLIEST_YEAR}–{LATEST_YEAR}")
+    return value
+
+
+DayOrMoment = Annotated[date | datetime, BeforeValidator(_date_or_datetime), AfterValidator(_plausible_year)]
 """A due given as a day (end of that day, Asia/Ho_Chi_Minh) or as an exact moment with its offset."""
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -60,6 +81,8 @@ class Period(BaseModel):
     def _not_empty(self) -> Self:
         if self.days == 0 and self.sub_day == timedelta(0):
             raise ValueError("thời hạn phải lớn hơn 0 (days, hours, minutes hoặc seconds)")
+        if timedelta(days=self.days) + self.sub_day > MAX_PERIOD:
+            raise ValueError(f"thời hạn tối đa {MAX_PERIOD.days} ngày (10 năm)")
         return self
 
 
@@ -83,7 +106,7 @@ class ActionSpec(BaseModel):
     text: Text
     due: DayOrMoment | None = None
     due_in: Period | None = None
-    amount_vnd: int | None = Field(default=None, ge=0)
+    amount_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_VND)
 
     @model_validator(mode="after")
     def _one_due(self) -> Self:

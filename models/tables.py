@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -92,8 +92,8 @@ class ActionRow(SQLModel, table=True):
     due_version: int = 1
     last_step: str | None = None
     overdue: bool = False
-    amount_vnd: int | None = None
-    recovered_vnd: int = 0
+    amount_vnd: int | None = Field(default=None, sa_column=Column(BigInteger))  # đồng: beyond 32-bit INTEGER
+    recovered_vnd: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     resolved_at: datetime | None = _time()
 
 
@@ -105,7 +105,7 @@ class EvidenceRow(SQLModel, table=True):
     action_id: str = Field(max_length=64)
     files: list[dict[str, Any]] = _json()
     note: str = ""
-    recovered_vnd: int | None = None
+    recovered_vnd: int | None = Field(default=None, sa_column=Column(BigInteger))
     status: str = Field(max_length=20)
     submitted_by: str
     submitted_at: datetime | None = _time(nullable=False)

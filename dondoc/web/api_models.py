@@ -19,7 +19,7 @@ from models.labels import (
     STEP,
 )
 from models.policy import Step
-from models.spec import ActionKind, DayOrMoment
+from models.spec import MAX_AMOUNT_VND, ActionKind, DayOrMoment
 from models.state import ActionStatus, ConclusionStatus, ExtensionStatus, ReportStatus, ReviewStatus
 from models.tables import (
     ActionRow,
@@ -400,7 +400,7 @@ class EvidenceFields(In):
     """The non-file fields of an evidence upload (multipart)."""
 
     note: str = Field(default="", max_length=4000)
-    recovered_vnd: int | None = Field(default=None, ge=0)
+    recovered_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_VND)
 
 
 class ReportFields(In):

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request, status
+from fastapi import Depends, FastAPI, Form, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from dondoc import users
 from dondoc.gateway import AlreadyStarted, NotFound, Refused
+from dondoc.spec_loader import describe
 from dondoc.web import api, pages, portal
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.rendering import templates
@@ -52,17 +55,25 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "")
 
 
+_STANDARD_MESSAGES = {
+    "Not Found": "Không tìm thấy trang hoặc tài nguyên này.",
+    "Method Not Allowed": "Thao tác này không được hỗ trợ tại địa chỉ này.",
+}
+
+
 def _error_handlers(app: FastAPI) -> None:
     def error(request: Request, code: int, message: str, extra: dict[str, Any] | None = None) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": message, **(extra or {})}, status_code=code)
         if code == status.HTTP_401_UNAUTHORIZED:
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=status.HTTP_303_SEE_OTHER)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=status.HTTP_303_SEE_OTHER)
         return templates.TemplateResponse(request, "error.html", {"code": code, "message": message}, status_code=code)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        return error(request, exc.status_code, str(exc.detail))
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException included: unknown paths and methods too
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = _STANDARD_MESSAGES.get(str(exc.detail), str(exc.detail))
+        return error(request, exc.status_code, message)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
@@ -79,7 +90,7 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")), "message": e["msg"]}
+            {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")), "message": describe(e)}
             for e in exc.errors()
         ]
         text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)

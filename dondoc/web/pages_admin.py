@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -38,6 +39,7 @@ RECIPIENTS = {
     Recipient.inspectorate_head.value: "Chánh Thanh tra",
     Recipient.agency_head.value: "thủ trưởng cơ quan chỉ đạo thực hiện",
 }
+UserId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]  # beyond a 32-bit key no user exists: 422, not a database error
 USER_FIELDS = ("email", "full_name", "role", "unit", "password")
 
 
@@ -219,7 +221,7 @@ def _set_active(engine: Engine, user_id: int, active: bool, me: str) -> User:
 
 
 @router.post("/admin/users/{user_id}/deactivate", include_in_schema=False)
-async def deactivate(request: Request, user_id: int, ctx: Ctx, who: Admin) -> Response:
+async def deactivate(request: Request, user_id: UserId, ctx: Ctx, who: Admin) -> Response:
     try:
         user = await run_in_threadpool(_set_active, ctx.engine, user_id, False, who.email)
     except HTTPException as error:
@@ -234,7 +236,7 @@ async def deactivate(request: Request, user_id: int, ctx: Ctx, who: Admin) -> Re
 
 
 @router.post("/admin/users/{user_id}/activate", include_in_schema=False)
-async def activate(request: Request, user_id: int, ctx: Ctx, who: Admin) -> Response:
+async def activate(request: Request, user_id: UserId, ctx: Ctx, who: Admin) -> Response:
     user = await run_in_threadpool(_set_active, ctx.engine, user_id, True, who.email)
     flash(request, f"Đã mở lại tài khoản {user.email}.")
     return redirect("/admin#users")

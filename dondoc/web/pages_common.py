@@ -18,6 +18,7 @@ from dondoc.web.context import AppContext, get_context
 from dondoc.web.rendering import page
 from dondoc.web.security import Principal, require
 from models.labels import VN
+from models.spec import EARLIEST_YEAR, LATEST_YEAR, MAX_AMOUNT_VND, MAX_PERIOD
 from models.tables import ConclusionRow, UnitRow
 from models.web_tables import Role
 
@@ -96,22 +97,38 @@ def text(form: FormData, name: str) -> str:
 
 
 def parse_day(value: str) -> date | None:
-    """A day typed as YYYY-MM-DD (date inputs), DD/MM/YYYY or DD-MM-YYYY."""
+    """A day typed as YYYY-MM-DD (date inputs), DD/MM/YYYY or DD-MM-YYYY, in a plausible year."""
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
         try:
-            return datetime.strptime(value.strip(), fmt).date()
+            day = datetime.strptime(value.strip(), fmt).date()
         except ValueError:
             continue
+        return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
     return None
 
 
-DAY_HINT = "Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2026."
+DAY_HINT = f"Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2026 (năm {EARLIEST_YEAR}–{LATEST_YEAR})."
 
 
 def parse_amount(value: str) -> int | None:
     """An amount in đồng, with or without thousands separators ('15.000.000', '15 000 000 đ')."""
     digits = re.sub(r"[\s.,]", "", value.strip().removesuffix("đ").removesuffix("VND").strip())
-    return int(digits) if digits.isdigit() else None
+    if not digits.isdigit() or len(digits) > 18:
+        return None
+    amount = int(digits)
+    return amount if amount <= MAX_AMOUNT_VND else None
+
+
+DAYS_HINT = f"Số ngày phải là số nguyên từ 1 đến {MAX_PERIOD.days}."
+
+
+def parse_days(value: str) -> int | None:
+    """A period in whole days as typed in a form: 1 to MAX_PERIOD's days, else None."""
+    value = value.strip()
+    if not value.isdigit() or len(value) > 5:
+        return None
+    days = int(value)
+    return days if 1 <= days <= MAX_PERIOD.days else None
 
 
 def split_emails(value: str) -> list[str]:

@@ -21,7 +21,19 @@ from dondoc import unit_directory
 from dondoc.gateway import AlreadyStarted
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.web.context import AppContext
-from dondoc.web.pages_common import DAY_HINT, Ctx, Staff, parse_amount, parse_day, redirect, show, split_emails, text
+from dondoc.web.pages_common import (
+    DAY_HINT,
+    DAYS_HINT,
+    Ctx,
+    Staff,
+    parse_amount,
+    parse_day,
+    parse_days,
+    redirect,
+    show,
+    split_emails,
+    text,
+)
 from dondoc.web.pages_preview import Preview, preview_form, preview_spec
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
@@ -127,10 +139,10 @@ def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
                 data[name] = day.isoformat()
     report_days = form.header.get("report_due_in", "")
     if report_days:
-        if report_days.isdigit() and int(report_days) > 0:
-            data["report_due_in"] = {"days": int(report_days)}
+        if (days := parse_days(report_days)) is not None:
+            data["report_due_in"] = {"days": days}
         else:
-            form.add("report_due_in", "Số ngày phải là số nguyên dương, ví dụ 45.", HEADER["report_due_in"])
+            form.add("report_due_in", f"{DAYS_HINT} Ví dụ 45.", HEADER["report_due_in"])
     unit_rows = [i for i, u in enumerate(form.units) if _filled(u, tuple(UNIT_FIELDS))]
     units = []
     for i in unit_rows:
@@ -159,10 +171,10 @@ def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
                 form.add(f"{where}.due", DAY_HINT, _action_label(i, "due"))
             action["due"] = day.isoformat() if day else row["due"]
         if row.get("due_in"):
-            days = row["due_in"]
-            if not (days.isdigit() and int(days) > 0):
-                form.add(f"{where}.due_in", "Số ngày phải là số nguyên dương.", _action_label(i, "due_in"))
-            action["due_in"] = {"days": days, "working": bool(row.get("due_in_working"))}
+            days = parse_days(row["due_in"])
+            if days is None:
+                form.add(f"{where}.due_in", DAYS_HINT, _action_label(i, "due_in"))
+            action["due_in"] = {"days": days or 1, "working": bool(row.get("due_in_working"))}
         if row.get("amount_vnd"):
             amount = parse_amount(row["amount_vnd"])
             if amount is None:

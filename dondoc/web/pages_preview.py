@@ -12,7 +12,7 @@ from activities import configuration
 from activities.calendar import VN_TZ, WorkingCalendar
 from activities.planning import Planner
 from dondoc.settings import Settings
-from dondoc.web.pages_common import DAY_HINT, clock, parse_day
+from dondoc.web.pages_common import DAY_HINT, DAYS_HINT, clock, parse_day, parse_days
 from models.labels import STEP
 from models.planning import DueRule
 from models.policy import Policy
@@ -100,9 +100,9 @@ def preview_form(
             label += f" · {action['text'][:80]}"
         rule, problem = _form_rule(start, action)
         rows.append(preview_row(planner, policy, label, rule) if rule else PreviewRow(label, "—", error=problem))
-    report_days = header.get("report_due_in", "")
-    if report_days.isdigit() and int(report_days) > 0:
-        rule = DueRule(start_day=start, due_in=Period(days=int(report_days)))
+    report_days = parse_days(header.get("report_due_in", ""))
+    if report_days is not None:
+        rule = DueRule(start_day=start, due_in=Period(days=report_days))
         who = f"{len(units)} đơn vị" if units else "mỗi đơn vị"
         rows.append(preview_row(planner, policy, f"Báo cáo kết quả thực hiện ({who})", rule))
     return Preview(start, rows, None if rows else "Chưa có kiến nghị nào có hạn để xem trước.")
@@ -114,13 +114,14 @@ def _form_rule(start: date, action: dict[str, str]) -> tuple[DueRule | None, str
     if action.get("due"):
         day = parse_day(action["due"])
         return (DueRule(start_day=start, due=day), None) if day else (None, DAY_HINT)
-    days = action.get("due_in", "")
-    if days.isdigit() and int(days) > 0:
-        period = Period(days=int(days), working=bool(action.get("due_in_working")))
+    typed = action.get("due_in", "")
+    days = parse_days(typed)
+    if days is not None:
+        period = Period(days=days, working=bool(action.get("due_in_working")))
         return DueRule(start_day=start, due_in=period), None
-    if not days:
+    if not typed:
         return None, "Chưa nhập hạn hoặc thời hạn."
-    return None, "Số ngày phải là số nguyên dương."
+    return None, DAYS_HINT
 
 
 def preview_spec(engine: Engine, settings: Settings, spec: ConclusionSpec) -> Preview:

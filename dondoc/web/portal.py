@@ -7,12 +7,11 @@ gateway; uploads are streamed to the file store first and forgotten again when a
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -29,6 +28,7 @@ from dondoc.logs import get_logger
 from dondoc.storage import ALLOWED, StoredFile, UploadError
 from dondoc.web import queries
 from dondoc.web.context import AppContext, get_context
+from dondoc.web.pages_common import DAY_HINT, parse_amount, parse_day
 from dondoc.web.rendering import flash, page
 from dondoc.web.security import SESSION_LINK, Principal, optional_principal, require
 from models import commands as c
@@ -505,15 +505,19 @@ def _referenced(engine: Engine, sha256: str) -> bool:
     return False
 
 
-def _forget(ctx: AppContext, stored: list[StoredFile]) -> None:
-    """Delete what this request stored, unless recorded submissions use the same content."""
-    for sha256 in {s.ref.sha256 for s in stored}:
-        if _referenced(ctx.engine, sha256):
+def _forget(ctx: AppContext, stored: list[StoredFile], in_use: set[str] | None = None) -> None:
+    """Delete what this request stored, unless a submission uses the same content: one recorded in SQL, one in the
+    conclusion's own state (`in_use`: applied, maybe not projected yet) or one being saved right now."""
+    for file in stored:
+        if file.ref.sha256 in (in_use or set()) or _referenced(ctx.engine, file.ref.sha256):
             continue
-        path = ctx.files.path_of(sha256)
-        path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # other files may share the folder
-            path.parent.rmdir()
+        ctx.files.discard(file)
+
+
+async def _files_in_use(ctx: AppContext, workflow_id: str) -> set[str]:
+    state = await ctx.gateway.snapshot(workflow_id)
+    evidence = {f.sha256 for item in state.evidence for f in item.files}
+    return evidence | {f.sha256 for item in state.reports for f in item.files}
 
 
 async def _store(ctx: AppContext, uploads: list[UploadFile]) -> list[StoredFile]:
@@ -553,12 +557,10 @@ async def _submit(
     try:
         return await ctx.gateway.update(workflow_id, command, update_id=f"portal-{uuid.uuid4().hex}")
     except Refused as error:
-        await run_in_threadpool(_forget, ctx, stored)
+        await run_in_threadpool(_forget, ctx, stored, await _files_in_use(ctx, workflow_id))
         form.errors.update(_refusal(error, fields))
         return await _failed(request, ctx, who, form, status.HTTP_409_CONFLICT)
-    except BaseException:
-        await run_in_threadpool(_forget, ctx, stored)
-        raise
+    # Any other failure (a timeout …) leaves the files: the update may still be applied.
 
 
 async def _failed(request: Request, ctx: AppContext, who: Principal, form: FormState, code: int) -> Response:
@@ -583,10 +585,8 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
         _check_note(note, form.errors)
         recovered = None
         if recovered_text:
-            digits = re.sub(r"[\s.,]", "", recovered_text.removesuffix("đ").strip())
-            if digits.isdigit():
-                recovered = int(digits)
-            else:
+            recovered = parse_amount(recovered_text)
+            if recovered is None:
                 form.errors["recovered_vnd"] = "Số tiền đã thu hồi phải là số đồng, ví dụ 15.000.000."
         if conclusion.status != "active":
             form.errors["form"] = f"Kết luận {conclusion.number} không còn được theo dõi; không thể nộp minh chứng."
@@ -618,15 +618,6 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
     return _done(request, message, f"action-{workflow_id}--{action_id}")
 
 
-def _parse_day(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 @router.post("/portal/conclusions/{workflow_id}/actions/{action_id}/extension", include_in_schema=False)
 async def request_extension(request: Request, workflow_id: str, action_id: str, ctx: Ctx) -> Response:
     who = await _agency(request, ctx)
@@ -637,12 +628,12 @@ async def request_extension(request: Request, workflow_id: str, action_id: str, 
     due_text, reason = _text(data, "requested_due"), _text(data, "reason")
     await data.close()
     form = FormState(f"{workflow_id}--{action_id}--extension", values={"requested_due": due_text, "reason": reason})
-    day = _parse_day(due_text)
+    day = parse_day(due_text)
     current = action.due.astimezone(VN).date() if action.due else None
     if not due_text:
         form.errors["requested_due"] = "Chọn ngày đề nghị gia hạn đến."
     elif day is None:
-        form.errors["requested_due"] = "Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2026."
+        form.errors["requested_due"] = DAY_HINT
     elif current is not None and day <= current:
         form.errors["requested_due"] = f"Ngày đề nghị phải sau hạn hiện tại ({current:%d/%m/%Y})."
     if not reason:

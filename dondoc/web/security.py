@@ -99,17 +99,39 @@ def csrf_token(request: Request) -> str:
 async def verify_csrf(request: Request) -> None:
     """Unsafe methods from a browser session must carry the session's CSRF token (form field or header).
 
-    Bearer-token requests are exempt: a browser never adds that header on its own.
+    Bearer-token requests are exempt: a browser never adds that header on its own. The body is read for the token
+    only when it could be a legitimate form: never for a session without a token, never beyond the upload limit, and
+    never for an anonymous upload (the route refuses it before reading anything).
     """
     if request.method in ("GET", "HEAD", "OPTIONS") or _bearer(request) is not None:
         return
+    refused = HTTPException(status.HTTP_403_FORBIDDEN, "Phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ (CSRF).")
     expected = request.session.get(SESSION_CSRF)
+    if not expected:
+        raise refused
     sent = request.headers.get("x-csrf-token")
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    content_type = request.headers.get("content-type", "")
+    if sent is None and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        if content_type.startswith("multipart/form-data"):
+            if not (request.session.get(SESSION_USER) or request.session.get(SESSION_LINK)):
+                return  # anonymous: the route answers 401 without reading the body
+            _refuse_oversize(request)
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if not expected or not sent or not hmac.compare_digest(str(expected), sent):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ (CSRF).")
+    if not sent or not hmac.compare_digest(str(expected), sent):
+        raise refused
+
+
+_MAX_FILES_PER_REQUEST = 20  # the portal's limit; the API's is lower
+
+
+def _refuse_oversize(request: Request) -> None:
+    """A body larger than any acceptable upload is refused from its Content-Length, before it is read."""
+    ctx: AppContext = request.app.state.ctx
+    limit = ctx.files.max_bytes * _MAX_FILES_PER_REQUEST + 1024 * 1024
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"Dữ liệu gửi lên quá lớn (tối đa {limit // (1024 * 1024)} MB mỗi lần)."
+        )

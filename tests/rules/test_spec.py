@@ -116,6 +116,24 @@ def test_so_ket_luan_co_dau_va_chu_d_gach_thanh_slug_ascii(number: str, slug: st
             id="trung-ma-don-vi",
         ),
         pytest.param(
+            lambda d: d["actions"][1].update(due="9999-12-31"),
+            "actions[1].due",
+            "ngày phải trong khoảng năm 1990–2100",
+            id="ngay-qua-xa",
+        ),
+        pytest.param(
+            lambda d: d["actions"][1].update(due=None, due_in={"days": 3000000}),
+            "actions[1].due_in",
+            "thời hạn tối đa 3650 ngày (10 năm)",
+            id="thoi-han-qua-dai",
+        ),
+        pytest.param(
+            lambda d: d["actions"][1].update(kind="recover", amount_vnd=10**16),
+            "actions[1].amount_vnd",
+            "không được lớn hơn 1000000000000000",
+            id="so-tien-qua-lon",
+        ),
+        pytest.param(
             lambda d: d["actions"][1].update(due="2025-05-31"),
             "actions[1].due",
             "hạn 31/05/2025 trước ngày ban hành 02/06/2025",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from dondoc import users
 from tests.web.conftest import STAFF, Web
 
 
@@ -29,3 +32,11 @@ async def test_a_form_without_the_csrf_token_is_refused(web: Web) -> None:
 async def test_starting_a_conclusion_projects_it(web: Web) -> None:
     spec = await web.start_quang_ngai()
     assert spec.workflow_id.startswith("kl-")
+
+
+async def test_an_address_with_capitals_logs_in_however_it_is_typed(web: Web) -> None:
+    users.add_user(web.ctx.engine, "Nguyen.Van.An@ThanhTra.example.vn", "staff", "mat-khau-du-dai")
+    for typed in ("nguyen.van.an@thanhtra.example.vn", "Nguyen.Van.An@ThanhTra.example.vn"):
+        await web.login(typed, "mat-khau-du-dai")
+    with pytest.raises(users.UserError, match="đã tồn tại"):
+        users.add_user(web.ctx.engine, "NGUYEN.VAN.AN@thanhtra.example.vn", "staff", "mat-khau-khac-dai")

@@ -649,3 +649,34 @@ async def test_pages_without_javascript_post_the_csrf_token_in_every_form(web: W
         f"/conclusions/{spec.workflow_id}/withdraw", data={"reason": "Thử", "confirm": "1", "csrf_token": token}
     )
     assert ok.status_code == 303
+
+
+async def test_absurd_numbers_and_dates_are_field_errors_never_a_crash(web: Web) -> None:
+    staff = await web.login(STAFF)
+    absurd = {
+        "actions[0].due": "",
+        "actions[0].due_in": "99999999",
+        "actions[1].due": "31/12/9999",
+        "actions[2].kind": "recover",
+        "actions[2].amount_vnd": "9" * 5000,
+    }
+    preview = await staff.post("/conclusions/preview", data=new_form(**absurd))
+    assert preview.status_code == 200 and "Số ngày phải là số nguyên từ 1 đến 3650." in text_of(preview)
+    created = await staff.post("/conclusions", data=new_form(**absurd))
+    assert created.status_code == 422
+    body = text_of(created)
+    assert re.search(r'id="a0-due_in-error">Số ngày phải là số nguyên từ 1 đến 3650.<', body)
+    assert re.search(r'id="a1-due-error">Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2026', body)
+    assert re.search(r'id="a2-amount-error">Số tiền phải là số đồng', body)
+
+
+async def test_errors_outside_the_forms_speak_vietnamese(web: Web) -> None:
+    staff = await web.login(STAFF)
+    bad_query = await staff.get("/api/notifications", params={"limit": 0})
+    assert bad_query.status_code == 422
+    assert bad_query.json()["errors"] == [{"field": "limit", "message": "không được nhỏ hơn 1"}]
+    missing = await staff.get("/khong-co-trang-nay")
+    assert missing.status_code == 404 and "Không tìm thấy trang hoặc tài nguyên này." in text_of(missing)
+    assert (await staff.put("/api/conclusions")).json()["detail"].startswith("Thao tác này không được hỗ trợ")
+    anonymous = await web.client().get("/conclusions", params={"status": "active"})
+    assert anonymous.headers["location"] == "/login?next=/conclusions%3Fstatus%3Dactive", "the filters come back"

@@ -6,16 +6,19 @@ import dataclasses
 import io
 import re
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import Session, select
 
 from dondoc.gateway import Refused
 from dondoc.storage import FileStore
 from dondoc.web.app import create_app
 from models import commands as c
 from models.state import ConclusionState
+from models.tables import ActionRow, EvidenceRow
 from tests.web.conftest import AGENCY, STAFF, Web
 from tests.web.test_portal import ACTION, PDF, evidence_url, main_of, open_link, pdf
 
@@ -234,4 +237,58 @@ async def test_an_upload_to_another_units_action_stores_nothing(web: Web) -> Non
     client = await web.login(AGENCY)
     response = await client.post(evidence_url(spec.workflow_id, "tra-bong-thu-cong-vu"), files=pdf())
     assert response.status_code == 403
+    assert stored_files(web.ctx.files.root) == []
+
+
+async def test_a_refusal_keeps_content_the_conclusion_uses_before_it_is_projected(
+    web: Web, visitor: tuple[str, httpx.AsyncClient]
+) -> None:
+    """The update that used the content is applied, its projection not written yet: the workflow's own state counts."""
+    wid, client = visitor
+    assert (await client.post(evidence_url(wid), files=pdf("da-nop.pdf"))).status_code == 200
+    with Session(web.ctx.engine) as session:  # the read model as it was before that update
+        for row in session.exec(select(EvidenceRow).where(EvidenceRow.workflow_id == wid)).all():
+            session.delete(row)
+        action = session.get(ActionRow, (wid, ACTION))
+        assert action is not None
+        action.status = "open"
+        session.add(action)
+        session.commit()
+    [kept] = stored_files(web.ctx.files.root)
+    kept.unlink()  # as if this request had written it anew
+    refused = await client.post(evidence_url(wid), files=pdf("lai-nua.pdf"))
+    assert refused.status_code == 409 and "chờ xem xét" in refused.text, "the workflow refuses: evidence is pending"
+    assert stored_files(web.ctx.files.root) == [kept]
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def test_a_discard_never_removes_content_a_later_save_relies_on(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "files", 1024 * 1024)
+    first = await store.save("a.pdf", _chunks(PDF))
+    second = await store.save("b.pdf", _chunks(PDF))  # the same content, by another request, while the first fails
+    assert first.fresh and not second.fresh and first.path == second.path
+    assert store.discard(first) is False and first.path.exists()
+    assert store.discard(second) is False and first.path.exists()
+
+    alone = await store.save("c.pdf", _chunks(PDF + b"% khac\n"))
+    assert store.discard(alone) is True and not alone.path.exists()
+
+
+async def test_a_body_is_not_read_for_an_anonymous_or_oversize_upload(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = await web.start_quang_ngai()
+    anonymous = web.client()
+    await anonymous.get("/login")  # a session with a CSRF token, as anyone can get
+    refused = await anonymous.post(evidence_url(spec.workflow_id), files=pdf(), follow_redirects=False)
+    assert refused.status_code in (303, 401) and refused.status_code != 403
+
+    monkeypatch.setattr(web.ctx.files, "max_bytes", 1024)  # the limit per request: 20 files of 1 KB, plus 1 MB
+    agency = await web.login(AGENCY)
+    agency.headers.pop("X-CSRF-Token")  # a browser form sends its token in the body
+    huge = await agency.post(evidence_url(spec.workflow_id), files=pdf("lon.pdf", PDF + b"0" * (2 * 1024 * 1024)))
+    assert huge.status_code == 413 and "quá lớn" in huge.text
     assert stored_files(web.ctx.files.root) == []
