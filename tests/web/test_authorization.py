@@ -292,3 +292,59 @@ async def test_an_agency_without_a_unit_in_the_conclusion_cannot_reach_it(web: W
     for target in (wid, "kl-khong-co"):
         response = await supervisor.post(f"/api/conclusions/{target}/withdraw", json={"reason": "x"})
         assert response.status_code == 403, response.text
+
+
+def page_routes(app: Any) -> set[tuple[str, str]]:
+    """Every route outside the API, the static files and the login pages."""
+    skip = ("/api", "/static", "/openapi.json", "/docs", "/login", "/logout", "/healthz")  # public on purpose
+    routes = set()
+    for route in iter_route_contexts(app.routes):
+        if route.path and route.methods and not route.path.startswith(skip):
+            routes |= {(method, route.path) for method in route.methods if method != "HEAD"}
+    return routes
+
+
+def filled(path: str, wid: str) -> str:
+    values = {
+        "workflow_id": wid,
+        "action_id": "ly-son-cong-ttdt",
+        "evidence_id": "ev-1",
+        "report_id": "rp-1",
+        "request_id": "ext-1",
+        "unit": "ly-son",
+        "user_id": "1",
+        "code": "ly-son",
+        "document": "policy",
+        "token": "khong-hop-le",
+        "sha256": "0" * 64,
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+
+
+async def test_every_page_route_refuses_who_may_not_use_it(web: Web) -> None:
+    """Anonymous visitors never get a page; supervisors never change anything; agency users only use the portal."""
+    spec = await web.start_quang_ngai()
+    who = await clients(web)
+    routes = page_routes(web.app)
+    assert len(routes) > 30
+    wrong: list[str] = []
+    for method, path in sorted(routes):
+        url = filled(path, spec.workflow_id)
+        portal = path.startswith("/portal")
+        anonymous = await who[ANONYMOUS].request(method, url, data={"reason": "x"})
+        if anonymous.status_code < 300 or (
+            anonymous.status_code == 303 and not anonymous.headers["location"].startswith("/login")
+        ):
+            wrong.append(f"anonymous {method} {path} → {anonymous.status_code}")
+        if method == "POST" and not portal:
+            for role in ("supervisor", "agency"):
+                answer = await who[role].request(method, url, data={"reason": "x"})
+                if answer.status_code != 403:
+                    wrong.append(f"{role} {method} {path} → {answer.status_code}")
+        if method == "GET" and not portal and path != "/":
+            answer = await who["agency"].get(url)
+            if answer.status_code != 403:
+                wrong.append(f"agency GET {path} → {answer.status_code}")
+    assert wrong == []
+    state = await web.ctx.gateway.snapshot(spec.workflow_id)
+    assert state.evidence == [] and state.status == "active", "nothing was changed on the way"
