@@ -8,16 +8,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
-import models.admin_tables
-import models.tables
-import models.web_tables  # noqa: F401
+from dondoc import schema
 
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    """One engine per URL, with the schema created (idempotent)."""
+    """One engine per URL, with the schema migrated to the newest revision."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -29,7 +27,7 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "begin", _begin_immediate)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    schema.upgrade(engine)
     return engine
 
 

@@ -10,18 +10,21 @@ import os
 import secrets
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from alembic import command
+from sqlalchemy import create_engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.database import get_engine
-from dondoc import unit_directory
+from dondoc import schema, unit_directory
 from dondoc import users as accounts
 from dondoc.devserver import DevServer
 from dondoc.gateway import AlreadyStarted, Gateway
@@ -193,6 +196,29 @@ def users_token(email: Annotated[str, typer.Argument(help="email của người 
         typer.echo(accounts.issue_token(get_engine(settings.sqlalchemy_url), email))
     except accounts.UserError as error:
         raise _fail(str(error)) from None
+
+
+db_app = typer.Typer(help="Cơ sở dữ liệu: phiên bản lược đồ (migration).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (also done on every start)."""
+    settings = get_settings()
+    engine = get_engine(settings.sqlalchemy_url)  # migrates on creation
+    typer.echo(f"Lược đồ cơ sở dữ liệu ở phiên bản {schema.current(engine)}.")
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Argument(help="what the new revision changes, in English")]) -> None:
+    """For developers: write a new migration from the difference between the models and the newest revision."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_engine(f"sqlite:///{folder}/schema.sqlite3")
+        schema.upgrade(engine)
+        with engine.begin() as connection:
+            command.revision(schema.config(connection), message=message, autogenerate=True)
+    typer.echo(f"Đã tạo bản migration mới trong {schema.MIGRATIONS / 'versions'}; đọc lại trước khi commit.")
 
 
 @app.command()
