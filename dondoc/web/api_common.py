@@ -7,25 +7,24 @@ in the read model (404) → the workflow's validator (409). Reads are limited to
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request, status
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from temporalio.service import RPCError
 
 from dondoc.gateway import NotFound, Refused
 from dondoc.spec_loader import explain
-from dondoc.storage import UploadError
-from dondoc.web import queries
+from dondoc.storage import StoredFile, UploadError
+from dondoc.web import queries, uploads
 from dondoc.web.api_models import ConclusionOut, WriteResult
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.security import Principal, principal, require
 from models import commands as c
-from models.state import ConclusionState, ConclusionStatus, FileRef
+from models.state import ConclusionState, ConclusionStatus
 from models.tables import ActionRow, ConclusionRow, EvidenceRow, ExtensionRequestRow, ReportRow, UnitRow
 from models.web_tables import Role
 
@@ -45,7 +44,6 @@ IdempotencyKey = Annotated[
 
 UPLOAD_MARGIN = 1024 * 1024  # multipart framing and the form fields around the files
 MAX_FILES = 10
-_CHUNK = 1 << 16
 
 
 def not_found(message: str) -> HTTPException:
@@ -207,25 +205,18 @@ def form_fields(form: FormData, model: type[BaseModel], names: tuple[str, ...]) 
         raise unprocessable("Dữ liệu không hợp lệ: " + "; ".join(explain(error))) from None
 
 
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(_CHUNK):
-        yield chunk
-
-
-async def store_files(ctx: AppContext, form: FormData) -> list[FileRef]:
-    """Stream every `file` part into the content-addressed store; refusals become 422 with the store's message."""
-    uploads = [v for v in form.getlist("file") if not isinstance(v, str)]
-    uploads = [u for u in uploads if u.filename or (u.size or 0) > 0]
-    if not uploads:
+async def store_files(ctx: AppContext, form: FormData) -> list[StoredFile]:
+    """Stream every `file` part into the content-addressed store, all or nothing; refusals become 422 with the
+    store's message."""
+    chosen = [v for v in form.getlist("file") if not isinstance(v, str)]
+    chosen = [u for u in chosen if u.filename or (u.size or 0) > 0]
+    if not chosen:
         raise unprocessable("Chưa chọn tệp: cần gửi ít nhất một tệp trong trường 'file'.")
-    refs: list[FileRef] = []
-    for upload in uploads:
-        try:
-            stored = await ctx.files.save(upload.filename or "", _chunks(upload))
-        except UploadError as error:
-            raise unprocessable(str(error)) from None
-        refs.append(stored.ref)
-    return refs
+    try:
+        stored: list[StoredFile] = await uploads.store(ctx, chosen)
+    except UploadError as error:
+        raise unprocessable(str(error)) from None
+    return stored
 
 
 def multipart_body(fields: dict[str, Any], required: list[str]) -> dict[str, Any]:

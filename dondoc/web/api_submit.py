@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from dondoc import unit_directory
 from dondoc.spec_loader import SpecError, parse_spec
+from dondoc.web import uploads
 from dondoc.web.api_common import (
     FILE_FIELD,
     Agency,
@@ -42,7 +43,6 @@ from dondoc.web.api_models import (
 )
 from models import commands as c
 from models.spec import ConclusionSpec
-from models.state import ConclusionState
 from models.tables import ConclusionRow
 
 router = APIRouter()
@@ -152,13 +152,14 @@ async def submit_evidence(
     form = await read_form(request)
     try:
         fields: EvidenceFields = form_fields(form, EvidenceFields, ("note", "recovered_vnd"))
-        files = await store_files(ctx, form)
+        stored = await store_files(ctx, form)
     finally:
         await form.close()
+    files = [s.ref for s in stored]
     command = c.SubmitEvidence(
         actor=who.email, action_id=action.action_id, files=files, note=fields.note, recovered_vnd=fields.recovered_vnd
     )
-    state = await send(ctx, conclusion, command, key)
+    state = await uploads.submit(ctx, conclusion.workflow_id, stored, lambda: send(ctx, conclusion, command, key))
     created = _last(state.evidence, action_id=action.action_id, submitted_by=who.email, files=files)
     return await answer(ctx, who, conclusion.workflow_id, created)
 
@@ -206,10 +207,11 @@ async def submit_report(
     form = await read_form(request)
     try:
         fields: ReportFields = form_fields(form, ReportFields, ("note",))
-        files = await store_files(ctx, form)
+        stored = await store_files(ctx, form)
     finally:
         await form.close()
+    files = [s.ref for s in stored]
     command = c.SubmitReport(actor=who.email, unit=unit.code, files=files, note=fields.note)
-    state: ConclusionState = await send(ctx, conclusion, command, key)
+    state = await uploads.submit(ctx, conclusion.workflow_id, stored, lambda: send(ctx, conclusion, command, key))
     created = _last(state.reports, unit=unit.code, submitted_by=who.email, files=files)
     return await answer(ctx, who, conclusion.workflow_id, created)

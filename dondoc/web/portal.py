@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import String, cast
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +25,7 @@ from dondoc import links
 from dondoc.gateway import Refused
 from dondoc.logs import get_logger
 from dondoc.storage import ALLOWED, StoredFile, UploadError
-from dondoc.web import queries
+from dondoc.web import queries, uploads
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.pages_common import DAY_HINT, parse_amount, parse_day
 from dondoc.web.rendering import flash, page
@@ -55,7 +54,6 @@ ACCEPT = ",".join(ext for exts in ALLOWED.values() for ext in exts)
 TYPES = "PDF, DOCX, XLSX, DOC, XLS, ODT, JPEG, PNG, ZIP"
 MAX_FILES = 20
 MAX_NOTE = 4000
-_CHUNK = 1 << 16
 _UNRESOLVED = ("open", "evidence_submitted")
 _PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 NOT_AGENCY = "Trang này dành cho đơn vị được thanh tra. Cán bộ thanh tra theo dõi kết luận ở trang «Kết luận»."
@@ -478,58 +476,16 @@ def _uploads(form: FormData) -> list[UploadFile]:
     return [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
 
 
-def _check_files(uploads: list[UploadFile], errors: dict[str, str], what: str) -> None:
-    if not uploads:
+def _check_files(chosen: list[UploadFile], errors: dict[str, str], what: str) -> None:
+    if not chosen:
         errors["files"] = f"Chọn ít nhất một tệp {what}."
-    elif len(uploads) > MAX_FILES:
+    elif len(chosen) > MAX_FILES:
         errors["files"] = f"Mỗi lần nộp tối đa {MAX_FILES} tệp."
 
 
 def _check_note(note: str, errors: dict[str, str], name: str = "note") -> None:
     if len(note) > MAX_NOTE:
         errors[name] = f"Nội dung quá dài (tối đa {MAX_NOTE} ký tự)."
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(_CHUNK):
-        yield chunk
-
-
-def _referenced(engine: Engine, sha256: str) -> bool:
-    """Whether any recorded evidence or report (of any conclusion) uses this content."""
-    with Session(engine) as session:
-        for table in (EvidenceRow, ReportRow):
-            hit = session.exec(select(table.workflow_id).where(cast(col(table.files), String).contains(sha256))).first()
-            if hit is not None:
-                return True
-    return False
-
-
-def _forget(ctx: AppContext, stored: list[StoredFile], in_use: set[str] | None = None) -> None:
-    """Delete what this request stored, unless a submission uses the same content: one recorded in SQL, one in the
-    conclusion's own state (`in_use`: applied, maybe not projected yet) or one being saved right now."""
-    for file in stored:
-        if file.ref.sha256 in (in_use or set()) or _referenced(ctx.engine, file.ref.sha256):
-            continue
-        ctx.files.discard(file)
-
-
-async def _files_in_use(ctx: AppContext, workflow_id: str) -> set[str]:
-    state = await ctx.gateway.snapshot(workflow_id)
-    evidence = {f.sha256 for item in state.evidence for f in item.files}
-    return evidence | {f.sha256 for item in state.reports for f in item.files}
-
-
-async def _store(ctx: AppContext, uploads: list[UploadFile]) -> list[StoredFile]:
-    """Stream every upload to the store; all or nothing."""
-    stored: list[StoredFile] = []
-    try:
-        for upload in uploads:
-            stored.append(await ctx.files.save(upload.filename or "", _chunks(upload)))
-    except BaseException:
-        await run_in_threadpool(_forget, ctx, stored)
-        raise
-    return stored
 
 
 _FIELD = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
@@ -553,14 +509,16 @@ async def _submit(
     form: FormState,
     fields: set[str],
 ) -> ConclusionState | Response:
-    """Send the command; on a refusal forget the stored files and show the form again with the reason (409)."""
+    """Send the command; on a refusal (its files released) show the form again with the reason (409)."""
+
+    def send() -> Awaitable[ConclusionState]:
+        return ctx.gateway.update(workflow_id, command, update_id=f"portal-{uuid.uuid4().hex}")
+
     try:
-        return await ctx.gateway.update(workflow_id, command, update_id=f"portal-{uuid.uuid4().hex}")
+        return await uploads.submit(ctx, workflow_id, stored, send)
     except Refused as error:
-        await run_in_threadpool(_forget, ctx, stored, await _files_in_use(ctx, workflow_id))
         form.errors.update(_refusal(error, fields))
         return await _failed(request, ctx, who, form, status.HTTP_409_CONFLICT)
-    # Any other failure (a timeout …) leaves the files: the update may still be applied.
 
 
 async def _failed(request: Request, ctx: AppContext, who: Principal, form: FormState, code: int) -> Response:
@@ -576,12 +534,12 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
     conclusion, action = await run_in_threadpool(_own_action, ctx.engine, who, workflow_id, action_id)
     data = await request.form()
     try:
-        uploads = _uploads(data)
+        files = _uploads(data)
         note, recovered_text = _text(data, "note"), _text(data, "recovered_vnd")
         form = FormState(
             f"{workflow_id}--{action_id}--evidence", values={"note": note, "recovered_vnd": recovered_text}
         )
-        _check_files(uploads, form.errors, "minh chứng")
+        _check_files(files, form.errors, "minh chứng")
         _check_note(note, form.errors)
         recovered = None
         if recovered_text:
@@ -596,7 +554,7 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
             code = status.HTTP_409_CONFLICT if set(form.errors) == {"form"} else status.HTTP_422_UNPROCESSABLE_CONTENT
             return await _failed(request, ctx, who, form, code)
         try:
-            stored = await _store(ctx, uploads)
+            stored = await uploads.store(ctx, files)
         except UploadError as error:
             form.errors["files"] = str(error)
             return await _failed(request, ctx, who, form, status.HTTP_422_UNPROCESSABLE_CONTENT)
@@ -661,9 +619,9 @@ async def submit_report(request: Request, workflow_id: str, ctx: Ctx) -> Respons
     conclusion, unit = await run_in_threadpool(_own_unit, ctx.engine, who, workflow_id)
     data = await request.form()
     try:
-        uploads, note = _uploads(data), _text(data, "note")
+        files, note = _uploads(data), _text(data, "note")
         form = FormState(f"{workflow_id}--report", values={"note": note})
-        _check_files(uploads, form.errors, "báo cáo")
+        _check_files(files, form.errors, "báo cáo")
         _check_note(note, form.errors)
         if conclusion.status != "active":
             form.errors["form"] = f"Kết luận {conclusion.number} không còn được theo dõi; không thể nộp báo cáo."
@@ -673,7 +631,7 @@ async def submit_report(request: Request, workflow_id: str, ctx: Ctx) -> Respons
             code = status.HTTP_409_CONFLICT if set(form.errors) == {"form"} else status.HTTP_422_UNPROCESSABLE_CONTENT
             return await _failed(request, ctx, who, form, code)
         try:
-            stored = await _store(ctx, uploads)
+            stored = await uploads.store(ctx, files)
         except UploadError as error:
             form.errors["files"] = str(error)
             return await _failed(request, ctx, who, form, status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -414,6 +414,10 @@ async def test_the_rules_refuse_with_409_and_nothing_is_half_written(web: Web) -
     events_before = len((await staff.get(f"{base}/timeline")).json())
 
     refused(await upload(agency, wid, "ly-son-dvctt"), 409, "không thể nộp minh chứng")
+    kept = sorted(p.name for p in web.ctx.files.root.rglob("*") if p.is_file())
+    other = pdf_part("khac.pdf", PDF + b"% khac\n")
+    refused(await upload(agency, wid, "ly-son-dvctt", files=other), 409, "không thể nộp minh chứng")
+    assert sorted(p.name for p in web.ctx.files.root.rglob("*") if p.is_file()) == kept, "a refusal leaves no file"
     refused(await staff.post(f"{base}/evidence/{ev}/review", json={"decision": "reject", "reason": " "}), 409, "lý do")
     refused(await staff.post(f"{base}/evidence/ev-99/review", json={"decision": "accept"}), 404, "minh chứng 'ev-99'")
     bad_decision = await staff.post(f"{base}/evidence/{ev}/review", json={"decision": "maybe"})

@@ -1,0 +1,74 @@
+"""Files of a submission on their way in: streamed to the store all or nothing, and released again when the rules
+refuse the submission, never while another submission relies on the same content (portal and API alike)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import String, cast
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from dondoc.gateway import Refused
+from dondoc.storage import StoredFile
+from dondoc.web.context import AppContext
+from models.tables import EvidenceRow, ReportRow
+
+_CHUNK = 1024 * 1024
+T = TypeVar("T")
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(_CHUNK):
+        yield chunk
+
+
+async def store(ctx: AppContext, uploads: list[UploadFile]) -> list[StoredFile]:
+    """Stream every upload to the store; when one is refused (UploadError) none of them is kept."""
+    stored: list[StoredFile] = []
+    try:
+        for upload in uploads:
+            stored.append(await ctx.files.save(upload.filename or "", _chunks(upload)))
+    except BaseException:
+        await run_in_threadpool(forget, ctx, stored)
+        raise
+    return stored
+
+
+async def submit(ctx: AppContext, workflow_id: str, stored: list[StoredFile], send: Callable[[], Awaitable[T]]) -> T:
+    """Send the submission; when the rules refuse it, release its files and re-raise. Any other failure (a timeout
+    …) keeps them: the update may still be applied."""
+    try:
+        return await send()
+    except Refused:
+        in_use = await files_in_use(ctx, workflow_id)
+        await run_in_threadpool(forget, ctx, stored, in_use)
+        raise
+
+
+def forget(ctx: AppContext, stored: list[StoredFile], in_use: set[str] | None = None) -> None:
+    """Delete what a request stored, unless a submission uses the same content: one recorded in SQL, one in the
+    conclusion's own state (`in_use`: applied, maybe not projected yet) or one being saved right now."""
+    for file in stored:
+        if file.ref.sha256 in (in_use or set()) or _referenced(ctx.engine, file.ref.sha256):
+            continue
+        ctx.files.discard(file)
+
+
+async def files_in_use(ctx: AppContext, workflow_id: str) -> set[str]:
+    state = await ctx.gateway.snapshot(workflow_id)
+    evidence = {f.sha256 for item in state.evidence for f in item.files}
+    return evidence | {f.sha256 for item in state.reports for f in item.files}
+
+
+def _referenced(engine: Engine, sha256: str) -> bool:
+    """Whether any recorded evidence or report (of any conclusion) uses this content."""
+    with Session(engine) as session:
+        for table in (EvidenceRow, ReportRow):
+            hit = session.exec(select(table.workflow_id).where(cast(col(table.files), String).contains(sha256))).first()
+            if hit is not None:
+                return True
+    return False
