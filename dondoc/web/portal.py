@@ -29,7 +29,7 @@ from dondoc.web import queries, uploads
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.pages_common import DAY_HINT, parse_amount, parse_day
 from dondoc.web.rendering import flash, page
-from dondoc.web.security import SESSION_LINK, Principal, optional_principal, require
+from dondoc.web.security import SESSION_LINK, SESSION_USER, Principal, optional_principal, require
 from models import commands as c
 from models.labels import VN
 from models.planning import report_target
@@ -61,6 +61,12 @@ NOT_YOURS = "Bạn chỉ được thao tác trên kiến nghị và báo cáo c�
 
 
 # ---------------------------------------------------------------- who is asking
+
+
+def _unit_name(engine: Engine, workflow_id: str, unit: str) -> str:
+    with Session(engine) as session:
+        row = session.get(UnitRow, (workflow_id, unit))
+    return row.name if row is not None else unit
 
 
 def _link_error(request: Request, error: links.LinkError) -> Response:
@@ -295,13 +301,20 @@ async def _render(
 
 
 @router.get("/portal/{token}", include_in_schema=False)
-async def open_link(request: Request, token: str, ctx: Ctx) -> Response:
-    """An emailed link: valid → a fresh session scoped to its unit and conclusion; otherwise a clear page."""
+async def open_link(request: Request, token: str, ctx: Ctx, confirm: bool = False) -> Response:
+    """An emailed link: valid → a fresh session scoped to its unit and conclusion; otherwise a clear page. A browser
+    signed in to an account is asked first: opening the link signs that account out here."""
     try:
         scope = await run_in_threadpool(links.verify, ctx.engine, ctx.settings.signing_key, token)
     except links.LinkError as error:
         get_logger().info("portal_link_refused", reason=str(error))
         return _link_error(request, error)
+    signed_in = request.session.get(SESSION_USER)
+    if signed_in and not confirm:
+        unit = await run_in_threadpool(_unit_name, ctx.engine, scope.workflow_id, scope.unit)
+        response = page(request, "link_confirm.html", None, account=signed_in, unit=unit, token=token)
+        response.headers.update(_PRIVATE)
+        return response
     request.session.clear()  # whoever was signed in, this browser now speaks for the link's unit only
     request.session[SESSION_LINK] = token
     get_logger().info("portal_link_opened", link=scope.link_id, workflow_id=scope.workflow_id, unit=scope.unit)

@@ -167,11 +167,24 @@ async def test_staff_issue_a_new_link_and_it_opens_the_units_portal(web: Web) ->
 
 
 async def test_opening_a_link_replaces_the_signed_in_session(web: Web) -> None:
-    """A browser that opens a unit's link speaks for that unit only, whoever was signed in before."""
+    """A browser that opens a unit's link (and confirms) speaks for that unit only, whoever was signed in before."""
     spec = await web.start_quang_ngai()
     staff = await web.login(STAFF)
     assert (await staff.get("/portal")).status_code == 403
-    assert (await staff.get(f"/portal/{issue(web, spec.workflow_id)}")).status_code == 303
+    opened = await staff.get(f"/portal/{issue(web, spec.workflow_id)}", params={"confirm": "true"})
+    assert opened.status_code == 303
     page = await staff.get("/portal")
     assert page.status_code == 200 and "Kiến nghị của UBND huyện Lý Sơn" in page.text
     assert STAFF not in page.text
+
+
+async def test_a_signed_in_account_is_asked_before_a_link_signs_it_out(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    token = links.issue(web.ctx.engine, web.ctx.settings.signing_key, spec.workflow_id, "ly-son", 60)
+    staff = await web.login(STAFF)
+    asked = await staff.get(f"/portal/{token}")
+    assert asked.status_code == 200 and "Mở cổng thông tin của UBND huyện Lý Sơn?" in asked.text
+    assert STAFF in asked.text and (await staff.get("/review")).status_code == 200, "still signed in"
+    confirmed = await staff.get(f"/portal/{token}", params={"confirm": "true"})
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == "/portal"
+    assert (await staff.get("/review")).status_code in (303, 401, 403), "the account is signed out here"
