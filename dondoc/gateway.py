@@ -6,7 +6,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models import commands as c
@@ -72,6 +72,8 @@ class Gateway:
             )
         except WorkflowUpdateFailedError as error:
             cause: Any = error.cause
+            if isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError):
+                cause = cause.cause  # e.g. a due date that cannot be planned: nothing was applied
             if isinstance(cause, ApplicationError):
                 raise Refused(cause.message) from None
             raise

@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import Session
 
+from activities import planning
 from models.labels import VN
 from models.tables import NotificationRow
 from tests.web.conftest import AGENCY, OTHER_AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
@@ -604,3 +606,24 @@ async def test_downloads_are_scoped_and_never_guess_the_file(web: Web) -> None:
     refused(await agency.get(f"/api/evidence/{created}/file"), 404, "Không tìm thấy minh chứng")
     refused(await agency.get(f"/api/evidence/{wid}.ev-77/file"), 404, "Không tìm thấy minh chứng")
     assert (await agency.get(url, params={"n": -1})).status_code == 422
+
+
+async def test_a_deadline_that_cannot_be_planned_is_refused_and_nothing_changes(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wid = (await web.start_quang_ngai()).workflow_id
+    staff = web.bearer(STAFF)
+    before = await detail(staff, wid)
+
+    def beyond_the_calendar(request: object) -> object:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(planning, "_plan", beyond_the_calendar)
+    action = {"id": "ly-son-moi", "unit": "ly-son", "text": "Bổ sung", "due_in": {"days": 30}}
+    answer = await staff.post(f"/api/conclusions/{wid}/actions", json=action)
+    refused(answer, 409, "Không tính được thời hạn")
+    assert await detail(staff, wid) == before
+    monkeypatch.undo()
+    assert (await staff.post(f"/api/conclusions/{wid}/actions", json=action)).status_code == 201, (
+        "the lock was released"
+    )
