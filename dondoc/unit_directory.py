@@ -50,7 +50,10 @@ def save_unit(
         problems: dict[str, str] = {}
         for line in explain(error):
             where, _, message = line.partition(": ")
-            problems.setdefault(where.split("[")[0] if where.split("[")[0] in FIELDS else "form", message or line)
+            field = where.split("[")[0] if where.split("[")[0] in FIELDS else "form"
+            if (field, message) == ("contacts", "cần ít nhất một phần tử"):
+                message = "cần ít nhất một email đầu mối"
+            problems.setdefault(field, message or line)
         raise DirectoryError(problems) from None
     with Session(engine) as session:
         entry = session.get(DirectoryUnit, checked.code) or DirectoryUnit(

@@ -46,9 +46,9 @@ def add_user(
     if role not in Role.__members__:
         raise UserError(f"role: vai trò '{role}' không tồn tại; chọn một trong: {', '.join(Role.__members__)}")
     if role == Role.agency and not unit:
-        raise UserError("unit: người dùng của đơn vị (agency) phải gắn với một mã đơn vị (--unit)")
+        raise UserError("unit: người dùng vai trò đơn vị được thanh tra (agency) phải gắn với một mã đơn vị")
     if role != Role.agency and unit:
-        raise UserError("unit: chỉ người dùng vai trò agency mới gắn với đơn vị")
+        raise UserError("unit: chỉ người dùng vai trò đơn vị được thanh tra (agency) mới gắn với mã đơn vị")
     if len(password) < 8:
         raise UserError("password: mật khẩu cần ít nhất 8 ký tự")
     with Session(engine) as session:

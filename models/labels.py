@@ -53,7 +53,7 @@ REPORT_STATUS = {
 REVIEW_STATUS = {
     ReviewStatus.submitted: "Chờ xem xét",
     ReviewStatus.accepted: "Đã chấp nhận",
-    ReviewStatus.rejected: "Yêu cầu bổ sung",
+    ReviewStatus.rejected: "Đã yêu cầu bổ sung",
 }
 
 EXTENSION_STATUS = {

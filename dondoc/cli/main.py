@@ -93,7 +93,7 @@ async def _stop_on_signals() -> asyncio.Event:
 
 @app.command()
 def up() -> None:
-    """Run everything on one machine: Temporal dev server, worker and SMTP sink (Ctrl-C stops all)."""
+    """Chạy toàn bộ trên một máy: máy chủ Temporal, worker, trang web và hộp thư thử (Ctrl-C để dừng)."""
     settings = get_settings()
     configure(settings)
     _run(lambda: _up(settings))
@@ -152,7 +152,7 @@ def _first_login(settings: Settings) -> str:
 
 @app.command()
 def api() -> None:
-    """Run the web app and JSON API alone (against DONDOC_TEMPORAL_ADDRESS)."""
+    """Chỉ chạy trang web và API (với máy chủ Temporal ở DONDOC_TEMPORAL_ADDRESS)."""
     settings = get_settings()
     configure(settings)
 
@@ -176,7 +176,7 @@ def users_add(
     password: Annotated[str | None, typer.Option(help="mật khẩu (bỏ trống: tạo ngẫu nhiên và in ra)")] = None,
     name: Annotated[str, typer.Option(help="họ và tên")] = "",
 ) -> None:
-    """Add a user."""
+    """Thêm người dùng."""
     settings = get_settings()
     secret = password or secrets.token_urlsafe(12)
     try:
@@ -190,7 +190,7 @@ def users_add(
 
 @users_app.command("token")
 def users_token(email: Annotated[str, typer.Argument(help="email của người dùng")]) -> None:
-    """Print a new API bearer token for a user (shown once)."""
+    """In một mã truy cập API mới của người dùng (chỉ hiện một lần)."""
     settings = get_settings()
     try:
         typer.echo(accounts.issue_token(get_engine(settings.sqlalchemy_url), email))
@@ -204,15 +204,17 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Migrate the database to the newest schema (also done on every start)."""
+    """Nâng lược đồ cơ sở dữ liệu lên phiên bản mới nhất (cũng tự làm mỗi lần khởi động)."""
     settings = get_settings()
     engine = get_engine(settings.sqlalchemy_url)  # migrates on creation
     typer.echo(f"Lược đồ cơ sở dữ liệu ở phiên bản {schema.current(engine)}.")
 
 
 @db_app.command("revision")
-def db_revision(message: Annotated[str, typer.Argument(help="what the new revision changes, in English")]) -> None:
-    """For developers: write a new migration from the difference between the models and the newest revision."""
+def db_revision(
+    message: Annotated[str, typer.Argument(help="nội dung thay đổi (tiếng Anh, dùng làm tên tệp)")],
+) -> None:
+    """Cho lập trình viên: tạo bản migration mới từ khác biệt giữa mô hình và phiên bản mới nhất."""
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite:///{folder}/schema.sqlite3")
         schema.upgrade(engine)
@@ -223,7 +225,7 @@ def db_revision(message: Annotated[str, typer.Argument(help="what the new revisi
 
 @app.command()
 def worker() -> None:
-    """Run the Temporal worker alone (against DONDOC_TEMPORAL_ADDRESS)."""
+    """Chỉ chạy worker (với máy chủ Temporal ở DONDOC_TEMPORAL_ADDRESS)."""
     settings = get_settings()
     configure(settings)
 
@@ -239,7 +241,7 @@ def _directory(settings: Settings) -> dict[str, dict[str, Any]]:
 
 @app.command()
 def check(file: Annotated[Path, typer.Argument(help="tệp YAML/JSON mô tả kết luận")]) -> None:
-    """Check a conclusion spec without starting anything (units by code alone are looked up in the directory)."""
+    """Kiểm tra tệp hồ sơ kết luận mà không bắt đầu theo dõi (đơn vị chỉ có mã được tra trong danh bạ)."""
     try:
         spec = load_spec(file, _directory(get_settings()))
     except SpecError as error:
@@ -254,7 +256,7 @@ def start(
     file: Annotated[Path, typer.Argument(help="tệp YAML/JSON mô tả kết luận")],
     actor: Annotated[str, typer.Option(help="người đăng ký")] = "cli",
 ) -> None:
-    """Start following up a conclusion; prints its workflow id."""
+    """Bắt đầu theo dõi một kết luận; in mã theo dõi."""
     settings = get_settings()
     try:
         spec = load_spec(file, _directory(settings))
@@ -277,7 +279,7 @@ def status(
     workflow_id: Annotated[str, typer.Argument(help="mã theo dõi, ví dụ kl-312-kl-ttra-2018")],
     as_json: Annotated[bool, typer.Option("--json", help="in JSON")] = False,
 ) -> None:
-    """Show a conclusion's snapshot."""
+    """Xem tình hình thực hiện một kết luận."""
     settings = get_settings()
 
     async def main() -> None:
@@ -301,7 +303,7 @@ def status(
 def list_conclusions(
     as_json: Annotated[bool, typer.Option("--json", help="in JSON")] = False,
 ) -> None:
-    """List conclusions with their overdue counts (from the read model)."""
+    """Liệt kê các kết luận cùng số kiến nghị quá hạn."""
     settings = get_settings()
     with Session(get_engine(settings.sqlalchemy_url)) as session:
         rows = session.exec(select(ConclusionRow).order_by(col(ConclusionRow.issued_on).desc())).all()

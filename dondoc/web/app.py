@@ -19,7 +19,7 @@ from dondoc.spec_loader import describe
 from dondoc.web import api, pages, portal
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.rendering import templates
-from dondoc.web.security import SESSION_USER, Principal, csrf_token, optional_principal, verify_csrf
+from dondoc.web.security import SESSION_USER, Principal, csrf_token, optional_principal, verify_csrf, verify_login_csrf
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -58,7 +58,15 @@ def _wants_json(request: Request) -> bool:
 _STANDARD_MESSAGES = {
     "Not Found": "Không tìm thấy trang hoặc tài nguyên này.",
     "Method Not Allowed": "Thao tác này không được hỗ trợ tại địa chỉ này.",
+    "There was an error parsing the body": "Yêu cầu gửi lên không hợp lệ; vui lòng thử lại.",
 }
+
+
+def _standard_message(detail: str) -> str:
+    """FastAPI's and Starlette's own English answers, in Vietnamese; ours pass through."""
+    if detail.startswith(("Too many files", "Too many fields", "Part exceeded")):
+        return "Gửi quá nhiều tệp hoặc trường trong một lần; vui lòng chia nhỏ."
+    return _STANDARD_MESSAGES.get(detail, detail)
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -72,7 +80,7 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException included: unknown paths and methods too
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = _STANDARD_MESSAGES.get(str(exc.detail), str(exc.detail))
+        message = _standard_message(str(exc.detail))
         return error(request, exc.status_code, message)
 
     @app.exception_handler(Refused)
@@ -106,7 +114,7 @@ def _auth_routes(app: FastAPI) -> None:
             request, "login.html", {"next": next, "error": None, "csrf_token": csrf_token(request)}
         )
 
-    @app.post("/login", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(verify_csrf)])
+    @app.post("/login", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(verify_login_csrf)])
     async def login(
         request: Request,
         ctx: Annotated[AppContext, Depends(get_context)],

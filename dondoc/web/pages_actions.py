@@ -112,7 +112,7 @@ async def review_evidence(request: Request, workflow_id: str, evidence_id: str, 
     decision, reason = text(data, "decision"), text(data, "reason")
     form = FormState(f"{workflow_id}--ev--{evidence_id}", values={"reason": reason})
     if decision not in ("accept", "reject"):
-        form.errors["decision"] = "Chọn «Chấp nhận» hoặc «Yêu cầu bổ sung»."
+        form.errors["decision"] = "Chọn «Chấp nhận minh chứng» hoặc «Yêu cầu bổ sung»."
     elif decision == "reject" and not reason:
         form.errors["reason"] = "Nêu rõ cần bổ sung gì (lý do yêu cầu bổ sung)."
     done = "Đã chấp nhận minh chứng" if decision == "accept" else "Đã yêu cầu bổ sung minh chứng"
@@ -137,7 +137,7 @@ async def review_report(request: Request, workflow_id: str, report_id: str, ctx:
     decision, reason = text(data, "decision"), text(data, "reason")
     form = FormState(f"{workflow_id}--rp--{report_id}", values={"reason": reason})
     if decision not in ("accept", "reject"):
-        form.errors["decision"] = "Chọn «Chấp nhận báo cáo» hoặc «Trả lại»."
+        form.errors["decision"] = "Chọn «Chấp nhận báo cáo» hoặc «Trả lại báo cáo»."
     elif decision == "reject" and not reason:
         form.errors["reason"] = "Nêu lý do trả lại báo cáo."
     done = "Đã chấp nhận báo cáo" if decision == "accept" else "Đã trả lại báo cáo"

@@ -37,7 +37,7 @@ RECIPIENTS = {
     Recipient.head.value: "thủ trưởng đơn vị",
     Recipient.supervisor.value: "cơ quan cấp trên",
     Recipient.inspectorate_head.value: "Chánh Thanh tra",
-    Recipient.agency_head.value: "thủ trưởng cơ quan chỉ đạo thực hiện",
+    Recipient.agency_head.value: "thủ trưởng cơ quan quản lý nhà nước cùng cấp",
 }
 UserId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]  # beyond a 32-bit key no user exists: 422, not a database error
 USER_FIELDS = ("email", "full_name", "role", "unit", "password")
@@ -116,7 +116,9 @@ def _policy(engine: Engine, settings: Settings, view: AdminView) -> None:
     view.policy_text = effective.text
     view.policy_source = _source(effective, settings.policy_file)
     if effective.source == "default":
-        view.policy_source += " (theo quy trình: nhắc nhở, quá hạn, đôn đốc, đôn đốc lần 2, đề xuất xử lý)"
+        view.policy_source += (
+            " (theo quy trình: nhắc nhở, quá hạn, đôn đốc, đôn đốc lần 2, đề nghị kiểm tra, xử lý trách nhiệm)"
+        )
 
 
 def _calendar(engine: Engine, settings: Settings, view: AdminView) -> None:

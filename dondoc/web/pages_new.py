@@ -52,7 +52,7 @@ HEADER = {
     "title": "Trích yếu (về việc)",
     "tracking_body": "Cơ quan theo dõi, đôn đốc",
     "inspectorate_head": "Email Chánh Thanh tra",
-    "agency_head": "Email thủ trưởng cơ quan chỉ đạo thực hiện",
+    "agency_head": "Email thủ trưởng cơ quan quản lý nhà nước cùng cấp",
     "report_due_in": "Hạn báo cáo kết quả (số ngày)",
 }
 UNIT_FIELDS = {

@@ -498,7 +498,8 @@ def _check_files(chosen: list[UploadFile], errors: dict[str, str], what: str) ->
 
 def _check_note(note: str, errors: dict[str, str], name: str = "note") -> None:
     if len(note) > MAX_NOTE:
-        errors[name] = f"Nội dung quá dài (tối đa {MAX_NOTE} ký tự)."
+        label = "Lý do" if name == "reason" else "Ghi chú"
+        errors[name] = f"{label} quá dài (tối đa {MAX_NOTE} ký tự)."
 
 
 _FIELD = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)

@@ -97,12 +97,19 @@ def csrf_token(request: Request) -> str:
 
 
 async def verify_csrf(request: Request) -> None:
-    """Unsafe methods from a browser session must carry the session's CSRF token (form field or header).
+    """Unsafe methods from a signed-in browser session must carry the session's CSRF token (form field or header).
 
-    Bearer-token requests are exempt: a browser never adds that header on its own. The body is read for the token
-    only when it could be a legitimate form: never for a session without a token, never beyond the upload limit, and
-    never for an anonymous upload (the route refuses it before reading anything).
+    Bearer-token requests are exempt: a browser never adds that header on its own. A session with nobody signed in is
+    left to the route, which answers 401 before reading anything (CSRF protects what a session may do). The body is
+    read for the token only when it could be a legitimate form: never beyond the upload limit.
     """
+    if not (request.session.get(SESSION_USER) or request.session.get(SESSION_LINK)):
+        return
+    await verify_login_csrf(request)
+
+
+async def verify_login_csrf(request: Request) -> None:
+    """The CSRF check itself, also for the login form (whose session has nobody signed in yet)."""
     if request.method in ("GET", "HEAD", "OPTIONS") or _bearer(request) is not None:
         return
     refused = HTTPException(status.HTTP_403_FORBIDDEN, "Phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ (CSRF).")
@@ -113,8 +120,6 @@ async def verify_csrf(request: Request) -> None:
     content_type = request.headers.get("content-type", "")
     if sent is None and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         if content_type.startswith("multipart/form-data"):
-            if not (request.session.get(SESSION_USER) or request.session.get(SESSION_LINK)):
-                return  # anonymous: the route answers 401 without reading the body
             _refuse_oversize(request)
         form = await request.form()
         value = form.get("csrf_token")

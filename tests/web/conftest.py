@@ -84,7 +84,7 @@ class Web:
 
     async def wait_projected(self, workflow_id: str) -> None:
         """Until the workflow's first projection is in SQL (starting returns before it)."""
-        for _ in range(200):
+        for _ in range(1200):  # a minute: generous for a busy CI machine
             with Session(self.ctx.engine) as session:
                 if session.get(ConclusionRow, workflow_id) is not None:
                     return

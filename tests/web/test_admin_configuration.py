@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from activities import configuration
+from activities.calendar import WorkingCalendar
 from models.admin_tables import ConfigDocument, DirectoryUnit
 from models.policy import DEFAULT_POLICY, Step
 from tests.web.conftest import ADMIN, STAFF, Web
@@ -52,11 +53,13 @@ async def test_a_saved_ladder_plans_the_next_conclusion(web: Web) -> None:
     assert f"Lưu trong hệ thống, sửa lần cuối bởi {ADMIN}" in page and "Đã lưu chính sách đôn đốc" in page
     assert "3 ngày làm việc trước hạn" in page and "Đôn đốc lần 2" not in page
 
-    workflow_id = await start(await web.login(STAFF), small_spec(await env_today(web)))
+    workflow_id = await start(await web.login(STAFF), small_spec(await env_today(web)), web)
     state = await web.ctx.gateway.snapshot(workflow_id)
     action = state.actions["ly-son-a1"]
     assert [s.step for s in action.schedule.steps] == [Step.reminder, Step.overdue]
-    assert action.schedule.steps[1].at.date() - action.schedule.due.date() == timedelta(days=2)  # at 08:00
+    due_day = action.schedule.due.date()
+    expected = WorkingCalendar().add_days(due_day, 2, working=False)  # P2D, rolled off a day off like any deadline
+    assert action.schedule.steps[1].at.date() == expected
 
     reset = await admin.post("/admin/config/policy", data={"action": "reset"})
     assert reset.status_code == 303 and stored(web, "policy") is None
@@ -92,7 +95,8 @@ async def test_a_broken_ladder_is_refused_beside_the_field_and_nothing_is_stored
 async def test_saved_holidays_move_deadlines_and_show_in_the_calendar(web: Web) -> None:
     admin = await web.login(ADMIN)
     today = await env_today(web)
-    day_off = today + timedelta(days=30)
+    calendar = WorkingCalendar()
+    day_off = next(d for n in range(30, 60) if calendar.is_working_day(d := today + timedelta(days=n)))
     saved = await admin.post(
         "/admin/config/holidays", data={"text": f"holidays:\n  {day_off.isoformat()}: Nghỉ bù theo thông báo\n"}
     )
@@ -100,13 +104,14 @@ async def test_saved_holidays_move_deadlines_and_show_in_the_calendar(web: Web) 
     page = text_of(await admin.get("/admin"))
     assert f"{day_off:%d/%m/%Y}" in page and "Nghỉ bù theo thông báo" in page
 
-    spec = small_spec(today, due_in_days=30)  # due on the new day off: rolls forward to the next working day
-    workflow_id = await start(await web.login(STAFF), spec)
+    spec = small_spec(today, due_in_days=(day_off - today).days)  # due on a working day made a day off
+    workflow_id = await start(await web.login(STAFF), spec, web)
     due = (await web.ctx.gateway.snapshot(workflow_id)).actions["ly-son-a1"].schedule.due
     assert due.date() > day_off
 
     broken = await admin.post("/admin/config/holidays", data={"text": "holidays:\n  ngay-mai: Nghỉ\n"})
-    assert broken.status_code == 422 and "holidays" in text_of(broken)
+    assert broken.status_code == 422
+    assert "Danh sách ngày nghỉ bổ sung không hợp lệ" in text_of(broken) and 'id="holidays-text-error"' in broken.text
     assert stored(web, "holidays") is not None and "Nghỉ bù" in (stored(web, "holidays") or ConfigDocument()).text
 
 
@@ -128,7 +133,7 @@ async def test_a_unit_in_the_directory_needs_only_its_code(web: Web) -> None:
 
     spec = small_spec(await env_today(web))
     spec["units"] = [{"code": "ly-son"}]
-    workflow_id = await start(await web.login(STAFF), spec)
+    workflow_id = await start(await web.login(STAFF), spec, web)
     unit = (await web.ctx.gateway.snapshot(workflow_id)).units["ly-son"]
     assert (unit.name, unit.contacts, unit.head, unit.supervisor) == (
         "UBND huyện Lý Sơn",
@@ -140,7 +145,7 @@ async def test_a_unit_in_the_directory_needs_only_its_code(web: Web) -> None:
     # what a spec says itself wins over the directory
     own = small_spec(await env_today(web))
     own["units"] = [{"code": "ly-son", "contacts": ["rieng@lyson.example.vn"]}]
-    other = await start(await web.login(STAFF), own)
+    other = await start(await web.login(STAFF), own, web)
     assert (await web.ctx.gateway.snapshot(other)).units["ly-son"].contacts == ["rieng@lyson.example.vn"]
 
     deleted = await admin.post("/admin/units/ly-son/delete")

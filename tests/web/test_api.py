@@ -61,10 +61,14 @@ def small_spec(
     }
 
 
-async def start(client: httpx.AsyncClient, spec: dict[str, Any]) -> str:
+async def start(client: httpx.AsyncClient, spec: dict[str, Any], web: Web | None = None) -> str:
+    """Start through the API: 201 once projected, or 202 when the projection took longer (then wait for it)."""
     response = await client.post("/api/conclusions", json=spec)
-    assert response.status_code == 201, response.text
+    assert response.status_code in (201, 202), response.text
     workflow_id: str = response.json()["workflow_id"]
+    if response.status_code == 202:
+        assert web is not None, "a slow projection: pass `web` to wait for it"
+        await web.wait_projected(workflow_id)
     return workflow_id
 
 
@@ -219,7 +223,7 @@ async def test_a_bad_spec_is_refused_naming_the_field(web: Web) -> None:
 async def test_the_list_filters_and_is_limited_to_what_each_role_may_see(web: Web) -> None:
     staff = web.bearer(STAFF)
     quang_ngai = (await web.start_quang_ngai()).workflow_id
-    small = await start(staff, small_spec(await env_today(web), title="Kiểm tra quản lý đất đai Lý Sơn"))
+    small = await start(staff, small_spec(await env_today(web), title="Kiểm tra quản lý đất đai Lý Sơn"), web)
 
     async def ids(client: httpx.AsyncClient, **params: Any) -> set[str]:
         response = await client.get("/api/conclusions", params=params)
@@ -254,9 +258,13 @@ async def test_an_agency_reads_only_its_own_unit(web: Web) -> None:
     supervisor = await detail(web.bearer(SUPERVISOR), wid)
     assert len(supervisor["actions"]) == len(spec.actions)
 
+    assert (await upload(agency, wid, "ly-son-eoffice")).status_code == 201
+    assert (await upload(web.bearer(OTHER_AGENCY), wid, "tra-bong-dvctt")).status_code == 201
     staff_events = (await web.bearer(STAFF).get(f"/api/conclusions/{wid}/timeline")).json()
     assert staff_events[0]["kind"] == "started" and staff_events[0]["actor"] == STAFF
+    assert {"ly-son-eoffice", "tra-bong-dvctt"} <= {e["target"] for e in staff_events}
     agency_events = (await agency.get(f"/api/conclusions/{wid}/timeline")).json()
+    assert "ly-son-eoffice" in {e["target"] for e in agency_events}, "its own changes are there"
     assert all(e["target"] in {a["action_id"] for a in mine["actions"]} | {"report.ly-son"} for e in agency_events)
 
     refused(await web.bearer(OUTSIDER).get(f"/api/conclusions/{wid}"), 404, "Không tìm thấy kết luận")
@@ -270,7 +278,7 @@ async def test_an_agency_reads_only_its_own_unit(web: Web) -> None:
 async def test_a_full_cycle_until_the_conclusion_closes(web: Web) -> None:
     staff = await web.login(STAFF)
     agency = await web.login(AGENCY)
-    wid = await start(staff, small_spec(await env_today(web)))
+    wid = await start(staff, small_spec(await env_today(web)), web)
     base = f"/api/conclusions/{wid}"
 
     # the agency uploads evidence; the next read shows it, awaiting review
@@ -510,7 +518,7 @@ async def test_staff_transfers_amends_and_changes_contacts(web: Web) -> None:
 
 async def test_a_withdrawn_conclusion_refuses_every_change(web: Web) -> None:
     staff = web.bearer(STAFF)
-    wid = await start(staff, small_spec(await env_today(web)))
+    wid = await start(staff, small_spec(await env_today(web)), web)
     base = f"/api/conclusions/{wid}"
     refused(await staff.post(f"{base}/withdraw", json={"reason": "  "}), 422, "reason")
     withdrawn = await staff.post(f"{base}/withdraw", json={"reason": "Kết luận bị hủy"})
@@ -549,7 +557,7 @@ async def test_an_idempotency_key_replay_answers_the_same_and_changes_nothing(we
 async def test_overdue_and_notifications(web: Web) -> None:
     staff = web.bearer(STAFF)
     long_ago = datetime.now(UTC).astimezone(VN).date() - timedelta(days=400)
-    late = await start(staff, small_spec(long_ago, units=("ly-son", "tra-bong"), due_in_days=60))
+    late = await start(staff, small_spec(long_ago, units=("ly-son", "tra-bong"), due_in_days=60), web)
     on_time = (await web.start_quang_ngai()).workflow_id
 
     items = (await staff.get("/api/overdue")).json()

@@ -45,7 +45,7 @@ async def test_admin_sees_users_the_default_policy_and_the_coming_holidays(web: 
         "Đôn đốc lần 2",
         "Đề nghị kiểm tra, xử lý trách nhiệm",
         "Chánh Thanh tra",
-        "thủ trưởng cơ quan chỉ đạo thực hiện",
+        "thủ trưởng cơ quan quản lý nhà nước cùng cấp",
     ):
         assert row in body, row
     assert "Ngày lễ trong 12 tháng tới" in body and "Tết Dương lịch" in body and "Quốc khánh" in body

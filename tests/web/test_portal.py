@@ -251,7 +251,7 @@ async def test_overdue_days_and_the_notices_already_sent_are_shown(web: Web) -> 
     spec = spec.model_copy(update={"number": f"{uuid.uuid4().hex[:4]}/KL-Ttra"})
     wid = await web.ctx.gateway.start(spec, STAFF)
     await web.wait_projected(wid)
-    for _ in range(200):  # until the latest step that has come is sent and projected
+    for _ in range(1200):  # until the latest step that has come is sent and projected
         with Session(web.ctx.engine) as session:
             sent = session.exec(
                 select(AuditEventRow).where(
