@@ -14,6 +14,8 @@ async def test_staff_logs_in_and_out(web: Web) -> None:
     assert home.status_code == 200
     out = await client.post("/logout")
     assert out.status_code == 303 and out.headers["location"] == "/login"
+    after = await client.get("/review")
+    assert after.status_code == 303 and after.headers["location"].startswith("/login"), "signed out"
 
 
 async def test_a_wrong_password_is_refused_in_vietnamese(web: Web) -> None:

@@ -277,7 +277,7 @@ async def test_a_discard_never_removes_content_a_later_save_relies_on(tmp_path: 
     assert store.discard(alone) is True and not alone.path.exists()
 
 
-async def test_a_body_is_not_read_for_an_anonymous_or_oversize_upload(
+async def test_an_anonymous_upload_is_not_signed_in_and_an_oversize_one_is_refused_by_its_declared_size(
     web: Web, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = await web.start_quang_ngai()
