@@ -7,13 +7,15 @@ its body is read; each file is streamed into the content-addressed store, then t
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from dondoc import unit_directory
 from dondoc.spec_loader import SpecError, parse_spec
+from dondoc.storage import StoredFile
 from dondoc.web import uploads
 from dondoc.web.api_common import (
     FILE_FIELD,
@@ -44,6 +46,8 @@ from dondoc.web.api_models import (
 from models import commands as c
 from models.spec import ConclusionSpec
 from models.tables import ConclusionRow
+
+FieldsT = TypeVar("FieldsT", bound=BaseModel)
 
 router = APIRouter()
 
@@ -148,13 +152,7 @@ async def submit_evidence(
     action: TargetAction,
     key: IdempotencyKey = None,
 ) -> WriteResult:
-    check_upload_size(request, ctx)
-    form = await read_form(request)
-    try:
-        fields: EvidenceFields = form_fields(form, EvidenceFields, ("note", "recovered_vnd"))
-        stored = await store_files(ctx, form)
-    finally:
-        await form.close()
+    fields, stored = await _submission(request, ctx, EvidenceFields, ("note", "recovered_vnd"))
     files = [s.ref for s in stored]
     command = c.SubmitEvidence(
         actor=who.email, action_id=action.action_id, files=files, note=fields.note, recovered_vnd=fields.recovered_vnd
@@ -203,15 +201,22 @@ async def submit_report(
     unit: TargetUnit,
     key: IdempotencyKey = None,
 ) -> WriteResult:
-    check_upload_size(request, ctx)
-    form = await read_form(request)
-    try:
-        fields: ReportFields = form_fields(form, ReportFields, ("note",))
-        stored = await store_files(ctx, form)
-    finally:
-        await form.close()
+    fields, stored = await _submission(request, ctx, ReportFields, ("note",))
     files = [s.ref for s in stored]
     command = c.SubmitReport(actor=who.email, unit=unit.code, files=files, note=fields.note)
     state = await uploads.submit(ctx, conclusion.workflow_id, stored, lambda: send(ctx, conclusion, command, key))
     created = _last(state.reports, unit=unit.code, submitted_by=who.email, files=files)
     return await answer(ctx, who, conclusion.workflow_id, created)
+
+
+async def _submission(
+    request: Request, ctx: Ctx, model: type[FieldsT], names: tuple[str, ...]
+) -> tuple[FieldsT, list[StoredFile]]:
+    """A multipart submission: its size checked before reading, its text fields validated, its files stored."""
+    check_upload_size(request, ctx)
+    form = await read_form(request)
+    try:
+        fields: FieldsT = form_fields(form, model, names)
+        return fields, await store_files(ctx, form)
+    finally:
+        await form.close()

@@ -535,6 +535,20 @@ async def _submit(
         return await _failed(request, ctx, who, form, status.HTTP_409_CONFLICT)
 
 
+async def _checked_and_stored(
+    request: Request, ctx: AppContext, who: Principal, form: FormState, files: list[UploadFile]
+) -> list[StoredFile] | Response:
+    """The files in the store once the form has no error; else the form again (409 when only the state refuses)."""
+    if form.errors:
+        code = status.HTTP_409_CONFLICT if set(form.errors) == {"form"} else status.HTTP_422_UNPROCESSABLE_CONTENT
+        return await _failed(request, ctx, who, form, code)
+    try:
+        return await uploads.store(ctx, files)
+    except UploadError as error:
+        form.errors["files"] = str(error)
+        return await _failed(request, ctx, who, form, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
 async def _failed(request: Request, ctx: AppContext, who: Principal, form: FormState, code: int) -> Response:
     message = "Chưa gửi được. " + " ".join(form.errors.values())
     return await _render(request, ctx, who, code, form, flash=message, flash_kind="error")
@@ -564,14 +578,9 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
             form.errors["form"] = f"Kết luận {conclusion.number} không còn được theo dõi; không thể nộp minh chứng."
         elif action.status != "open":
             form.errors["form"] = "Kiến nghị này đang chờ xem xét hoặc đã kết thúc; không thể nộp thêm minh chứng."
-        if form.errors:
-            code = status.HTTP_409_CONFLICT if set(form.errors) == {"form"} else status.HTTP_422_UNPROCESSABLE_CONTENT
-            return await _failed(request, ctx, who, form, code)
-        try:
-            stored = await uploads.store(ctx, files)
-        except UploadError as error:
-            form.errors["files"] = str(error)
-            return await _failed(request, ctx, who, form, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        stored = await _checked_and_stored(request, ctx, who, form, files)
+        if isinstance(stored, Response):
+            return stored
         command = c.SubmitEvidence(
             actor=actor_of(who),
             action_id=action_id,
@@ -641,14 +650,9 @@ async def submit_report(request: Request, workflow_id: str, ctx: Ctx) -> Respons
             form.errors["form"] = f"Kết luận {conclusion.number} không còn được theo dõi; không thể nộp báo cáo."
         elif unit.report_status not in ("awaited", "returned"):
             form.errors["form"] = "Báo cáo của đơn vị đã nộp và đang chờ xem xét hoặc đã được chấp nhận."
-        if form.errors:
-            code = status.HTTP_409_CONFLICT if set(form.errors) == {"form"} else status.HTTP_422_UNPROCESSABLE_CONTENT
-            return await _failed(request, ctx, who, form, code)
-        try:
-            stored = await uploads.store(ctx, files)
-        except UploadError as error:
-            form.errors["files"] = str(error)
-            return await _failed(request, ctx, who, form, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        stored = await _checked_and_stored(request, ctx, who, form, files)
+        if isinstance(stored, Response):
+            return stored
         command = c.SubmitReport(actor=actor_of(who), unit=unit.code, files=[s.ref for s in stored], note=note)
         state = await _submit(request, ctx, who, workflow_id, command, stored, form, {"note", "files"})
     finally:
