@@ -11,8 +11,9 @@ import time
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import filetype
@@ -137,6 +138,31 @@ class FileStore:
             return final, False
         tmp.replace(final)
         return final, True
+
+    def sweep(self, referenced: Callable[[str], bool], older_than: timedelta) -> list[str]:
+        """Delete stored content (and abandoned temp files) untouched for `older_than` that nothing references: what
+        requests left behind when their update timed out and never applied. Returns the removed hashes."""
+        cutoff = time.time() - older_than.total_seconds()
+        removed: list[str] = []
+        if not self.root.exists():
+            return removed
+        for path in self.root.glob(".upload-*"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+        for path in self.root.glob("??/*"):
+            if not re.fullmatch(r"[0-9a-f]{64}", path.name):
+                continue
+            try:
+                if path.stat().st_mtime >= cutoff or referenced(path.name):
+                    continue
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(path.name)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+        return removed
 
     def discard(self, stored: StoredFile) -> bool:
         """Remove what a refused request stored, only when that request wrote it and no save has relied on it since.

@@ -4,6 +4,7 @@ refuse the submission, never while another submission relies on the same content
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy import String, cast
@@ -62,6 +63,15 @@ async def files_in_use(ctx: AppContext, workflow_id: str) -> set[str]:
     state = await ctx.gateway.snapshot(workflow_id)
     evidence = {f.sha256 for item in state.evidence for f in item.files}
     return evidence | {f.sha256 for item in state.reports for f in item.files}
+
+
+SWEEP_GRACE = timedelta(days=7)  # far beyond any update or projection still in flight
+SWEEP_EVERY = timedelta(hours=6)
+
+
+def sweep(ctx: AppContext) -> list[str]:
+    """Remove stored files no recorded submission uses, once untouched for a week."""
+    return ctx.files.sweep(lambda sha256: _referenced(ctx.engine, sha256), SWEEP_GRACE)
 
 
 def _referenced(engine: Engine, sha256: str) -> bool:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import re
+import time
 import zipfile
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -292,3 +295,21 @@ async def test_an_anonymous_upload_is_not_signed_in_and_an_oversize_one_is_refus
     huge = await agency.post(evidence_url(spec.workflow_id), files=pdf("lon.pdf", PDF + b"0" * (2 * 1024 * 1024)))
     assert huge.status_code == 413 and "quá lớn" in huge.text
     assert stored_files(web.ctx.files.root) == []
+
+
+async def test_a_sweep_removes_only_old_content_nothing_uses(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "files", 1024 * 1024)
+    used = await store.save("dung.pdf", _chunks(PDF))
+    orphan = await store.save("bo-roi.pdf", _chunks(PDF + b"% bo roi\n"))
+    recent = await store.save("moi.pdf", _chunks(PDF + b"% moi\n"))
+    abandoned = store.root / ".upload-abc"
+    abandoned.write_bytes(b"half")
+    week_ago = time.time() - 8 * 24 * 3600
+    for path in (used.path, orphan.path, abandoned):
+        os.utime(path, (week_ago, week_ago))
+
+    removed = store.sweep(lambda sha256: sha256 == used.ref.sha256, timedelta(days=7))
+
+    assert removed == [orphan.ref.sha256]
+    assert used.path.exists() and recent.path.exists()
+    assert not orphan.path.exists() and not abandoned.exists()
