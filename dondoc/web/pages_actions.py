@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, status
@@ -106,16 +107,49 @@ def _back(data: Any, workflow_id: str, anchor: str = "") -> str:
     return safe_next(text(data, "next"), f"/conclusions/{workflow_id}{anchor}")
 
 
-@router.post("/conclusions/{workflow_id}/evidence/{evidence_id}/review", include_in_schema=False)
-async def review_evidence(request: Request, workflow_id: str, evidence_id: str, ctx: Ctx, who: Staff) -> Response:
+@dataclass(frozen=True)
+class _Review:
+    """How a review of one kind of submission reads on the page."""
+
+    key: str  # the form key's middle part
+    choose: str  # when no decision was sent
+    no_reason: str  # when returned without a reason
+    accepted: str
+    returned: str
+    command: Callable[[str, str, c.Decision, str | None], c.Command]  # actor, id, decision, reason
+
+
+_EVIDENCE = _Review(
+    "ev",
+    "Chọn «Chấp nhận minh chứng» hoặc «Yêu cầu bổ sung».",
+    "Nêu rõ cần bổ sung gì (lý do yêu cầu bổ sung).",
+    "Đã chấp nhận minh chứng",
+    "Đã yêu cầu bổ sung minh chứng",
+    lambda actor, item, decision, reason: c.ReviewEvidence(
+        actor=actor, evidence_id=item, decision=decision, reason=reason
+    ),
+)
+_REPORT = _Review(
+    "rp",
+    "Chọn «Chấp nhận báo cáo» hoặc «Trả lại báo cáo».",
+    "Nêu lý do trả lại báo cáo.",
+    "Đã chấp nhận báo cáo",
+    "Đã trả lại báo cáo",
+    lambda actor, item, decision, reason: c.ReviewReport(actor=actor, report_id=item, decision=decision, reason=reason),
+)
+
+
+async def _review(
+    request: Request, ctx: AppContext, who: Principal, workflow_id: str, item: str, kind: _Review
+) -> Response:
     data = await request.form()
     decision, reason = text(data, "decision"), text(data, "reason")
-    form = FormState(f"{workflow_id}--ev--{evidence_id}", values={"reason": reason})
+    form = FormState(f"{workflow_id}--{kind.key}--{item}", values={"reason": reason})
     if decision not in ("accept", "reject"):
-        form.errors["decision"] = "Chọn «Chấp nhận minh chứng» hoặc «Yêu cầu bổ sung»."
+        form.errors["decision"] = kind.choose
     elif decision == "reject" and not reason:
-        form.errors["reason"] = "Nêu rõ cần bổ sung gì (lý do yêu cầu bổ sung)."
-    done = "Đã chấp nhận minh chứng" if decision == "accept" else "Đã yêu cầu bổ sung minh chứng"
+        form.errors["reason"] = kind.no_reason
+    done = kind.accepted if decision == "accept" else kind.returned
     return await _apply(
         request,
         ctx,
@@ -123,37 +157,20 @@ async def review_evidence(request: Request, workflow_id: str, evidence_id: str, 
         workflow_id,
         _back(data, workflow_id),
         form,
-        lambda: c.ReviewEvidence(
-            actor=who.email, evidence_id=evidence_id, decision=c.Decision(decision), reason=reason or None
-        ),
-        f"{done} {evidence_id}.",
+        lambda: kind.command(who.email, item, c.Decision(decision), reason or None),
+        f"{done} {item}.",
         {"reason"},
     )
+
+
+@router.post("/conclusions/{workflow_id}/evidence/{evidence_id}/review", include_in_schema=False)
+async def review_evidence(request: Request, workflow_id: str, evidence_id: str, ctx: Ctx, who: Staff) -> Response:
+    return await _review(request, ctx, who, workflow_id, evidence_id, _EVIDENCE)
 
 
 @router.post("/conclusions/{workflow_id}/reports/{report_id}/review", include_in_schema=False)
 async def review_report(request: Request, workflow_id: str, report_id: str, ctx: Ctx, who: Staff) -> Response:
-    data = await request.form()
-    decision, reason = text(data, "decision"), text(data, "reason")
-    form = FormState(f"{workflow_id}--rp--{report_id}", values={"reason": reason})
-    if decision not in ("accept", "reject"):
-        form.errors["decision"] = "Chọn «Chấp nhận báo cáo» hoặc «Trả lại báo cáo»."
-    elif decision == "reject" and not reason:
-        form.errors["reason"] = "Nêu lý do trả lại báo cáo."
-    done = "Đã chấp nhận báo cáo" if decision == "accept" else "Đã trả lại báo cáo"
-    return await _apply(
-        request,
-        ctx,
-        who,
-        workflow_id,
-        _back(data, workflow_id),
-        form,
-        lambda: c.ReviewReport(
-            actor=who.email, report_id=report_id, decision=c.Decision(decision), reason=reason or None
-        ),
-        f"{done} {report_id}.",
-        {"reason"},
-    )
+    return await _review(request, ctx, who, workflow_id, report_id, _REPORT)
 
 
 @router.post("/conclusions/{workflow_id}/extensions/{request_id}/decide", include_in_schema=False)

@@ -27,7 +27,7 @@ from dondoc.logs import get_logger
 from dondoc.storage import ALLOWED, StoredFile, UploadError
 from dondoc.web import queries, uploads
 from dondoc.web.context import AppContext, get_context
-from dondoc.web.pages_common import DAY_HINT, parse_amount, parse_day
+from dondoc.web.pages_common import DAY_HINT, day_text, parse_amount, parse_day, text
 from dondoc.web.rendering import flash, page
 from dondoc.web.security import SESSION_LINK, SESSION_USER, Principal, optional_principal, require
 from models import commands as c
@@ -250,15 +250,6 @@ def _max_label(max_bytes: int) -> str:
     return f"{mb:g} MB" if mb >= 1 else f"{max_bytes // 1024} KB"
 
 
-def day_text(value: str) -> str:
-    """An ISO day or date-time as the read model keeps it, shown as dd/mm/yyyy."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return f"{moment.astimezone(VN) if moment.tzinfo else moment:%d/%m/%Y}"
-
-
 def human_size(size: int) -> str:
     if size < 1024:
         return f"{size} B"
@@ -479,11 +470,6 @@ def _own_unit(engine: Engine, who: Principal, workflow_id: str) -> tuple[Conclus
     return conclusion, unit
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _uploads(form: FormData) -> list[UploadFile]:
     """The chosen files (a browser sends an unnamed empty part when none was chosen)."""
     return [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
@@ -563,7 +549,7 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
     data = await request.form()
     try:
         files = _uploads(data)
-        note, recovered_text = _text(data, "note"), _text(data, "recovered_vnd")
+        note, recovered_text = text(data, "note"), text(data, "recovered_vnd")
         form = FormState(
             f"{workflow_id}--{action_id}--evidence", values={"note": note, "recovered_vnd": recovered_text}
         )
@@ -606,7 +592,7 @@ async def request_extension(request: Request, workflow_id: str, action_id: str, 
         return who
     conclusion, action = await run_in_threadpool(_own_action, ctx.engine, who, workflow_id, action_id)
     data = await request.form()
-    due_text, reason = _text(data, "requested_due"), _text(data, "reason")
+    due_text, reason = text(data, "requested_due"), text(data, "reason")
     await data.close()
     form = FormState(f"{workflow_id}--{action_id}--extension", values={"requested_due": due_text, "reason": reason})
     day = parse_day(due_text)
@@ -642,7 +628,7 @@ async def submit_report(request: Request, workflow_id: str, ctx: Ctx) -> Respons
     conclusion, unit = await run_in_threadpool(_own_unit, ctx.engine, who, workflow_id)
     data = await request.form()
     try:
-        files, note = _uploads(data), _text(data, "note")
+        files, note = _uploads(data), text(data, "note")
         form = FormState(f"{workflow_id}--report", values={"note": note})
         _check_files(files, form.errors, "báo cáo")
         _check_note(note, form.errors)
