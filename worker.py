@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.mail import send_notification
+from activities.mail import send_letter
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.logs import get_logger
@@ -22,7 +22,7 @@ from workflows.conclusion import ConclusionFollowUp
 # Loaded lazily by pydantic's EmailStr; deterministic, so shared with the sandbox rather than re-imported there.
 _PASSTHROUGH = ("email_validator", "idna", "models", "workflows.rules")
 
-ACTIVITIES: list[Callable[..., Any]] = [plan_deadlines, project_state, send_notification]
+ACTIVITIES: list[Callable[..., Any]] = [plan_deadlines, project_state, send_letter]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -12,6 +12,7 @@ from activities import configuration
 from activities.calendar import VN_TZ, WorkingCalendar, end_of_day
 from activities.database import get_engine
 from dondoc.settings import get_settings
+from models.office import OfficeCalendar
 from models.planning import DueRule, PlanRequest, PlanResult
 from models.policy import Policy, PolicyStep
 from models.state import Schedule, ScheduledStep
@@ -47,17 +48,31 @@ class Planner:
 
     def schedule(self, rule: DueRule, policy: Policy, now: datetime) -> Schedule:
         due = self.due(rule, now)
-        steps = [
-            ScheduledStep(index=i, step=s.step, at=self.step_time(due, s), to=list(s.to), cc=list(s.cc))
-            for i, s in enumerate(policy.steps)
-        ]
+        steps = [ScheduledStep(index=i, step=s.step, at=self.step_time(due, s)) for i, s in enumerate(policy.steps)]
         steps.sort(key=lambda s: (s.at, s.index))
         return Schedule(due=due, steps=steps)
 
-    def plan(self, request: PlanRequest, default_policy: Policy) -> PlanResult:
+    def plan(self, request: PlanRequest, default_policy: Policy, office: OfficeCalendar) -> PlanResult:
         policy = request.policy or default_policy
         schedules = {target: self.schedule(rule, policy, request.now) for target, rule in request.targets.items()}
-        return PlanResult(policy=policy, schedules=schedules)
+        years = [request.now.astimezone(VN_TZ).year, *(s.due.astimezone(VN_TZ).year for s in schedules.values())]
+        return PlanResult(policy=policy, schedules=schedules, calendar=self.office(office, min(years), max(years) + 2))
+
+    def office(self, hours: OfficeCalendar, first_year: int, last_year: int) -> OfficeCalendar:
+        """`hours` with the working-day exceptions of [first_year, last_year] (weekday holidays, weekend work)."""
+        days_off: list[date] = []
+        days_on: list[date] = []
+        day, end = date(first_year, 1, 1), date(last_year, 12, 31)
+        while day <= end:
+            working = self.calendar.is_working_day(day)
+            if day.weekday() < 5 and not working:
+                days_off.append(day)
+            elif day.weekday() >= 5 and working:
+                days_on.append(day)
+            day += timedelta(days=1)
+        return hours.model_copy(
+            update={"days_off": days_off, "days_on": days_on, "first_year": first_year, "last_year": last_year}
+        )
 
 
 @activity.defn(name="plan_deadlines")
@@ -75,4 +90,4 @@ def _plan(request: PlanRequest) -> PlanResult:
     engine = get_engine(settings.sqlalchemy_url)
     calendar = WorkingCalendar(configuration.effective_overrides(engine, settings).value)
     planner = Planner(calendar, settings.dispatch_time)
-    return planner.plan(request, configuration.effective_policy(engine, settings).value)
+    return planner.plan(request, configuration.effective_policy(engine, settings).value, settings.office_hours)

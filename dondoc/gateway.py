@@ -10,9 +10,10 @@ from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlrea
 from temporalio.service import RPCError, RPCStatusCode
 
 from models import commands as c
+from models.mail import LetterRequest
 from models.spec import ConclusionSpec
 from models.state import ConclusionState
-from models.workflow_io import WORKFLOW_NAME, FollowUpInput
+from models.workflow_io import WORKFLOW_NAME, FollowUpInput, UpdateResult
 
 UPDATE_NAMES: dict[type[c.Command], str] = {
     c.SubmitEvidence: "submit_evidence",
@@ -26,6 +27,7 @@ UPDATE_NAMES: dict[type[c.Command], str] = {
     c.AddAction: "add_action",
     c.ChangeUnitContacts: "change_unit_contacts",
     c.ResendNotification: "resend_notification",
+    c.RecordLetterNumber: "record_letter_number",
     c.Withdraw: "withdraw",
 }
 
@@ -63,12 +65,12 @@ class Gateway:
             ) from None
         return spec.workflow_id
 
-    async def update(self, workflow_id: str, command: c.Command, update_id: str | None = None) -> ConclusionState:
-        """Apply `command` and return the state once the update (and its projection) finished."""
+    async def update(self, workflow_id: str, command: c.Command, update_id: str | None = None) -> UpdateResult:
+        """Apply `command` and answer once the update (and its projection) finished."""
         handle = self.client.get_workflow_handle(workflow_id)
         try:
-            result: ConclusionState = await handle.execute_update(
-                UPDATE_NAMES[type(command)], command, id=update_id, result_type=ConclusionState
+            result: UpdateResult = await handle.execute_update(
+                UPDATE_NAMES[type(command)], command, id=update_id, result_type=UpdateResult
             )
         except WorkflowUpdateFailedError as error:
             cause: Any = error.cause
@@ -93,3 +95,33 @@ class Gateway:
         if state is None:
             raise NotFound(f"Kết luận '{workflow_id}' đang khởi tạo; thử lại sau giây lát.")
         return state
+
+    async def files_in_use(self, workflow_id: str) -> set[str]:
+        """Content hashes the conclusion's recorded submissions use (applied, maybe not projected yet)."""
+        try:
+            found: list[str] = await self.client.get_workflow_handle(workflow_id).query("files", result_type=list[str])
+        except RPCError as error:
+            raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
+        return set(found)
+
+    async def applied(self, workflow_id: str, update_id: str) -> UpdateResult | None:
+        """The answer of an update applied before (also once the follow-up ended), else None."""
+        try:
+            done: UpdateResult | None = await self.client.get_workflow_handle(workflow_id).query(
+                "applied", update_id, result_type=UpdateResult
+            )
+        except RPCError as error:
+            raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
+        return done
+
+    async def letter(self, workflow_id: str, unit: str, step: str) -> LetterRequest:
+        """The letter a unit would get now at `step` (every item it still owes), built by the workflow's rules."""
+        try:
+            found: LetterRequest | None = await self.client.get_workflow_handle(workflow_id).query(
+                "letter", args=[unit, step], result_type=LetterRequest
+            )
+        except RPCError as error:
+            raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
+        if found is None:
+            raise NotFound(f"Không tìm thấy đơn vị '{unit}' trong kết luận '{workflow_id}'.")
+        return found

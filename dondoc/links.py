@@ -24,6 +24,7 @@ class LinkScope:
     link_id: str
     workflow_id: str
     unit: str
+    view_only: bool = False  # a copy for supervisors and heads: sees the unit's follow-up, can change nothing
 
 
 def _serializer(key: str) -> URLSafeSerializer:
@@ -31,9 +32,17 @@ def _serializer(key: str) -> URLSafeSerializer:
     return URLSafeSerializer(key, salt=_SALT)
 
 
-def issue(engine: Engine, key: str, workflow_id: str, unit: str, days: int, link_id: str | None = None) -> str:
+def issue(
+    engine: Engine,
+    key: str,
+    workflow_id: str,
+    unit: str,
+    days: int,
+    link_id: str | None = None,
+    view_only: bool = False,
+) -> str:
     """A token for (conclusion, unit), recorded so it can be revoked. The same `link_id` reuses its record
-    (a retried email carries the same link)."""
+    (a retried email carries the same link). A `view_only` link shows the unit's follow-up and acts for nobody."""
     now = datetime.now(UTC)
     link_id = link_id or secrets.token_hex(8)
     with Session(engine) as session:
@@ -45,6 +54,7 @@ def issue(engine: Engine, key: str, workflow_id: str, unit: str, days: int, link
                     unit=unit,
                     created_at=now,
                     expires_at=now + timedelta(days=days),
+                    view_only=view_only,
                 )
             )
             session.commit()
@@ -66,7 +76,7 @@ def verify(engine: Engine, key: str, token: str) -> LinkScope:
         raise LinkError("Đường dẫn đã bị thu hồi. Vui lòng liên hệ cơ quan thanh tra để nhận đường dẫn mới.")
     if link.expires_at is not None and link.expires_at < datetime.now(UTC):
         raise LinkError("Đường dẫn đã hết hạn. Vui lòng liên hệ cơ quan thanh tra để nhận đường dẫn mới.")
-    return LinkScope(link.id, link.workflow_id, link.unit)
+    return LinkScope(link.id, link.workflow_id, link.unit, link.view_only)
 
 
 def revoke(engine: Engine, link_id: str) -> bool:

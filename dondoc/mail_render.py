@@ -1,15 +1,16 @@
-"""Rendering a notice into a Vietnamese subject, plain text and HTML from Jinja2 templates."""
+"""Rendering one copy of a letter into a Vietnamese subject, plain text and HTML from Jinja2 templates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from models.labels import STEP, VN
-from models.mail import MailRequest
+from dondoc.letters.compose import letter_text
+from models.labels import STEP
+from models.mail import Audience, LetterCopy, LetterRequest
+from models.policy import Step
 
 
 @dataclass(frozen=True)
@@ -21,40 +22,53 @@ class RenderedMail:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    env = Environment(
+    return Environment(
         loader=PackageLoader("dondoc", "templates/mail"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["vn_datetime"] = _vn_datetime
-    env.filters["vn_date"] = lambda value: value.astimezone(VN).strftime("%d/%m/%Y")
-    return env
 
 
-def _vn_datetime(value: datetime) -> str:
-    local = value.astimezone(VN)
-    if (local.hour, local.minute) == (23, 59):
-        return f"hết ngày {local:%d/%m/%Y}"
-    return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
-
-
-def subject(request: MailRequest) -> str:
+def subject(request: LetterRequest) -> str:
     parts = [f"[{STEP[request.step]}] KL {request.number}"]
     if request.unit_name:
         parts.append(request.unit_name)
+    if len(request.items) > 1:
+        parts.append(f"{len(request.items)} nội dung")
     return " – ".join(parts)
 
 
-def render(request: MailRequest, link: str) -> RenderedMail:
-    """`link` opens the unit's portal (a signed link) or, for notices without a unit, the conclusion page."""
+def _why(request: LetterRequest, copy: LetterCopy) -> str:
+    if request.step == Step.closing:
+        return "Bạn nhận thư này vì là đầu mối của kết luận thanh tra."
+    if copy.audience == Audience.unit:
+        return f"Bạn nhận thư này vì là đầu mối hoặc thủ trưởng của {request.unit_name}."
+    return f"Bạn nhận bản để biết, để theo dõi vì là người nhận của bậc «{STEP[request.step]}» đối với {request.unit_name}."
+
+
+def _action_text(request: LetterRequest, copy: LetterCopy) -> str:
+    if request.step == Step.closing:
+        return "Xem kết luận"
+    if copy.audience == Audience.unit:
+        return "Gửi minh chứng, báo cáo hoặc đề nghị gia hạn"
+    return "Xem tình hình thực hiện của đơn vị (chỉ xem)"
+
+
+def render(request: LetterRequest, copy: LetterCopy, link: str) -> RenderedMail:
+    """`link` opens the unit's portal for the unit's copy, a read-only view for everyone else."""
     env = _environment()
-    context: dict[str, object] = {"r": request, "step_label": STEP[request.step], "link": link}
-    # The intro is plain text shared by both bodies; the HTML template escapes it like any other value.
-    context["intro_paragraphs"] = env.get_template("_intro.txt").render(context).strip().split("\n\n")
+    context: dict[str, object] = {
+        "t": letter_text(request),
+        "subject": subject(request),
+        "link": link,
+        "key": request.key,
+        "why": _why(request, copy),
+        "action_text": _action_text(request, copy),
+    }
     return RenderedMail(
         subject=subject(request),
-        text=env.get_template("notice.txt").render(context),
-        html=env.get_template("notice.html").render(context),
+        text=env.get_template("letter.txt").render(context),
+        html=env.get_template("letter.html").render(context),
     )

@@ -11,6 +11,8 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.office import OfficeCalendar
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DONDOC_", env_file=".env", extra="ignore", env_ignore_empty=True)
@@ -36,6 +38,12 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(default=None, description="YAML escalation ladder replacing the default")
     holidays_file: Path | None = Field(default=None, description="YAML of extra holidays and make-up days")
     dispatch_time: time = Field(default=time(8, 0), description="local time whole-day notices go out")
+    office_hours_enabled: bool = Field(default=True, description="letters go only in office hours on working days")
+    office_opens: time = Field(default=time(7, 30), description="office hours start (Asia/Ho_Chi_Minh)")
+    office_closes: time = Field(default=time(17, 0), description="office hours end (Asia/Ho_Chi_Minh)")
+    letter_window_seconds: int | None = Field(
+        default=None, ge=0, description="items of a unit reaching a step this close join one letter; unset: same day"
+    )
     secret_key: str | None = Field(
         default=None, description="signs sessions and links; default: a key file in the data dir"
     )
@@ -55,6 +63,16 @@ class Settings(BaseSettings):
                 names = ", ".join(f"DONDOC_{m.upper()}" for m in missing)
                 raise ValueError(f"Môi trường production cần đặt {names}")
         return self
+
+    @property
+    def office_hours(self) -> OfficeCalendar:
+        """When letters may go out (the working days themselves come from the deadline calendar)."""
+        return OfficeCalendar(
+            enabled=self.office_hours_enabled,
+            opens=self.office_opens,
+            closes=self.office_closes,
+            window_seconds=self.letter_window_seconds,
+        )
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from models.labels import ACTION_STATUS, CONCLUSION_STATUS, REPORT_STATUS, STEP, VN
-from models.state import ConclusionState
+from models.state import ConclusionState, NotificationStatus
 from workflows.rules.ladder import next_deadline, overdue_actions
 from workflows.rules.notices import days_overdue
 
@@ -46,16 +46,18 @@ def snapshot_json(state: ConclusionState, now: datetime) -> dict[str, Any]:
             }
             for u in state.units.values()
         ],
-        "notifications": [
+        "letters": [
             {
                 "key": n.key,
+                "unit": n.unit,
                 "step": n.step.value,
+                "items": [i.target for i in n.items],
                 "to": n.to,
                 "cc": n.cc,
                 "status": n.status.value,
-                "at": n.at.isoformat(),
+                "at": n.at.isoformat() if n.at else None,
             }
-            for n in state.notifications
+            for n in state.letters
         ],
     }
 
@@ -66,11 +68,12 @@ def _when(value: datetime) -> str:
 
 def snapshot_text(state: ConclusionState, now: datetime) -> str:
     overdue = {a.id for a in overdue_actions(state, now)}
+    sent = sum(1 for n in state.letters if n.status == NotificationStatus.sent)
     lines = [
         f"Kết luận {state.number} — {state.title}",
         f"Mã theo dõi: {state.workflow_id} · Trạng thái: {CONCLUSION_STATUS[state.status]}"
         + (f" ({state.status_reason})" if state.status_reason else ""),
-        f"Kiến nghị: {len(state.actions)} · Quá hạn: {len(overdue)} · Thông báo đã gửi: {len(state.notifications)}",
+        f"Kiến nghị: {len(state.actions)} · Quá hạn: {len(overdue)} · Văn bản đã gửi: {sent}",
         "",
     ]
     for unit in state.units.values():
@@ -80,8 +83,9 @@ def snapshot_text(state: ConclusionState, now: datetime) -> str:
         for action in (a for a in state.actions.values() if a.unit == unit.code):
             late = f" — QUÁ HẠN {days_overdue(action.due, now)} ngày" if action.id in overdue else ""
             step = f" · đã gửi: {STEP[action.last_step]}" if action.last_step else ""
+            ref = f"{action.ref} " if action.ref else ""
             lines.append(
-                f"   - {action.id}: {ACTION_STATUS[action.status]}, hạn {_when(action.due)}{late}{step}\n"
+                f"   - {ref}[{action.id}]: {ACTION_STATUS[action.status]}, hạn {_when(action.due)}{late}{step}\n"
                 f"     {action.text}"
             )
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -86,6 +87,14 @@ class ChangeUnitContacts(Command):
 
 class ResendNotification(Command):
     key: str
+
+
+class RecordLetterNumber(Command):
+    """The office's number and signing day of a letter that went out, so later letters cite it."""
+
+    key: str
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    signed_on: date | None = None
 
 
 class Withdraw(Command):

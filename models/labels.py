@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
-
 from models.policy import Step
 from models.spec import ActionKind
 from models.state import ActionStatus, ConclusionStatus, ExtensionStatus, ReportStatus, ReviewStatus
+from models.vn import VN
 
-# Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset needs no tz database in workflows.
-VN = timezone(timedelta(hours=7), "ICT")
+__all__ = [
+    "ACTION_STATUS",
+    "CONCLUSION_STATUS",
+    "EXTENSION_STATUS",
+    "KIND",
+    "REPORT_STATUS",
+    "REVIEW_STATUS",
+    "STEP",
+    "VN",
+]
 
 STEP = {
     Step.reminder: "Nhắc nhở",

@@ -1,36 +1,75 @@
-"""What the mail activity needs to render and send one notice (safe inside workflows)."""
+"""What the mail activity needs to render and send one letter (safe inside workflows)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from models.policy import Step
+from models.state import Signature
 
 
-class MailRequest(BaseModel):
+class Audience(StrEnum):
+    unit = "unit"  # the unit's own contacts and head: their copy opens the unit's portal, to act
+    oversight = "oversight"  # supervisors and heads: their copy opens a read-only view
+
+
+class LetterCopy(BaseModel):
+    audience: Audience
+    to: list[str]
+    cc: list[str] = Field(default_factory=list)
+
+
+class LetterLine(BaseModel):
+    """One item as the letter lists it."""
+
+    target: str
+    ref: str | None = None
+    text: str
+    kind: str | None = None
+    is_report: bool = False
+    due: datetime | None = None
+    due_assumed: bool = False
+    days_overdue: int = 0
+    amount_vnd: int | None = None
+    progress: str | None = None  # what the spec says was done before registration
+    last_reason: str | None = None  # why evidence (or the report) was last returned
+
+
+class EarlierLetter(BaseModel):
+    """A letter really sent to the unit before this one."""
+
+    step: Step
+    sent_at: datetime
+    number: str | None = None
+    signed_on: date | None = None
+
+
+class LetterRequest(BaseModel):
     key: str
     workflow_id: str
     step: Step
-    to: list[str]
-    cc: list[str]
+    copies: list[LetterCopy]
+    addressees: list[str]  # "Kính gửi" by title
+    copied_to: list[str]  # "Nơi nhận" besides the addressees, by title
     number: str
-    title: str
+    issued_on: date
     issuer: str
+    title: str
     tracking_body: str
-    unit_code: str
-    unit_name: str
-    action_id: str | None = None
-    action_text: str | None = None
-    action_kind: str | None = None
-    is_report: bool = False
-    due: datetime | None = None
-    days_overdue: int = 0
-    last_reason: str | None = None
+    signature: Signature
+    unit_code: str = ""
+    unit_name: str = ""
+    items: list[LetterLine] = Field(default_factory=list)
+    earlier: list[EarlierLetter] = Field(default_factory=list)
     now: datetime
-    resend: bool = False  # staff asked to send a notice again after it failed
+    resend: bool = False  # staff asked to send it again after it failed
+
+    @property
+    def recipients(self) -> list[str]:
+        return [a for copy in self.copies for a in copy.to]
 
 
 class MailStatus(StrEnum):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from models.office import OfficeCalendar
 from models.policy import Policy
 from models.spec import ActionSpec, ConclusionSpec, Period
 from models.state import Schedule
@@ -28,6 +29,7 @@ class PlanRequest(BaseModel):
 class PlanResult(BaseModel):
     policy: Policy
     schedules: dict[str, Schedule]
+    calendar: OfficeCalendar  # office hours and working days for the years around these deadlines
 
 
 def report_target(unit: str) -> str:

@@ -16,6 +16,8 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -49,8 +51,37 @@ def _plausible_year(value: date) -> date:
 DayOrMoment = Annotated[date | datetime, BeforeValidator(_date_or_datetime), AfterValidator(_plausible_year)]
 """A due given as a day (end of that day, Asia/Ho_Chi_Minh) or as an exact moment with its offset."""
 
+Day = Annotated[date, AfterValidator(_plausible_year)]
+"""A calendar day in a plausible year (a typo such as 2108 is refused)."""
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+"""An item's number as the conclusion writes it: "2.1.a", "III.2", "a)"."""
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""A title or body name as a letter writes it: "Chủ tịch UBND huyện Lý Sơn", "UBND TỈNH QUẢNG NGÃI"."""
+DocumentText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+"""A document cited by number and day: "Báo cáo số 184/BC-UBND ngày 07/8/2018"."""
+
+
+def _symbol_text(value: object) -> object:
+    """'/TTr-NV' as copied from a letter's 'Số:      /TTr-NV' line is the symbol 'TTr-NV'."""
+    return value.strip().lstrip("/").strip() if isinstance(value, str) else value
+
+
+def _symbol_shape(value: str) -> str:
+    if "/" in value or any(c.isspace() for c in value):
+        raise ValueError("ký hiệu văn bản là phần sau dấu '/', không có dấu '/' hay khoảng trắng, ví dụ TTr-NV")
+    return value
+
+
+LetterSymbol = Annotated[
+    str,
+    BeforeValidator(_symbol_text),
+    StringConstraints(min_length=1, max_length=32),
+    AfterValidator(_symbol_shape),
+]
 
 
 class ActionKind(StrEnum):
@@ -60,6 +91,14 @@ class ActionKind(StrEnum):
     sanction = "sanction"  # xử phạt vi phạm hành chính
     policy = "policy"  # hoàn thiện cơ chế, chính sách
     transfer = "transfer"  # chuyển cơ quan điều tra
+
+
+class PriorStatus(StrEnum):
+    """What was already done about an action before its follow-up was registered (e.g. per the unit's report)."""
+
+    open = "open"  # chưa thực hiện
+    done = "done"  # đã thực hiện xong
+    partly_done = "partly_done"  # đã thực hiện một phần
 
 
 class Period(BaseModel):
@@ -86,6 +125,33 @@ class Period(BaseModel):
         return self
 
 
+class ReportReceived(BaseModel):
+    """A follow-up report (báo cáo kết quả thực hiện) the unit sent before registration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: Day
+    document: DocumentText  # "Báo cáo số 184/BC-UBND ngày 07/8/2018"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on_key(cls, data: object) -> object:
+        """YAML 1.1 (PyYAML) reads an unquoted key `on:` as the boolean true: take it back as the field `on`."""
+        if isinstance(data, dict) and True in data and "on" not in data:
+            return {("on" if key is True else key): value for key, value in data.items()}
+        return data
+
+
+class Signer(BaseModel):
+    """Who signs the inspectorate's letters: "Chánh Thanh tra", or a deputy "KT. CHÁNH THANH TRA"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title  # "Chánh Thanh tra", "Phó Chánh Thanh tra"
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""  # may be unknown yet
+    acting_for: Name | None = None  # "KT. CHÁNH THANH TRA" when a deputy signs
+
+
 class UnitSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -95,6 +161,8 @@ class UnitSpec(BaseModel):
     head: EmailStr | None = None
     supervisor: EmailStr | None = None
     report_due: DayOrMoment | None = None  # overrides report_due_in for this unit
+    head_title: Title | None = None  # "Chủ tịch UBND huyện Lý Sơn": how a letter addresses the unit head
+    report_received: ReportReceived | None = None  # the unit's follow-up report, already received
 
 
 class ActionSpec(BaseModel):
@@ -107,6 +175,24 @@ class ActionSpec(BaseModel):
     due: DayOrMoment | None = None
     due_in: Period | None = None
     amount_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_VND)
+    ref: Ref | None = None  # the item's number in the conclusion: "2.1.a", "III.2", "a)"
+    due_assumed: bool = False  # the conclusion states no due date: this one is an assumption, never stated as fact
+    status: PriorStatus = PriorStatus.open  # what was already done before registration
+    as_of: Day | None = Field(default=None, validate_default=True)  # the day that status is known as of
+    source: DocumentText | None = Field(default=None, validate_default=True)  # the document the status comes from
+
+    @field_validator("as_of", "source", mode="after")
+    @classmethod
+    def _status_documented(cls, value: object, info: ValidationInfo) -> object:
+        """A status other than open is a claim: it needs the day it holds as of and the document saying so."""
+        status = info.data.get("status")
+        if value is None and status in (PriorStatus.done, PriorStatus.partly_done):
+            if info.field_name == "as_of":
+                raise ValueError("cần ngày xác nhận tình trạng khi status là done hoặc partly_done")
+            raise ValueError(
+                "cần nêu văn bản nguồn xác nhận tình trạng (ví dụ báo cáo của đơn vị) khi status là done hoặc partly_done"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_due(self) -> Self:
@@ -130,6 +216,11 @@ class ConclusionSpec(BaseModel):
     actions: list[ActionSpec] = Field(min_length=1)
     report_due_in: Period = Period(days=45)
     policy: Policy | None = None
+    agency_head_title: Title | None = None  # "Chủ tịch UBND tỉnh Quảng Ngãi"
+    signer: Signer | None = None  # who signs the urging letters
+    place: Name | None = None  # the letters' date line: "Quảng Ngãi, ngày … tháng … năm …"
+    letter_symbol: LetterSymbol | None = None  # "TTr-NV": letters are numbered "Số:      /TTr-NV"
+    inspectorate_parent: Title | None = None  # the body above the inspectorate in the header: "UBND TỈNH QUẢNG NGÃI"
 
     @property
     def start_day(self) -> date:
@@ -162,11 +253,22 @@ class ConclusionSpec(BaseModel):
                 errors.append(f"actions[{i}].due: hạn {due_day:%d/%m/%Y} trước ngày ban hành {self.issued_on:%d/%m/%Y}")
             if action.amount_vnd is not None and action.kind != ActionKind.recover:
                 errors.append(f"actions[{i}].amount_vnd: chỉ dùng cho kiến nghị loại recover (thu hồi)")
+            if action.as_of is not None and action.as_of < self.issued_on:
+                errors.append(
+                    f"actions[{i}].as_of: ngày xác nhận tình trạng {action.as_of:%d/%m/%Y} "
+                    f"trước ngày ban hành {self.issued_on:%d/%m/%Y}"
+                )
         for i, unit in enumerate(self.units):
             due = unit.report_due
             due_day = due.date() if isinstance(due, datetime) else due
             if due_day is not None and due_day < self.issued_on:
                 errors.append(f"units[{i}].report_due: hạn báo cáo trước ngày ban hành")
+            received = unit.report_received
+            if received is not None and received.on < self.issued_on:
+                errors.append(
+                    f"units[{i}].report_received.on: ngày nhận báo cáo {received.on:%d/%m/%Y} "
+                    f"trước ngày ban hành {self.issued_on:%d/%m/%Y}"
+                )
         if errors:
             raise ValueError("; ".join(errors))
         return self

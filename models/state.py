@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from models.office import OfficeCalendar
 from models.policy import Policy, Step
 from models.spec import ActionKind
 
@@ -49,16 +50,17 @@ class ExtensionStatus(StrEnum):
 
 
 class NotificationStatus(StrEnum):
+    pending = "pending"  # planned, being sent (or to be sent again)
     sent = "sent"
     failed = "failed"
 
 
 class ScheduledStep(BaseModel):
+    """When one rung of the policy's ladder comes for one item; its recipients stay in the policy (`index`)."""
+
     index: int
     step: Step
     at: datetime
-    to: list[str]
-    cc: list[str] = Field(default_factory=list)
 
 
 class Schedule(BaseModel):
@@ -121,7 +123,10 @@ class Tracked(BaseModel):
 
     schedule: Schedule
     due_version: int = 1
-    last_step: Step | None = None
+    due_assumed: bool = False  # the due date is an assumption: never stated as fact
+    last_step: Step | None = None  # of the current due version: the last step a letter was sent (or tried) for
+    last_step_index: int | None = None
+    last_letter_at: datetime | None = None
 
     @property
     def due(self) -> datetime:
@@ -131,8 +136,10 @@ class Tracked(BaseModel):
 class ActionState(Tracked):
     id: str
     unit: str
+    ref: str | None = None  # the item's number as written in the conclusion, e.g. "2.1.a"
     kind: ActionKind
     text: str
+    progress: str | None = None  # what was done before registration, e.g. "Đã thực hiện một phần (theo …)"
     amount_vnd: int | None = None
     original_due: datetime
     status: ActionStatus = ActionStatus.open
@@ -140,29 +147,49 @@ class ActionState(Tracked):
     resolved_at: datetime | None = None
 
 
+class LetterRef(BaseModel):
+    """An earlier letter to a unit, as later letters cite it."""
+
+    key: str
+    step: Step
+    sent_at: datetime
+    number: str | None = None  # the office's number ("125/TTr-NV"), once staff record it
+    signed_on: date | None = None
+
+
 class UnitState(Tracked):
     code: str
     name: str
     contacts: list[str]
     head: str | None = None
+    head_title: str | None = None  # "Chủ tịch UBND huyện Lý Sơn"
     supervisor: str | None = None
     report_status: ReportStatus = ReportStatus.awaited
+    letters: list[LetterRef] = Field(default_factory=list)  # the latest letters sent to this unit (bounded)
 
 
-class NotificationRecord(BaseModel):
-    key: str
+class LetterItem(BaseModel):
+    """One item in a letter: an action or the unit's report, at the ladder index it reached for its due version."""
+
     target: str
-    unit: str
-    action_id: str | None = None
-    step: Step
-    step_index: int = 0
-    due: datetime | None = None
+    step_index: int
     due_version: int
+
+
+class LetterRecord(BaseModel):
+    """One letter of one step to one unit (or the closing notice to all), with every item it lists."""
+
+    key: str
+    unit: str  # "" for the closing notice
+    step: Step
+    items: list[LetterItem] = Field(default_factory=list)
     to: list[str]
     cc: list[str]
-    at: datetime
-    status: NotificationStatus
+    planned_at: datetime
+    at: datetime | None = None  # when it was settled
+    status: NotificationStatus = NotificationStatus.pending
     detail: str = ""
+    resend: bool = False  # staff asked to send it again after it failed
 
 
 class AuditEvent(BaseModel):
@@ -175,6 +202,17 @@ class AuditEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class Signature(BaseModel):
+    """Who signs the inspectorate's letters, and how the letter header and date line read."""
+
+    title: str = "Chánh Thanh tra"
+    name: str = ""
+    acting_for: str | None = None  # "KT. CHÁNH THANH TRA" when a deputy signs
+    place: str | None = None  # "Quảng Ngãi, ngày …"
+    letter_symbol: str | None = None  # "TTr-NV": "Số:      /TTr-NV"
+    parent: str | None = None  # the body above the inspectorate in the header
+
+
 class ConclusionState(BaseModel):
     workflow_id: str
     number: str
@@ -185,7 +223,10 @@ class ConclusionState(BaseModel):
     tracking_body: str
     inspectorate_head: str
     agency_head: str
+    agency_head_title: str | None = None
+    signature: Signature = Signature()
     policy: Policy
+    calendar: OfficeCalendar = OfficeCalendar(enabled=False)
     status: ConclusionStatus = ConclusionStatus.active
     status_reason: str | None = None
     closed_at: datetime | None = None
@@ -194,8 +235,8 @@ class ConclusionState(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     extension_requests: list[ExtensionRequest] = Field(default_factory=list)
     reports: list[ReportSubmission] = Field(default_factory=list)
-    notifications: list[NotificationRecord] = Field(default_factory=list)
-    events: list[AuditEvent] = Field(default_factory=list)
-    applied_updates: list[str] = Field(default_factory=list)
-    resend_keys: list[str] = Field(default_factory=list)  # failed notices staff asked to send again
+    letters: list[LetterRecord] = Field(default_factory=list)  # pending ones and the latest settled (bounded)
+    letter_seq: int = 0
+    events: list[AuditEvent] = Field(default_factory=list)  # the latest (bounded); all of them are in SQL
+    applied_updates: dict[str, str] = Field(default_factory=dict)  # update id → what it created ("" for nothing)
     version: int = 0

@@ -70,6 +70,7 @@ class UnitRow(SQLModel, table=True):
     name: str
     contacts: list[str] = _json()
     head: str | None = None
+    head_title: str | None = None
     supervisor: str | None = None
     report_status: str = Field(max_length=20)
     report_due: datetime | None = _time(nullable=False)
@@ -83,13 +84,16 @@ class ActionRow(SQLModel, table=True):
     workflow_id: str = Field(primary_key=True, max_length=120)
     action_id: str = Field(primary_key=True, max_length=64)
     unit: str = Field(max_length=64)
+    ref: str | None = Field(default=None, max_length=32)  # as numbered in the conclusion, e.g. "2.1.a"
     kind: str = Field(max_length=20)
     text: str
+    progress: str | None = None  # what was done before registration
     status: str = Field(index=True, max_length=20)
     status_reason: str | None = None
     due: datetime | None = _time(nullable=False, index=True)
     original_due: datetime | None = _time(nullable=False)
     due_version: int = 1
+    due_assumed: bool = False
     last_step: str | None = None
     overdue: bool = False
     amount_vnd: int | None = Field(default=None, sa_column=Column(BigInteger))  # đồng: beyond 32-bit INTEGER
@@ -153,10 +157,13 @@ class NotificationRow(SQLModel, table=True):
     __tablename__ = "notifications"
     __table_args__ = (UniqueConstraint("message_id"),)
 
-    key: str = Field(primary_key=True, max_length=255)
+    key: str = Field(primary_key=True, max_length=255)  # the letter's key and the copy's audience
     message_id: str = Field(max_length=300)
+    letter_key: str = Field(default="", index=True, max_length=255)
+    audience: str = Field(default="unit", max_length=20)  # unit | oversight
     workflow_id: str = Field(index=True, max_length=120)
-    target: str = Field(max_length=80)
+    target: str = Field(max_length=80)  # the one item, or the unit's report target / "conclusion" for several
+    items: list[str] = _json()  # every item the letter lists
     unit: str = Field(max_length=64)
     step: str = Field(max_length=20)
     recipients: list[str] = _json()

@@ -57,3 +57,4 @@ class PortalLink(SQLModel, table=True):
     created_at: datetime | None = _time(nullable=False)
     expires_at: datetime | None = _time(nullable=False)
     revoked_at: datetime | None = _time()
+    view_only: bool = False  # mailed to supervisors and heads: may look, never act for the unit

@@ -1,13 +1,22 @@
-"""Input of the ConclusionFollowUp workflow, and the names it is known by (safe inside workflows)."""
+"""Input of the ConclusionFollowUp workflow, its projection payloads, and the names it is known by (safe inside
+workflows)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from models.spec import ConclusionSpec
-from models.state import ConclusionState
+from models.state import (
+    ActionState,
+    AuditEvent,
+    ConclusionState,
+    Evidence,
+    ExtensionRequest,
+    ReportSubmission,
+    UnitState,
+)
 
 WORKFLOW_NAME = "ConclusionFollowUp"
 
@@ -34,6 +43,55 @@ class FollowUpInput(BaseModel):
     options: FollowUpOptions = FollowUpOptions()
 
 
+class ConclusionHeader(BaseModel):
+    """The conclusion row of the read model: its facts and counters."""
+
+    workflow_id: str
+    number: str
+    issued_on: date
+    received_on: date
+    issuer: str
+    title: str
+    tracking_body: str
+    inspectorate_head: str
+    agency_head: str
+    status: str
+    status_reason: str | None = None
+    closed_at: datetime | None = None
+    next_deadline: datetime | None = None
+    unit_count: int
+    action_count: int
+    open_actions: int
+    overdue_actions: int
+    version: int
+
+
 class ProjectionInput(BaseModel):
-    state: ConclusionState
+    """What changed since the last projection (never the whole state): rows to upsert and events to add.
+
+    The conclusion's first projection is split into several of these, so none nears Temporal's payload limit.
+    """
+
+    header: ConclusionHeader
     now: datetime  # the workflow's time, for overdue flags
+    units: list[UnitState] = Field(default_factory=list)
+    actions: list[ActionState] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    reports: list[ReportSubmission] = Field(default_factory=list)
+    extension_requests: list[ExtensionRequest] = Field(default_factory=list)
+    events: list[AuditEvent] = Field(default_factory=list)
+
+
+class FollowUpResult(BaseModel):
+    """How a follow-up ended (the state itself is in SQL)."""
+
+    status: str
+    version: int
+
+
+class UpdateResult(BaseModel):
+    """What an update answers: enough for the caller, never the whole state."""
+
+    version: int
+    created: str | None = None  # the id of the evidence, extension request or report the update recorded
+    replayed: bool = False  # this update id had been applied before

@@ -17,11 +17,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models import commands as c
-    from models.mail import MailOutcome, MailRequest, MailStatus
+    from models.mail import LetterRequest, MailOutcome, MailStatus
     from models.planning import PlanRequest, PlanResult, conclusion_plan_request
+    from models.policy import Step
     from models.state import ConclusionState, ConclusionStatus, NotificationStatus, Schedule
-    from models.workflow_io import WORKFLOW_NAME, FollowUpInput, ProjectionInput
-    from workflows.rules import ladder, notices, transitions
+    from models.workflow_io import WORKFLOW_NAME, FollowUpInput, FollowUpResult, UpdateResult
+    from workflows.rules import ladder, notices, projection, transitions
     from workflows.rules.transitions import RuleViolation
 
 # Workflow id and run travel as structured `extra` (bound by dondoc.logs), not appended to each message.
@@ -37,6 +38,7 @@ _QUICK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interv
 _MAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
+CALENDAR_AHEAD = timedelta(days=180)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -46,14 +48,17 @@ class ConclusionFollowUp:
         self._lock = asyncio.Lock()
         self._changed = False
         self._projected: tuple[int, frozenset[str]] | None = None
+        self._projected_seq = 0  # the last audit event SQL holds
+        self._sending: set[str] = set()  # letters whose activity is running
         self._search: list[Any] | None = None
 
     # ------------------------------------------------------------ main loop
 
     @workflow.run
-    async def run(self, data: FollowUpInput) -> ConclusionState:
+    async def run(self, data: FollowUpInput) -> FollowUpResult:
         if data.state is not None:
             self._state = data.state
+            self._projected_seq = data.state.events[-1].seq if data.state.events else 0
         elif data.spec is not None:
             request = conclusion_plan_request(data.spec, workflow.now())
             plan = await self._plan(request)
@@ -64,24 +69,34 @@ class ConclusionFollowUp:
             raise ApplicationError("Thiếu hồ sơ kết luận để bắt đầu theo dõi.", non_retryable=True)
         workflow.logger.info("follow-up running", extra={"conclusion": self._state.number})
         while True:
-            await self._send_due_notices()
             async with self._lock:
+                await self._keep_calendar_current()
+                self._send_due_letters()
                 await self._project()
             self._publish(data)
-            state = self.state
-            if state.status != ConclusionStatus.active and not ladder.due_notifications(state, workflow.now()):
+            if self._finished():
                 break
             if self._history_full(data):
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await workflow.wait_condition(lambda: not self._sending and workflow.all_handlers_finished())
                 workflow.continue_as_new(FollowUpInput(state=self.state, options=data.options))
             await self._sleep_until_next_event(data)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.state
+        return FollowUpResult(status=self.state.status.value, version=self.state.version)
 
     @property
     def state(self) -> ConclusionState:
         assert self._state is not None
         return self._state
+
+    def _finished(self) -> bool:
+        state = self.state
+        pending = any(letter.status == NotificationStatus.pending for letter in state.letters)
+        return (
+            state.status != ConclusionStatus.active
+            and not pending
+            and not self._sending
+            and not ladder.due_letters(state, workflow.now())
+        )
 
     def _history_full(self, data: FollowUpInput) -> bool:
         info = workflow.info()
@@ -98,40 +113,49 @@ class ConclusionFollowUp:
             await workflow.wait_condition(
                 lambda: self._changed or self._history_full(data),
                 timeout=(wake - now) if wake else None,
-                timeout_summary="next ladder step or deadline",
+                timeout_summary="next letter or deadline",
             )
 
-    async def _send_due_notices(self) -> None:
-        now = workflow.now()
-        due = ladder.due_notifications(self.state, now)
-        if not due:
-            return
-        requests = [notices.mail_request(self.state, n, now) for n in due]
-        outcomes = await asyncio.gather(*(self._send(r) for r in requests))
-        async with self._lock:
-            for notice, outcome in zip(due, outcomes, strict=True):
-                status = NotificationStatus.sent if outcome.status == MailStatus.sent else NotificationStatus.failed
-                self._state = transitions.record_notification(
-                    self.state, notice, status, outcome.detail, workflow.now()
-                )
+    async def _keep_calendar_current(self) -> None:
+        """Office days are known for the years planned; a follow-up that runs on fetches the next years."""
+        calendar = self.state.calendar
+        ahead = workflow.now() + CALENDAR_AHEAD
+        if calendar.enabled and not calendar.covers(ahead):
+            plan = await self._plan(PlanRequest(now=ahead, policy=self.state.policy, targets={}))
+            self.state.calendar = plan.calendar
 
-    async def _send(self, request: MailRequest) -> MailOutcome:
-        log = {"unit": request.unit_code, "action": request.action_id, "step": request.step.value}
+    def _send_due_letters(self) -> None:
+        """Plan the letters due now and start every pending one; each unit's letter is sent (and retried) on its
+        own, so one unit's mailbox never holds back another's letter."""
+        now = workflow.now()
+        transitions.plan_letters(self.state, ladder.due_letters(self.state, now), now)
+        for letter in self.state.letters:
+            if letter.status == NotificationStatus.pending and letter.key not in self._sending:
+                self._sending.add(letter.key)
+                request = notices.letter_request(self.state, letter, now)
+                asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked by key in self._sending
+
+    async def _deliver(self, request: LetterRequest) -> None:
+        log = {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
         try:
             outcome: MailOutcome = await workflow.execute_activity(
-                "send_notification",
+                "send_letter",
                 request,
                 result_type=MailOutcome,
                 summary=request.key,
-                start_to_close_timeout=timedelta(seconds=90),
+                start_to_close_timeout=timedelta(seconds=120),
                 schedule_to_close_timeout=timedelta(days=2),
                 retry_policy=_MAIL_RETRY,
             )
         except ActivityError as error:
-            workflow.logger.warning("notice not delivered", extra=log)
-            return MailOutcome(status=MailStatus.failed, detail=f"Không gửi được sau nhiều lần thử: {error.cause}")
-        workflow.logger.info("notice " + outcome.status.value, extra=log)
-        return outcome
+            workflow.logger.warning("letter not delivered", extra=log)
+            outcome = MailOutcome(status=MailStatus.failed, detail=f"Không gửi được sau nhiều lần thử: {error.cause}")
+        workflow.logger.info("letter " + outcome.status.value, extra=log)
+        async with self._lock:
+            status = NotificationStatus.sent if outcome.status == MailStatus.sent else NotificationStatus.failed
+            transitions.settle_letter(self.state, request.key, status, outcome.detail, workflow.now())
+            self._sending.discard(request.key)
+            self._changed = True
 
     async def _plan(self, request: PlanRequest) -> PlanResult:
         result: PlanResult = await workflow.execute_activity(
@@ -144,19 +168,23 @@ class ConclusionFollowUp:
         return result
 
     async def _project(self) -> None:
+        """Write what changed since the last projection (and, as time passes, the overdue flags) to SQL."""
         now = workflow.now()
         mark = (self.state.version, frozenset(a.id for a in ladder.overdue_actions(self.state, now)))
         if mark == self._projected:
             return
-        payload = ProjectionInput(state=self.state, now=now)
-        await workflow.execute_activity(
-            "project_state",
-            payload,
-            result_type=bool,
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=_QUICK_RETRY,
-        )
+        for payload in projection.changes(self.state, self._projected_seq, now):
+            await workflow.execute_activity(
+                "project_state",
+                payload,
+                result_type=bool,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=_QUICK_RETRY,
+            )
         self._projected = mark
+        if self.state.events:
+            self._projected_seq = self.state.events[-1].seq
+            transitions.forget_projected(self.state, self._projected_seq)
 
     def _publish(self, data: FollowUpInput) -> None:
         """Keep the search attributes current, writing them only when they change."""
@@ -185,28 +213,30 @@ class ConclusionFollowUp:
         except RuleViolation as error:
             raise ApplicationError(str(error), type="RuleViolation", non_retryable=True) from None
 
-    async def _handle(self, command: c.Command) -> ConclusionState:
+    async def _handle(self, command: c.Command) -> UpdateResult:
         info = workflow.current_update_info()
         update_id = info.id if info else None
         await workflow.wait_condition(lambda: self._state is not None)
         async with self._lock:
-            if transitions.already_applied(self.state, update_id):
-                return self.state
+            if update_id is not None and transitions.already_applied(self.state, update_id):
+                created = transitions.created_by(self.state, update_id)
+                return UpdateResult(version=self.state.version, created=created, replayed=True)
             self._validate(command)
             request = transitions.plan_needed(self.state, command, workflow.now())
             schedule: Schedule | None = None
             if request is not None:
                 schedule = next(iter((await self._plan(request)).schedules.values()))
             try:
-                self._state = transitions.apply(self.state, command, workflow.now(), update_id, schedule)
+                transitions.apply(self.state, command, workflow.now(), update_id, schedule)
             except RuleViolation as error:
                 raise ApplicationError(str(error), type="RuleViolation", non_retryable=True) from None
             await self._project()
             self._changed = True
-            return self.state
+            created = transitions.created_by(self.state, update_id) if update_id else None
+            return UpdateResult(version=self.state.version, created=created)
 
     @workflow.update
-    async def submit_evidence(self, command: c.SubmitEvidence) -> ConclusionState:
+    async def submit_evidence(self, command: c.SubmitEvidence) -> UpdateResult:
         return await self._handle(command)
 
     @submit_evidence.validator
@@ -214,7 +244,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def review_evidence(self, command: c.ReviewEvidence) -> ConclusionState:
+    async def review_evidence(self, command: c.ReviewEvidence) -> UpdateResult:
         return await self._handle(command)
 
     @review_evidence.validator
@@ -222,7 +252,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def request_extension(self, command: c.RequestExtension) -> ConclusionState:
+    async def request_extension(self, command: c.RequestExtension) -> UpdateResult:
         return await self._handle(command)
 
     @request_extension.validator
@@ -230,7 +260,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def decide_extension(self, command: c.DecideExtension) -> ConclusionState:
+    async def decide_extension(self, command: c.DecideExtension) -> UpdateResult:
         return await self._handle(command)
 
     @decide_extension.validator
@@ -238,7 +268,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def submit_report(self, command: c.SubmitReport) -> ConclusionState:
+    async def submit_report(self, command: c.SubmitReport) -> UpdateResult:
         return await self._handle(command)
 
     @submit_report.validator
@@ -246,7 +276,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def review_report(self, command: c.ReviewReport) -> ConclusionState:
+    async def review_report(self, command: c.ReviewReport) -> UpdateResult:
         return await self._handle(command)
 
     @review_report.validator
@@ -254,7 +284,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def waive_action(self, command: c.WaiveAction) -> ConclusionState:
+    async def waive_action(self, command: c.WaiveAction) -> UpdateResult:
         return await self._handle(command)
 
     @waive_action.validator
@@ -262,7 +292,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def transfer_action(self, command: c.TransferAction) -> ConclusionState:
+    async def transfer_action(self, command: c.TransferAction) -> UpdateResult:
         return await self._handle(command)
 
     @transfer_action.validator
@@ -270,7 +300,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def add_action(self, command: c.AddAction) -> ConclusionState:
+    async def add_action(self, command: c.AddAction) -> UpdateResult:
         return await self._handle(command)
 
     @add_action.validator
@@ -278,7 +308,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def change_unit_contacts(self, command: c.ChangeUnitContacts) -> ConclusionState:
+    async def change_unit_contacts(self, command: c.ChangeUnitContacts) -> UpdateResult:
         return await self._handle(command)
 
     @change_unit_contacts.validator
@@ -286,7 +316,7 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def resend_notification(self, command: c.ResendNotification) -> ConclusionState:
+    async def resend_notification(self, command: c.ResendNotification) -> UpdateResult:
         return await self._handle(command)
 
     @resend_notification.validator
@@ -294,7 +324,15 @@ class ConclusionFollowUp:
         self._validate(command)
 
     @workflow.update
-    async def withdraw(self, command: c.Withdraw) -> ConclusionState:
+    async def record_letter_number(self, command: c.RecordLetterNumber) -> UpdateResult:
+        return await self._handle(command)
+
+    @record_letter_number.validator
+    def _check_record_letter_number(self, command: c.RecordLetterNumber) -> None:
+        self._validate(command)
+
+    @workflow.update
+    async def withdraw(self, command: c.Withdraw) -> UpdateResult:
         return await self._handle(command)
 
     @withdraw.validator
@@ -306,3 +344,26 @@ class ConclusionFollowUp:
     @workflow.query
     def snapshot(self) -> ConclusionState | None:
         return self._state
+
+    @workflow.query
+    def letter(self, unit: str, step: str) -> LetterRequest | None:
+        """The letter this unit would get now at `step`, listing everything it still owes (for the DOCX download)."""
+        if self._state is None or unit not in self._state.units:
+            return None
+        return notices.draft_letter(self._state, unit, Step(step), workflow.now())
+
+    @workflow.query
+    def files(self) -> list[str]:
+        """The content hashes every recorded submission uses (applied, maybe not projected yet)."""
+        if self._state is None:
+            return []
+        submissions = [*(e.files for e in self._state.evidence), *(r.files for r in self._state.reports)]
+        return sorted({f.sha256 for files in submissions for f in files})
+
+    @workflow.query
+    def applied(self, update_id: str) -> UpdateResult | None:
+        """What an update that was applied answered (for a retry after the follow-up ended), else None."""
+        if self._state is None or not transitions.already_applied(self._state, update_id):
+            return None
+        created = transitions.created_by(self._state, update_id)
+        return UpdateResult(version=self._state.version, created=created, replayed=True)

@@ -24,9 +24,10 @@ from dondoc.web.api_models import ConclusionOut, WriteResult
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.security import Principal, principal, require
 from models import commands as c
-from models.state import ConclusionState, ConclusionStatus
+from models.state import ConclusionStatus
 from models.tables import ActionRow, ConclusionRow, EvidenceRow, ExtensionRequestRow, ReportRow, UnitRow
 from models.web_tables import Role
+from models.workflow_io import UpdateResult
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 Who = Annotated[Principal, Depends(principal)]
@@ -139,7 +140,7 @@ def _finished_message(row: ConclusionRow) -> str:
     return f"Kết luận {row.number} đã kết thúc theo dõi; không thể thay đổi."
 
 
-async def send(ctx: AppContext, conclusion: ConclusionRow, command: c.Command, key: str | None) -> ConclusionState:
+async def send(ctx: AppContext, conclusion: ConclusionRow, command: c.Command, key: str | None) -> UpdateResult:
     """Run `command` as a workflow update and wait until it (and its projection) finished.
 
     A conclusion that is closed or withdrawn refuses every change with 409, also once its workflow has completed
@@ -156,11 +157,11 @@ async def send(ctx: AppContext, conclusion: ConclusionRow, command: c.Command, k
             conclusion = fresh
     if key is not None:
         try:
-            state = await ctx.gateway.snapshot(wid)
+            result = await ctx.gateway.applied(wid, key)
         except NotFound:
-            state = None
-        if state is not None and key in state.applied_updates:
-            return state
+            result = None
+        if result is not None:
+            return result
     raise Refused(_finished_message(conclusion))
 
 

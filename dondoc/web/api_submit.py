@@ -121,14 +121,6 @@ async def _wait_projected(ctx: Ctx, workflow_id: str, seconds: float = 15.0) -> 
     return False
 
 
-def _last(items: list[Any], **match: Any) -> str | None:
-    """The id of the newest item with these attributes: what this request created (also on a replay)."""
-    for item in reversed(items):
-        if all(getattr(item, k) == v for k, v in match.items()):
-            return str(item.id)
-    return None
-
-
 @router.post(
     "/conclusions/{workflow_id}/actions/{action_id}/evidence",
     response_model=WriteResult,
@@ -157,9 +149,8 @@ async def submit_evidence(
     command = c.SubmitEvidence(
         actor=who.email, action_id=action.action_id, files=files, note=fields.note, recovered_vnd=fields.recovered_vnd
     )
-    state = await uploads.submit(ctx, conclusion.workflow_id, stored, lambda: send(ctx, conclusion, command, key))
-    created = _last(state.evidence, action_id=action.action_id, submitted_by=who.email, files=files)
-    return await answer(ctx, who, conclusion.workflow_id, created)
+    result = await uploads.submit(ctx, conclusion.workflow_id, stored, lambda: send(ctx, conclusion, command, key))
+    return await answer(ctx, who, conclusion.workflow_id, result.created)
 
 
 @router.post(
@@ -180,9 +171,8 @@ async def request_extension(
     command = c.RequestExtension(
         actor=who.email, action_id=action.action_id, requested_due=body.requested_due, reason=body.reason
     )
-    state = await send(ctx, conclusion, command, key)
-    created = _last(state.extension_requests, action_id=action.action_id, requested_by=who.email)
-    return await answer(ctx, who, conclusion.workflow_id, created)
+    result = await send(ctx, conclusion, command, key)
+    return await answer(ctx, who, conclusion.workflow_id, result.created)
 
 
 @router.post(
@@ -204,9 +194,8 @@ async def submit_report(
     fields, stored = await _submission(request, ctx, ReportFields, ("note",))
     files = [s.ref for s in stored]
     command = c.SubmitReport(actor=who.email, unit=unit.code, files=files, note=fields.note)
-    state = await uploads.submit(ctx, conclusion.workflow_id, stored, lambda: send(ctx, conclusion, command, key))
-    created = _last(state.reports, unit=unit.code, submitted_by=who.email, files=files)
-    return await answer(ctx, who, conclusion.workflow_id, created)
+    result = await uploads.submit(ctx, conclusion.workflow_id, stored, lambda: send(ctx, conclusion, command, key))
+    return await answer(ctx, who, conclusion.workflow_id, result.created)
 
 
 async def _submission(

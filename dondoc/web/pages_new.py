@@ -54,20 +54,31 @@ HEADER = {
     "inspectorate_head": "Email Chánh Thanh tra",
     "agency_head": "Email thủ trưởng cơ quan quản lý nhà nước cùng cấp",
     "report_due_in": "Hạn báo cáo kết quả (số ngày)",
+    # what the urging letters need besides the emails (all optional)
+    "agency_head_title": "Chức danh thủ trưởng cơ quan quản lý nhà nước",
+    "signer_title": "Chức danh người ký văn bản đôn đốc",
+    "signer_name": "Họ và tên người ký",
+    "place": "Địa danh ghi ở dòng ngày, tháng",
+    "letter_symbol": "Ký hiệu văn bản đôn đốc",
+    "inspectorate_parent": "Cơ quan chủ quản của cơ quan thanh tra",
 }
+SIGNER = {"signer_title": "title", "signer_name": "name"}  # form field -> field of the spec's `signer`
 UNIT_FIELDS = {
     "code": "Mã đơn vị",
     "name": "Tên đơn vị",
     "contacts": "Email đầu mối",
     "head": "Email thủ trưởng",
     "supervisor": "Email cơ quan cấp trên",
+    "head_title": "Chức danh thủ trưởng",
 }
 ACTION_FIELDS = {
     "id": "Mã kiến nghị",
+    "ref": "Số mục trong kết luận",
     "unit": "Mã đơn vị thực hiện",
     "kind": "Loại kiến nghị",
     "text": "Nội dung",
     "due": "Hạn (ngày)",
+    "due_assumed": "hạn giả định",
     "due_in": "hoặc thời hạn (số ngày)",
     "due_in_working": "ngày làm việc",
     "amount_vnd": "Số tiền phải thu hồi (đồng)",
@@ -129,7 +140,13 @@ def _filled(row: dict[str, str], names: tuple[str, ...]) -> bool:
 
 def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
     """The spec as data, and which form row each spec unit/action came from (empty rows are skipped)."""
-    data: dict[str, Any] = {k: v for k, v in form.header.items() if v and k != "report_due_in"}
+    data: dict[str, Any] = {k: v for k, v in form.header.items() if v and k != "report_due_in" and k not in SIGNER}
+    signer = {spec_name: form.header[name] for name, spec_name in SIGNER.items() if form.header.get(name)}
+    if signer:
+        data["signer"] = signer
+        if "title" not in signer:
+            message = "Nhập chức danh người ký (ví dụ Chánh Thanh tra) khi đã nhập họ tên."
+            form.add("signer_title", message, HEADER["signer_title"])
     for name in ("issued_on", "received_on"):
         if form.header.get(name):
             day = parse_day(form.header[name])
@@ -149,19 +166,21 @@ def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
         row = form.units[i]
         unit: dict[str, Any] = {k: row[k] for k in ("code", "name") if row.get(k)}
         unit["contacts"] = split_emails(row.get("contacts", ""))
-        for role in ("head", "supervisor"):
-            if row.get(role):
-                unit[role] = row[role]
+        for name in ("head", "supervisor", "head_title"):
+            if row.get(name):
+                unit[name] = row[name]
         units.append(unit)
     data["units"] = units
     codes = [u["code"] for u in units if u.get("code")]
     action_rows = [
-        i for i, a in enumerate(form.actions) if _filled(a, ("id", "unit", "text", "due", "due_in", "amount_vnd"))
+        i
+        for i, a in enumerate(form.actions)
+        if _filled(a, ("id", "unit", "ref", "text", "due", "due_in", "amount_vnd"))
     ]
     actions = []
     for i in action_rows:
         row, where = form.actions[i], f"actions[{i}]"
-        action: dict[str, Any] = {k: row[k] for k in ("id", "unit", "text") if row.get(k)}
+        action: dict[str, Any] = {k: row[k] for k in ("id", "unit", "ref", "text") if row.get(k)}
         action["kind"] = row.get("kind") or "remedy"
         if not row.get("unit") and len(codes) == 1:
             action["unit"] = codes[0]  # one unit: its actions need not repeat its code
@@ -170,6 +189,8 @@ def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
             if day is None:
                 form.add(f"{where}.due", DAY_HINT, _action_label(i, "due"))
             action["due"] = day.isoformat() if day else row["due"]
+        if row.get("due_assumed"):
+            action["due_assumed"] = True
         if row.get("due_in"):
             days = parse_days(row["due_in"])
             if days is None:
@@ -196,7 +217,17 @@ def _unit_label(row: int, name: str) -> str:
 
 
 _PROBLEM = re.compile(r"^(units|actions)\[(\d+)\](?:\.([a-z_]+))?[^:]*: (.+)$", re.DOTALL)
-_HEADER_PROBLEM = re.compile(r"^([a-z_]+)[^:]*: (.+)$", re.DOTALL)
+_HEADER_PROBLEM = re.compile(r"^([a-z_]+)(?:\.([a-z_]+))?[^:]*: (.+)$", re.DOTALL)
+
+
+def _header_problem(problem: str) -> tuple[str, str] | None:
+    """A problem of a header field as (form field, message); the spec's `signer.title` is the form's `signer_title`."""
+    match = _HEADER_PROBLEM.match(problem)
+    if match is None:
+        return None
+    first, second = match.group(1), match.group(2)
+    name = f"signer_{second}" if first == "signer" and second else first
+    return (name, match.group(3)) if name in HEADER else None
 
 
 def place_problems(form: NewForm, problems: list[str], unit_rows: list[int], action_rows: list[int]) -> None:
@@ -217,9 +248,10 @@ def place_problems(form: NewForm, problems: list[str], unit_rows: list[int], act
                     message = "cần ít nhất một email đầu mối"
                 form.add(f"{kind}[{row}].{name}", message, label)
             continue
-        match = _HEADER_PROBLEM.match(problem)
-        if match and match.group(1) in HEADER:
-            form.add(match.group(1), match.group(2), HEADER[match.group(1)])
+        header = _header_problem(problem)
+        if header is not None:
+            name, message = header
+            form.add(name, message, HEADER[name])
         elif problem.startswith(("units:", "actions:")):
             what = "units" if problem.startswith("units") else "actions"
             label = "Đơn vị được thanh tra" if what == "units" else "Kiến nghị"

@@ -34,7 +34,6 @@ from models import commands as c
 from models.labels import VN
 from models.planning import report_target
 from models.policy import Step
-from models.state import ConclusionState
 from models.tables import (
     ActionRow,
     AuditEventRow,
@@ -45,6 +44,7 @@ from models.tables import (
     UnitRow,
 )
 from models.web_tables import PortalLink, Role
+from models.workflow_io import UpdateResult
 
 router = APIRouter()
 
@@ -202,6 +202,7 @@ def portal_view(engine: Engine, who: Principal, now: datetime | None = None) -> 
             link_expires = link.expires_at if link is not None else None
     views: list[ConclusionView] = []
     unit_name = who.unit
+    acting = not who.view_only
     for workflow_id in sorted(visible):
         detail = queries.conclusion_detail(engine, who, workflow_id)
         unit = next((u for u in detail.units if u.code == who.unit), None) if detail else None
@@ -226,8 +227,8 @@ def portal_view(engine: Engine, who: Principal, now: datetime | None = None) -> 
                     steps=steps.get(action.action_id, []),
                     evidence=detail.evidence_of(action.action_id),
                     requests=requests,
-                    may_upload=active and action.status == "open",
-                    may_request=unresolved and not any(r.status == "requested" for r in requests),
+                    may_upload=acting and active and action.status == "open",
+                    may_request=acting and unresolved and not any(r.status == "requested" for r in requests),
                     min_day=(action.due.astimezone(VN).date() + timedelta(days=1)).isoformat() if action.due else "",
                 )
             )
@@ -238,7 +239,7 @@ def portal_view(engine: Engine, who: Principal, now: datetime | None = None) -> 
             late_days=_late_days(unit.report_due, awaited, False, as_of),
             steps=steps.get(target, []),
             reports=detail.reports_of(unit.code),
-            may_submit=awaited,
+            may_submit=acting and awaited,
         )
         views.append(ConclusionView(detail.conclusion, active, actions, report))
     views.sort(key=lambda v: (not v.active, -v.conclusion.issued_on.toordinal(), v.conclusion.number))
@@ -508,10 +509,10 @@ async def _submit(
     stored: list[StoredFile],
     form: FormState,
     fields: set[str],
-) -> ConclusionState | Response:
+) -> UpdateResult | Response:
     """Send the command; on a refusal (its files released) show the form again with the reason (409)."""
 
-    def send() -> Awaitable[ConclusionState]:
+    def send() -> Awaitable[UpdateResult]:
         return ctx.gateway.update(workflow_id, command, update_id=f"portal-{uuid.uuid4().hex}")
 
     try:
@@ -579,8 +580,7 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
         await data.close()
     if isinstance(state, Response):
         return state
-    evidence = [e for e in state.evidence if e.action_id == action_id]
-    label = evidence[-1].id if evidence else ""
+    label = state.created or ""
     message = f"Đã nộp minh chứng {label} ({len(stored)} tệp). Cơ quan thanh tra sẽ xem xét và phản hồi."
     return _done(request, message, f"action-{workflow_id}--{action_id}")
 

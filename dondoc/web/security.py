@@ -28,6 +28,7 @@ class Principal:
     unit: str | None = None  # agency users, and link visitors
     workflow_id: str | None = None  # link visitors only: the one conclusion they may see
     via: str = "session"  # session | token | link
+    view_only: bool = False  # a link mailed to supervisors and heads: sees the unit, acts for nobody
 
     @property
     def is_staff(self) -> bool:
@@ -67,7 +68,9 @@ def optional_principal(request: Request, ctx: Annotated[AppContext, Depends(get_
         except links.LinkError:
             request.session.pop(SESSION_LINK, None)
             return None
-        return Principal(f"link:{scope.link_id}", Role.agency, scope.unit, scope.workflow_id, via="link")
+        return Principal(
+            f"link:{scope.link_id}", Role.agency, scope.unit, scope.workflow_id, via="link", view_only=scope.view_only
+        )
     return None
 
 
@@ -105,7 +108,23 @@ async def verify_csrf(request: Request) -> None:
     """
     if not (request.session.get(SESSION_USER) or request.session.get(SESSION_LINK)):
         return
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.session.get(SESSION_USER):
+        _refuse_view_only(request)
     await verify_login_csrf(request)
+
+
+VIEW_ONLY = "Đường dẫn này chỉ để xem tình hình thực hiện; chỉ đầu mối của đơn vị mới gửi được minh chứng, báo cáo."
+
+
+def _refuse_view_only(request: Request) -> None:
+    """A read-only link (mailed to supervisors and heads) changes nothing, whatever route it is sent to."""
+    ctx: AppContext = request.app.state.ctx
+    try:
+        scope = links.verify(ctx.engine, ctx.settings.signing_key, str(request.session.get(SESSION_LINK)))
+    except links.LinkError:
+        return  # the route answers for an invalid link
+    if scope.view_only:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, VIEW_ONLY)
 
 
 async def verify_login_csrf(request: Request) -> None:

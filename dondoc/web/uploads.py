@@ -60,9 +60,7 @@ def forget(ctx: AppContext, stored: list[StoredFile], in_use: set[str] | None = 
 
 
 async def files_in_use(ctx: AppContext, workflow_id: str) -> set[str]:
-    state = await ctx.gateway.snapshot(workflow_id)
-    evidence = {f.sha256 for item in state.evidence for f in item.files}
-    return evidence | {f.sha256 for item in state.reports for f in item.files}
+    return await ctx.gateway.files_in_use(workflow_id)
 
 
 SWEEP_GRACE = timedelta(days=7)  # far beyond any update or projection still in flight

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from dondoc.spec_loader import SpecError, load_spec, parse_spec
 from models.policy import Step
-from models.spec import ActionKind, conclusion_slug
-from tests.rules.factories import VN, action_dict, spec_dict
+from models.spec import ActionKind, ActionSpec, PriorStatus, conclusion_slug
+from tests.rules.factories import ISSUED, VN, action_dict, spec_dict
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -62,6 +63,55 @@ def test_ho_so_nam_dinh_du_thao_doc_duoc() -> None:
     assert spec.actions[4].kind == ActionKind.policy
     assert spec.report_due_in.days == 45 and not spec.report_due_in.working
     assert spec.policy is None  # the global ladder applies
+
+
+def test_ho_so_quang_ngai_ghi_tinh_trang_theo_bao_cao_184() -> None:
+    spec = load_spec(EXAMPLES / "quang-ngai-312-KL-Ttra.yaml")
+    statuses = [a.status for a in spec.actions]
+    assert statuses.count(PriorStatus.done) == 7
+    assert statuses.count(PriorStatus.partly_done) == 19
+    assert statuses.count(PriorStatus.open) == 18
+    source = "Báo cáo số 184/BC-UBND ngày 07/8/2018 của UBND tỉnh Quảng Ngãi"
+    for action in spec.actions:
+        assert action.ref, action.id
+        if action.status != PriorStatus.open:
+            assert (action.as_of, action.source) == (date(2018, 8, 7), source), action.id
+    assert len({a.ref for a in spec.actions}) == len(spec.actions)
+    by_id = {a.id: a for a in spec.actions}
+    assert by_id["ly-son-chu-ky-so"].ref == "II.2.2" and by_id["ubnd-tinh-trao-doi-van-ban"].ref == "III.3"
+    assert by_id["nghia-hanh-thu-cong-vu"].status == PriorStatus.done
+    # assumed due dates (the report names no time) are marked; dates the report itself plans are not
+    assert sum(a.due_assumed for a in spec.actions) == 34
+    assert not by_id["so-vhttdl-tom-luoc"].due_assumed and by_id["so-vhttdl-tom-luoc"].due == date(2018, 8, 31)
+    assert by_id["vp-ubnd-cong-khuyet-tat"].due_assumed
+
+
+def test_ho_so_quang_ngai_co_du_thong_tin_cho_van_ban_don_doc() -> None:
+    spec = load_spec(EXAMPLES / "quang-ngai-312-KL-Ttra.yaml")
+    assert spec.agency_head_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
+    assert spec.signer is not None and (spec.signer.title, spec.signer.name) == ("Chánh Thanh tra", "")
+    assert spec.place == "Hà Nội" and spec.tracking_body == "Thanh tra Bộ Thông tin và Truyền thông"
+    titles = {u.code: u.head_title for u in spec.units}
+    assert titles["ly-son"] == "Chủ tịch UBND huyện Lý Sơn"
+    assert titles["so-xd"] == "Giám đốc Sở Xây dựng tỉnh Quảng Ngãi"
+    assert titles["van-phong-ubnd"] == "Chánh Văn phòng UBND tỉnh Quảng Ngãi"
+    assert all(titles.values())
+    for unit in spec.units:  # report 184 covers every unit, section by section
+        assert unit.report_received is not None
+        assert unit.report_received.on == date(2018, 8, 7)
+        assert unit.report_received.document.startswith("Báo cáo số 184/BC-UBND ngày 07/8/2018")
+
+
+def test_ho_so_nam_dinh_co_chuc_danh_va_han_gia_dinh() -> None:
+    spec = load_spec(EXAMPLES / "nam-dinh-STTTT-2021.yaml")
+    assert spec.agency_head_title == "Giám đốc Sở Thông tin và Truyền thông tỉnh Nam Định"
+    assert spec.place == "Nam Định" and spec.signer is not None and spec.signer.title == "Chánh Thanh tra"
+    assert [u.head_title for u in spec.units] == [
+        "Trưởng phòng Thông tin, Báo chí và Xuất bản",
+        "Giám đốc Trung tâm Công nghệ thông tin và Truyền thông",
+    ]
+    assert all(a.due_assumed for a in spec.actions)  # the conclusion sets no due date at all
+    assert [a.ref for a in spec.actions] == ["III.2.1-1", "III.2.1-2", "III.2.1-3", "III.2.1-1", "III.2.1-4"]
 
 
 def test_ngay_trong_yaml_duoc_doc_thanh_ngay() -> None:
@@ -260,6 +310,134 @@ def test_so_ket_luan_co_dau_va_chu_d_gach_thanh_slug_ascii(number: str, slug: st
             lambda d: d["units"][0].update(contacts=[]), "units[0].contacts", "cần ít nhất", id="khong-dau-moi"
         ),
         pytest.param(lambda d: d.update(ghi_chu="x"), "ghi_chu", "trường không được hỗ trợ", id="truong-la"),
+        # ---- what was done before registration, and what letters need
+        pytest.param(
+            lambda d: d["actions"][1].update(status="done", source="Báo cáo số 7/BC-UBND"),
+            "actions[1].as_of",
+            "cần ngày xác nhận tình trạng khi status là done hoặc partly_done",
+            id="da-xong-thieu-ngay-xac-nhan",
+        ),
+        pytest.param(
+            lambda d: d["actions"][1].update(status="partly_done", as_of="2025-07-01"),
+            "actions[1].source",
+            "cần nêu văn bản nguồn xác nhận tình trạng",
+            id="mot-phan-thieu-nguon",
+        ),
+        pytest.param(
+            lambda d: d["actions"][1].update(status="done", as_of="2025-07-01", source="   "),
+            "actions[1].source",
+            "không được để trống",
+            id="nguon-trong",
+        ),
+        pytest.param(
+            lambda d: d["actions"][1].update(status="done", as_of="2025-05-30", source="Báo cáo số 7/BC-UBND"),
+            "actions[1].as_of",
+            "ngày xác nhận tình trạng 30/05/2025 trước ngày ban hành 02/06/2025",
+            id="ngay-xac-nhan-truoc-ngay-ban-hanh",
+        ),
+        pytest.param(
+            lambda d: d["actions"][1].update(status="done", as_of="2205-07-01", source="Báo cáo số 7/BC-UBND"),
+            "actions[1].as_of",
+            "ngày phải trong khoảng năm 1990–2100",
+            id="ngay-xac-nhan-qua-xa",
+        ),
+        pytest.param(
+            lambda d: d["actions"][1].update(as_of="07/8/2025"),
+            "actions[1].as_of",
+            "không đọc được ngày (định dạng YYYY-MM-DD)",
+            id="ngay-xac-nhan-sai-dinh-dang",
+        ),
+        pytest.param(
+            lambda d: d["actions"][1].update(status="xong"),
+            "actions[1].status",
+            "giá trị 'xong' không tồn tại; chọn một trong: 'open', 'done', 'partly_done'",
+            id="tinh-trang-khong-ton-tai",
+        ),
+        pytest.param(
+            lambda d: d["actions"][0].update(status="done", as_of="2025-07-01", source="B" * 301),
+            "actions[0].source",
+            "quá dài (tối đa 300)",
+            id="nguon-qua-dai",
+        ),
+        pytest.param(
+            lambda d: d["actions"][0].update(ref="2.1." + "a" * 29),
+            "actions[0].ref",
+            "quá dài (tối đa 32)",
+            id="so-muc-qua-dai",
+        ),
+        pytest.param(
+            lambda d: d["actions"][0].update(ref="  "), "actions[0].ref", "không được để trống", id="so-muc-trong"
+        ),
+        pytest.param(
+            lambda d: d["actions"][0].update(due_assumed="có lẽ"),
+            "actions[0].due_assumed",
+            "phải là true hoặc false",
+            id="han-gia-dinh-khong-phai-bool",
+        ),
+        pytest.param(
+            lambda d: d["units"][0].update(report_received={"on": "2025-05-31", "document": "Báo cáo số 7/BC-UBND"}),
+            "units[0].report_received.on",
+            "ngày nhận báo cáo 31/05/2025 trước ngày ban hành 02/06/2025",
+            id="nhan-bao-cao-truoc-ngay-ban-hanh",
+        ),
+        pytest.param(
+            lambda d: d["units"][0].update(report_received={"on": "2025-07-01"}),
+            "units[0].report_received.document",
+            "thiếu trường bắt buộc",
+            id="bao-cao-da-nhan-thieu-so-hieu",
+        ),
+        pytest.param(
+            lambda d: d["units"][1].update(report_received={"on": "2025-07-01", "document": "BC 7", "ngay_nhan": "x"}),
+            "units[1].report_received.ngay_nhan",
+            "trường không được hỗ trợ",
+            id="bao-cao-da-nhan-truong-la",
+        ),
+        pytest.param(
+            lambda d: d["units"][0].update(head_title="Chủ tịch " * 30),
+            "units[0].head_title",
+            "quá dài (tối đa 200)",
+            id="chuc-danh-thu-truong-qua-dai",
+        ),
+        pytest.param(
+            lambda d: d.update(agency_head_title=""), "agency_head_title", "không được để trống", id="chuc-danh-trong"
+        ),
+        pytest.param(
+            lambda d: d.update(signer={"name": "Nguyễn Văn A"}),
+            "signer.title",
+            "thiếu trường bắt buộc",
+            id="nguoi-ky-thieu-chuc-danh",
+        ),
+        pytest.param(
+            lambda d: d.update(signer={"title": "Chánh Thanh tra", "chuc_vu": "x"}),
+            "signer.chuc_vu",
+            "trường không được hỗ trợ",
+            id="nguoi-ky-truong-la",
+        ),
+        pytest.param(
+            lambda d: d.update(signer="Chánh Thanh tra"),
+            "signer",
+            "phải là một nhóm trường",
+            id="nguoi-ky-khong-phai-nhom-truong",
+        ),
+        pytest.param(
+            lambda d: d.update(letter_symbol="TTr NV"),
+            "letter_symbol",
+            "ký hiệu văn bản là phần sau dấu '/', không có dấu '/' hay khoảng trắng",
+            id="ky-hieu-co-khoang-trang",
+        ),
+        pytest.param(
+            lambda d: d.update(letter_symbol="15/KL-TTr"),
+            "letter_symbol",
+            "không có dấu '/'",
+            id="ky-hieu-co-ca-so",
+        ),
+        pytest.param(lambda d: d.update(place=" "), "place", "không được để trống", id="dia-danh-trong"),
+        pytest.param(
+            lambda d: d.update(inspectorate_parent="X" * 201),
+            "inspectorate_parent",
+            "quá dài (tối đa 200)",
+            id="co-quan-chu-quan-qua-dai",
+        ),
     ],
 )
 def test_ho_so_sai_bao_loi_tieng_viet_neu_dung_truong(mutate: Mutation, field: str, fragment: str) -> None:
@@ -267,6 +445,134 @@ def test_ho_so_sai_bao_loi_tieng_viet_neu_dung_truong(mutate: Mutation, field: s
     matching = [p for p in problems if p.startswith(f"{field}: ")]
     assert matching, f"no problem names {field!r}: {problems}"
     assert any(fragment in p for p in matching), problems
+
+
+# ---------------------------------------------------------------- prior status, references and letter fields
+
+
+def test_truong_moi_deu_khong_bat_buoc_va_co_mac_dinh() -> None:
+    spec = parse_spec(spec_dict())
+    action, unit = spec.actions[0], spec.units[0]
+    assert (action.ref, action.status, action.as_of, action.source, action.due_assumed) == (
+        None,
+        PriorStatus.open,
+        None,
+        None,
+        False,
+    )
+    assert (unit.head_title, unit.report_received) == (None, None)
+    assert (spec.agency_head_title, spec.signer, spec.place, spec.letter_symbol, spec.inspectorate_parent) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+def test_tinh_trang_so_muc_va_han_gia_dinh_duoc_nhan() -> None:
+    def prior(d: dict[str, Any]) -> None:
+        d["actions"][0].update(
+            ref="  2.1.a ",
+            status="partly_done",
+            as_of="2025-08-07",
+            source=" Báo cáo số 184/BC-UBND ngày 07/8/2025 ",
+            due_assumed=True,
+        )
+        d["actions"][1].update(ref="III.2", status="done", as_of="2025-06-02", source="Công văn số 5/UBND")
+        d["actions"][2].update(ref="a)", status="open", as_of="2025-08-07", source="Báo cáo số 184/BC-UBND")
+
+    spec = parse_spec(mutated(prior))
+    first, second, third = spec.actions
+    assert first.ref == "2.1.a" and first.status == PriorStatus.partly_done and first.due_assumed
+    assert first.as_of == date(2025, 8, 7) and first.source == "Báo cáo số 184/BC-UBND ngày 07/8/2025"
+    assert (second.ref, second.status, second.as_of) == ("III.2", PriorStatus.done, ISSUED)  # the issue day is fine
+    assert (third.ref, third.status) == ("a)", PriorStatus.open)  # open may still say as of when and from what
+    assert len(parse_spec(mutated(lambda d: d["actions"][0].update(ref="x" * 32))).actions[0].ref or "") == 32
+
+
+def test_da_xong_thieu_ca_ngay_va_nguon_bao_hai_loi() -> None:
+    problems = problems_of(mutated(lambda d: d["actions"][3 - 1].update(status="done")))
+    assert problems == [
+        "actions[2].as_of: cần ngày xác nhận tình trạng khi status là done hoặc partly_done",
+        "actions[2].source: cần nêu văn bản nguồn xác nhận tình trạng (ví dụ báo cáo của đơn vị) khi status là done "
+        "hoặc partly_done",
+    ]
+
+
+def test_kien_nghi_them_sau_cung_phai_co_ngay_va_nguon_khi_da_xong() -> None:
+    # AddAction validates an ActionSpec alone, without the conclusion around it
+    with pytest.raises(ValidationError) as caught:
+        ActionSpec.model_validate(action_dict("a-9", "phong-a", status="done"))
+    assert {error["loc"] for error in caught.value.errors()} == {("as_of",), ("source",)}
+    ok = ActionSpec.model_validate(action_dict("a-9", "phong-a", status="done", as_of="2025-07-01", source="BC 7"))
+    assert ok.status == PriorStatus.done
+
+
+def test_bao_cao_da_nhan_chuc_danh_va_thong_tin_van_ban_duoc_nhan() -> None:
+    def letter(d: dict[str, Any]) -> None:
+        d["units"][0].update(
+            head_title=" Chủ tịch UBND huyện Lý Sơn ",
+            report_received={"on": "2025-08-07", "document": "Báo cáo số 184/BC-UBND ngày 07/8/2025"},
+        )
+        d["units"][1].update(head_title="Giám đốc Sở Xây dựng")
+        d.update(
+            agency_head_title="Chủ tịch UBND tỉnh Quảng Ngãi",
+            signer={"title": "Phó Chánh Thanh tra", "name": "Nguyễn Văn A", "acting_for": "KT. CHÁNH THANH TRA"},
+            place="Quảng Ngãi",
+            letter_symbol="TTr-NV",
+            inspectorate_parent="UBND TỈNH QUẢNG NGÃI",
+        )
+
+    spec = parse_spec(mutated(letter))
+    assert spec.units[0].head_title == "Chủ tịch UBND huyện Lý Sơn"
+    assert spec.units[0].report_received is not None
+    assert spec.units[0].report_received.on == date(2025, 8, 7)
+    assert spec.units[0].report_received.document == "Báo cáo số 184/BC-UBND ngày 07/8/2025"
+    assert spec.units[1].head_title == "Giám đốc Sở Xây dựng" and spec.units[1].report_received is None
+    assert spec.agency_head_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
+    assert spec.signer is not None
+    assert (spec.signer.title, spec.signer.name, spec.signer.acting_for) == (
+        "Phó Chánh Thanh tra",
+        "Nguyễn Văn A",
+        "KT. CHÁNH THANH TRA",
+    )
+    assert (spec.place, spec.letter_symbol, spec.inspectorate_parent) == (
+        "Quảng Ngãi",
+        "TTr-NV",
+        "UBND TỈNH QUẢNG NGÃI",
+    )
+
+
+def test_nguoi_ky_chua_biet_ten_chi_can_chuc_danh() -> None:
+    spec = parse_spec(spec_dict(signer={"title": "Chánh Thanh tra"}))
+    assert spec.signer is not None and (spec.signer.name, spec.signer.acting_for) == ("", None)
+
+
+@pytest.mark.parametrize("typed", ["/TTr-NV", "  /TTr-NV ", "TTr-NV"])
+def test_ky_hieu_chep_ca_dau_gach_cheo_van_duoc_nhan(typed: str) -> None:
+    assert parse_spec(spec_dict(letter_symbol=typed)).letter_symbol == "TTr-NV"
+
+
+def test_khoa_on_khong_dat_trong_ngoac_trong_yaml_van_doc_duoc(tmp_path: Path) -> None:
+    # YAML 1.1 reads a bare `on:` key as the boolean true
+    text = (EXAMPLES / "nam-dinh-STTTT-2021.yaml").read_text(encoding="utf-8")
+    block = '    report_received:\n      on: 2021-05-04\n      document: "Báo cáo số 12/BC-TTBCXB"\n'
+    text = text.replace("    supervisor: phogiamdoc", block + "    supervisor: phogiamdoc", 1)
+    spec = load_spec(write(tmp_path, "kl.yaml", text))
+    assert spec.units[0].report_received is not None
+    assert spec.units[0].report_received.on == date(2021, 5, 4)
+
+
+def test_truong_moi_giu_nguyen_qua_json() -> None:
+    # the spec travels as JSON into the workflow: every new field comes back as it went
+    def everything(d: dict[str, Any]) -> None:
+        d["actions"][0].update(ref="2.1.a", status="done", as_of="2025-07-01", source="BC 7", due_assumed=True)
+        d["units"][0].update(head_title="Trưởng phòng A", report_received={"on": "2025-07-01", "document": "BC 7"})
+        d.update(signer={"title": "Chánh Thanh tra"}, place="Hà Nội", letter_symbol="TTr", inspectorate_parent="X")
+
+    spec = parse_spec(mutated(everything))
+    assert parse_spec(json.loads(spec.model_dump_json())) == spec
 
 
 def test_moi_truong_chi_bao_mot_loi_du_kieu_ngay_hoac_ngay_gio() -> None:

@@ -681,3 +681,109 @@ async def test_errors_outside_the_forms_speak_vietnamese(web: Web) -> None:
     assert (await staff.put("/api/conclusions")).json()["detail"].startswith("Thao tác này không được hỗ trợ")
     anonymous = await web.client().get("/conclusions", params={"status": "active"})
     assert anonymous.headers["location"] == "/login?next=/conclusions%3Fstatus%3Dactive", "the filters come back"
+
+
+# ---------------------------------------------------------------- the new conclusion form: letter fields, ref, assumed due
+
+
+def letter_form(**changes: str) -> dict[str, str]:
+    """The standard form with what the urging letters need, item numbers and an assumed due date."""
+    data = new_form(
+        agency_head_title="Chủ tịch UBND tỉnh Quảng Ngãi",
+        signer_title="Chánh Thanh tra",
+        signer_name="Nguyễn Văn An",
+        place="Quảng Ngãi",
+        letter_symbol="TTr-NV",
+        inspectorate_parent="UBND TỈNH QUẢNG NGÃI",
+        **{
+            "units[0].head_title": "Chủ tịch UBND huyện Lý Sơn",
+            "actions[0].ref": "2.1.a",
+            "actions[1].ref": "III.2",
+            "actions[1].due_assumed": "1",
+        },
+    )
+    data.update(changes)
+    return data
+
+
+async def test_the_form_shows_the_letter_fields_and_keeps_them_when_a_row_is_added(web: Web) -> None:
+    staff = await web.login(STAFF)
+    page = text_of(await staff.get("/conclusions/new"))
+    assert "Thông tin ghi trên văn bản đôn đốc" in page
+    for label in (
+        '<label for="agency_head_title">Chức danh thủ trưởng cơ quan quản lý nhà nước',
+        '<label for="signer_title">Chức danh người ký văn bản đôn đốc',
+        '<label for="signer_name">Họ và tên người ký',
+        '<label for="place">Địa danh ghi ở dòng ngày, tháng',
+        '<label for="letter_symbol">Ký hiệu văn bản đôn đốc',
+        '<label for="inspectorate_parent">Cơ quan chủ quản của cơ quan thanh tra',
+        '<label for="u0-head_title">Chức danh thủ trưởng',
+        '<label for="a0-ref">Số mục trong kết luận',
+    ):
+        assert label in page, label
+    assert 'name="actions[0].due_assumed"' in page and "hạn giả định (kết luận không nêu hạn)" in page
+    again = text_of(await staff.post("/conclusions/new?add=units", data=letter_form()))
+    for value in ("Chủ tịch UBND tỉnh Quảng Ngãi", "Nguyễn Văn An", "TTr-NV", "UBND TỈNH QUẢNG NGÃI", "2.1.a", "III.2"):
+        assert f'value="{value}"' in again, value
+    assert 'value="Chủ tịch UBND huyện Lý Sơn"' in again and 'id="unit-row-2"' in again
+    assert re.search(r'name="actions\[1\]\.due_assumed" value="1" checked', again)
+    assert not re.search(r'name="actions\[0\]\.due_assumed" value="1" checked', again)
+
+
+def test_the_form_parser_puts_the_letter_fields_into_the_spec() -> None:
+    from starlette.datastructures import FormData
+
+    from dondoc.web.pages_new import read_form, validate
+
+    form = read_form(FormData(list(letter_form(place="  Quảng Ngãi ", letter_symbol="/TTr-NV").items())))
+    spec = validate(form)
+    assert spec is not None, form.problems
+    assert spec.agency_head_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
+    assert spec.signer is not None and (spec.signer.title, spec.signer.name) == ("Chánh Thanh tra", "Nguyễn Văn An")
+    assert (spec.place, spec.letter_symbol, spec.inspectorate_parent) == (
+        "Quảng Ngãi",
+        "TTr-NV",
+        "UBND TỈNH QUẢNG NGÃI",
+    )
+    assert spec.units[0].head_title == "Chủ tịch UBND huyện Lý Sơn"
+    assert [(a.ref, a.due_assumed) for a in spec.actions] == [("2.1.a", False), ("III.2", True)]
+    bare = validate(read_form(FormData(list(new_form().items()))))
+    assert bare is not None and bare.signer is None and bare.place is None and bare.units[0].head_title is None
+
+
+async def test_staff_register_a_conclusion_with_the_letter_fields(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[ConclusionSpec] = []
+    original = web.ctx.gateway.start
+
+    async def recording(spec: ConclusionSpec, actor: str) -> str:
+        started.append(spec)
+        return await original(spec, actor)
+
+    monkeypatch.setattr(web.ctx.gateway, "start", recording)
+    staff = await web.login(STAFF)
+    response = await staff.post("/conclusions", data=letter_form())
+    assert response.status_code == 303, text_of(response)[-2000:]
+    (spec,) = started
+    assert spec.signer is not None and spec.signer.title == "Chánh Thanh tra" and spec.place == "Quảng Ngãi"
+    assert spec.letter_symbol == "TTr-NV" and spec.inspectorate_parent == "UBND TỈNH QUẢNG NGÃI"
+    assert spec.agency_head_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
+    assert spec.units[0].head_title == "Chủ tịch UBND huyện Lý Sơn"
+    assert [(a.ref, a.due_assumed) for a in spec.actions] == [("2.1.a", False), ("III.2", True)]
+
+
+async def test_letter_field_errors_are_shown_beside_their_fields(web: Web) -> None:
+    staff = await web.login(STAFF)
+    data = letter_form(
+        letter_symbol="TTr NV",
+        signer_title="",
+        **{"actions[0].ref": "2.1." + "a" * 40, "units[0].head_title": "Chủ tịch " * 30},
+    )
+    response = await staff.post("/conclusions", data=data)
+    assert response.status_code == 422
+    body = text_of(response)
+    assert re.search(r"id=\"letter_symbol-error\">ký hiệu văn bản là phần sau dấu '/'", body)
+    assert re.search(r'id="signer_title-error">Nhập chức danh người ký \(ví dụ Chánh Thanh tra\)', body)
+    assert re.search(r'id="a0-ref-error">quá dài \(tối đa 32\)<', body)
+    assert re.search(r'id="u0-head_title-error">quá dài \(tối đa 200\)<', body)
+    assert "Kiến nghị dòng 1 – Số mục trong kết luận: quá dài" in body
+    assert 'value="Nguyễn Văn An"' in body  # what was typed is kept

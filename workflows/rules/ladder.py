@@ -1,4 +1,8 @@
-"""The escalation ladder over time: which notices are due now, when to wake up next, what is overdue.
+"""The escalation ladder over time: which letters are due now, when to wake up next, what is overdue.
+
+Vietnamese practice, as rules: one letter per unit and step listing every item of that unit that reached the step;
+a conclusion registered late (or a worker that was down) starts at the first step that applies, never at the top;
+each later step comes no earlier than its gap after the letter before it; letters go in office hours.
 
 Pure functions of a state and a time; no Temporal, clock, database or network.
 """
@@ -9,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from models.office import next_office_moment, same_window
 from models.planning import report_target
 from models.policy import Role, Step
 from models.state import (
@@ -16,7 +21,8 @@ from models.state import (
     ActionStatus,
     ConclusionState,
     ConclusionStatus,
-    NotificationRecord,
+    LetterItem,
+    NotificationStatus,
     ReportStatus,
     ScheduledStep,
     Tracked,
@@ -26,7 +32,7 @@ from models.state import (
 
 @dataclass(frozen=True)
 class Target:
-    """One deadline that climbs the ladder: an action, or a unit's follow-up report (`report:<unit>`)."""
+    """One deadline that climbs the ladder: an action, or a unit's follow-up report (`report.<unit>`)."""
 
     id: str
     unit: UnitState
@@ -48,17 +54,21 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Notification:
-    """A notice to send, with the key that makes sending it idempotent."""
+class NextStep:
+    """The next rung an item climbs, and the moment its letter may go out."""
 
-    key: str
-    target: str
+    target: Target
+    step: ScheduledStep
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DueLetter:
+    """A letter to send now: one unit, one step, every item that reached it."""
+
     unit: str
-    action_id: str | None
     step: Step
-    step_index: int
-    due_version: int
-    due: datetime | None
+    items: list[LetterItem]
     to: list[str]
     cc: list[str]
 
@@ -70,8 +80,16 @@ def targets(state: ConclusionState) -> Iterator[Target]:
         yield Target(report_target(unit.code), unit, unit, None)
 
 
-def notification_key(workflow_id: str, target: str, due_version: int, index: int, step: Step) -> str:
-    return f"{workflow_id}/{target}/v{due_version}/{index}-{step.value}"
+def target(state: ConclusionState, target_id: str) -> Target | None:
+    action = state.actions.get(target_id)
+    if action is not None:
+        return Target(action.id, state.units[action.unit], action, action)
+    unit = next((u for u in state.units.values() if report_target(u.code) == target_id), None)
+    return Target(target_id, unit, unit, None) if unit is not None else None
+
+
+def letter_key(workflow_id: str, unit: str, step: Step, seq: int) -> str:
+    return f"{workflow_id}/{unit}/{step.value}/{seq}"
 
 
 def closing_key(workflow_id: str) -> str:
@@ -98,89 +116,104 @@ def resolve_recipients(state: ConclusionState, unit: UnitState | None, names: li
     return out
 
 
-def _sent_keys(state: ConclusionState) -> set[str]:
-    return {n.key for n in state.notifications}
+def next_step(state: ConclusionState, item: Target, now: datetime) -> NextStep | None:
+    """The rung `item` climbs next and when its letter may go, or None at the top of the ladder.
+
+    Before the deadline only the latest reminder that has come is sent (an older one is moot). Past the deadline
+    reminders are skipped and the steps after it are climbed one at a time, each no earlier than its gap (in the
+    policy) after the letter before it really went: a late registration or an outage never jumps to the top.
+    """
+    tracked = item.tracked
+    steps = tracked.schedule.steps
+    last = tracked.last_step_index
+    position = next((i for i, s in enumerate(steps) if s.index == last), -1) if last is not None else -1
+    rest = steps[position + 1 :]
+    due = tracked.due
+    before = [s for s in rest if s.at < due]
+    after = [s for s in rest if s.at >= due]
+    eligible: datetime
+    if now < due and before:
+        passed = [s for s in before if s.at <= now]
+        chosen = passed[-1] if passed else before[0]
+        eligible = chosen.at
+    elif after:
+        chosen = after[0]
+        eligible = chosen.at
+        previous = steps[position] if position >= 0 else None
+        if previous is not None and previous.at >= due and tracked.last_letter_at is not None:
+            gap = state.policy.steps[chosen.index].offset - state.policy.steps[previous.index].offset
+            eligible = max(eligible, tracked.last_letter_at + gap)
+    else:
+        return None
+    return NextStep(item, chosen, next_office_moment(state.calendar, eligible))
 
 
-def _latest_passed(steps: list[ScheduledStep], now: datetime) -> ScheduledStep | None:
-    passed = [s for s in steps if s.at <= now]
-    return passed[-1] if passed else None
+def _busy(state: ConclusionState) -> set[str]:
+    """Items in a letter still being sent: they wait for it before climbing on."""
+    return {i.target for letter in state.letters if letter.status == NotificationStatus.pending for i in letter.items}
 
 
-def due_notifications(state: ConclusionState, now: datetime) -> list[Notification]:
-    """The notices to send at `now`: per target only the latest step that has come, never the backlog."""
-    sent = _sent_keys(state)
+def _waiting(state: ConclusionState, now: datetime) -> dict[tuple[str, Step], list[NextStep]]:
+    busy = _busy(state)
+    groups: dict[tuple[str, Step], list[NextStep]] = {}
+    for item in targets(state):
+        if not item.climbing or item.id in busy:
+            continue
+        found = next_step(state, item, now)
+        if found is not None:
+            groups.setdefault((item.unit.code, found.step.step), []).append(found)
+    return groups
+
+
+def due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
+    """The new letters to send at `now`: per unit and step one letter with every item that reached the step, and
+    those that reach it within the grouping window (by default the same working day)."""
     if state.status == ConclusionStatus.closed:
-        key = closing_key(state.workflow_id)
-        if key in sent:
-            return []
-        everyone = resolve_recipients(state, None, [Role.inspectorate_head, Role.agency_head])
-        units = [resolve_recipients(state, u, [Role.contacts, Role.head]) for u in state.units.values()]
-        to = [a for group in units for a in group]
-        to = list(dict.fromkeys(to))
-        cc = [a for a in everyone if a not in to]
-        return [Notification(key, "conclusion", "", None, Step.closing, 0, 0, None, to, cc)]
+        return [] if any(letter.step == Step.closing for letter in state.letters) else [_closing(state)]
     if state.status != ConclusionStatus.active:
         return []
-    due = [_again(record) for record in state.notifications if record.key in state.resend_keys]
-    for target in targets(state):
-        if not target.climbing:
+    letters: list[DueLetter] = []
+    order = {action_id: i for i, action_id in enumerate(state.actions)}
+    for (code, step), waiting in _waiting(state, now).items():
+        ready = [w for w in waiting if w.at <= now]
+        if not ready:
             continue
-        step = _latest_passed(target.tracked.schedule.steps, now)
-        if step is None:
-            continue
-        key = notification_key(state.workflow_id, target.id, target.tracked.due_version, step.index, step.step)
-        if key in sent:
-            continue
-        cc = resolve_recipients(state, target.unit, step.cc)
+        first = min(w.at for w in ready)
+        joined = [w for w in waiting if w.at <= now or same_window(state.calendar, first, w.at)]
+        joined.sort(key=lambda w: order.get(w.target.id, len(order)))  # as the conclusion lists them, report last
+        unit = state.units[code]
+        to: list[str] = []
+        cc: list[str] = []
+        for index in sorted({w.step.index for w in joined}):
+            rung = state.policy.steps[index]
+            to += [a for a in resolve_recipients(state, unit, list(rung.to)) if a not in to]
+            cc += [a for a in resolve_recipients(state, unit, list(rung.cc)) if a not in cc]
         # A step whose roles are all missing for this unit (no head, no supervisor) still reaches someone.
-        to = resolve_recipients(state, target.unit, step.to) or cc or list(target.unit.contacts)
-        due.append(
-            Notification(
-                key=key,
-                target=target.id,
-                unit=target.unit.code,
-                action_id=target.action.id if target.action else None,
-                step=step.step,
-                step_index=step.index,
-                due_version=target.tracked.due_version,
-                due=target.tracked.due,
-                to=to,
-                cc=[a for a in cc if a not in to],
-            )
-        )
-    return due
+        to = to or cc or list(unit.contacts)
+        items = [
+            LetterItem(target=w.target.id, step_index=w.step.index, due_version=w.target.tracked.due_version)
+            for w in joined
+        ]
+        letters.append(DueLetter(code, step, items, to, [a for a in cc if a not in to]))
+    return letters
 
 
-def _again(record: NotificationRecord) -> Notification:
-    """A failed notice, as it was, to be sent again."""
-    return Notification(
-        key=record.key,
-        target=record.target,
-        unit=record.unit,
-        action_id=record.action_id,
-        step=record.step,
-        step_index=record.step_index,
-        due_version=record.due_version,
-        due=record.due,
-        to=record.to,
-        cc=record.cc,
-    )
+def _closing(state: ConclusionState) -> DueLetter:
+    heads = resolve_recipients(state, None, [Role.inspectorate_head, Role.agency_head])
+    units = [a for u in state.units.values() for a in resolve_recipients(state, u, [Role.contacts, Role.head])]
+    to = list(dict.fromkeys(units))
+    return DueLetter("", Step.closing, [], to, [a for a in heads if a not in to])
 
 
 def next_wakeup(state: ConclusionState, now: datetime) -> datetime | None:
-    """The earliest moment something changes: `now` when a notice is already due (e.g. its time passed while
-    other notices were being sent), else the next ladder step or deadline passing."""
-    if due_notifications(state, now):
+    """The earliest moment something changes: `now` when a letter is due already (e.g. its time passed while
+    other letters were being sent), else the next letter's time or the next deadline passing."""
+    if due_letters(state, now):
         return now
     if state.status != ConclusionStatus.active:
         return None
-    moments: list[datetime] = []
-    for target in targets(state):
-        if target.climbing:
-            moments += [s.at for s in target.tracked.schedule.steps if s.at > now]
-        if target.unresolved and target.tracked.due > now:
-            moments.append(target.tracked.due)
+    moments = [w.at for waiting in _waiting(state, now).values() for w in waiting]
+    moments += [t.tracked.due for t in targets(state) if t.unresolved and t.tracked.due > now]
     return min(moments, default=None)
 
 

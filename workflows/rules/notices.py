@@ -1,14 +1,20 @@
-"""What a notice says: the data the mail activity renders, taken from the state at sending time."""
+"""What a letter says: the data the mail activity renders, taken from the state when it is sent.
+
+Addressed by title, it lists each item with the conclusion's own numbering and cites only the letters really sent
+to the unit before it. The unit's own people get a copy that acts for the unit; everyone else a read-only copy.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from models.labels import KIND, VN
-from models.mail import MailRequest
-from models.planning import is_report_target
-from models.state import ConclusionState, ReviewStatus
-from workflows.rules.ladder import Notification
+from models.mail import Audience, EarlierLetter, LetterCopy, LetterLine, LetterRequest
+from models.policy import Step
+from models.state import ConclusionState, LetterItem, LetterRecord, ReviewStatus, UnitState
+from workflows.rules.ladder import resolve_recipients, target, targets
+
+REPORT_TEXT = "Báo cáo kết quả thực hiện kết luận thanh tra"
 
 
 def days_overdue(due: datetime | None, now: datetime) -> int:
@@ -18,34 +24,130 @@ def days_overdue(due: datetime | None, now: datetime) -> int:
     return max((now.astimezone(VN).date() - due.astimezone(VN).date()).days, 1)
 
 
-def mail_request(state: ConclusionState, notice: Notification, now: datetime) -> MailRequest:
-    unit = state.units.get(notice.unit)
-    action = state.actions.get(notice.action_id) if notice.action_id else None
-    rejected = [e for e in state.evidence if action and e.action_id == action.id and e.status == ReviewStatus.rejected]
-    if not action and unit:
-        rejected_reports = [r for r in state.reports if r.unit == unit.code and r.status == ReviewStatus.rejected]
-        last_reason = rejected_reports[-1].reason if rejected_reports else None
-    else:
-        last_reason = rejected[-1].reason if rejected else None
-    return MailRequest(
-        key=notice.key,
+def titles(state: ConclusionState, unit: UnitState | None, addresses: list[str]) -> list[str]:
+    """How a letter names its recipients: by title, once each."""
+    out: list[str] = []
+    for address in addresses:
+        if unit is not None and address == unit.head:
+            name = unit.head_title or f"Thủ trưởng {unit.name}"
+        elif unit is not None and address in unit.contacts:
+            name = unit.name
+        elif unit is not None and address == unit.supervisor:
+            name = f"Cơ quan cấp trên của {unit.name}"
+        elif address == state.agency_head:
+            name = state.agency_head_title or "Thủ trưởng cơ quan quản lý nhà nước cùng cấp"
+        elif address == state.inspectorate_head:
+            name = state.signature.title
+        else:
+            name = address
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def copies(unit: UnitState | None, to: list[str], cc: list[str]) -> list[LetterCopy]:
+    """The unit's own contacts and head get the copy that acts for the unit; supervisors and heads a view."""
+    own = set()
+    if unit is not None:
+        own = {*unit.contacts, *([unit.head] if unit.head else [])}
+    out = [
+        LetterCopy(audience=Audience.unit, to=[a for a in to if a in own], cc=[a for a in cc if a in own]),
+        LetterCopy(audience=Audience.oversight, to=[a for a in to if a not in own], cc=[a for a in cc if a not in own]),
+    ]
+    for copy in out:
+        if not copy.to and copy.cc:  # a copy with only cc recipients addresses them directly
+            copy.to, copy.cc = copy.cc, []
+    return [c for c in out if c.to]
+
+
+def _line(state: ConclusionState, target_id: str, now: datetime) -> LetterLine | None:
+    found = target(state, target_id)
+    if found is None:
+        return None
+    due = found.tracked.due
+    assumed = found.tracked.due_assumed
+    if found.action is None:
+        returned = [r for r in state.reports if r.unit == found.unit.code and r.status == ReviewStatus.rejected]
+        return LetterLine(
+            target=target_id,
+            text=REPORT_TEXT,
+            is_report=True,
+            due=due,
+            due_assumed=assumed,
+            days_overdue=0 if assumed else days_overdue(due, now),
+            last_reason=returned[-1].reason if returned else None,
+        )
+    action = found.action
+    rejected = [e for e in state.evidence if e.action_id == action.id and e.status == ReviewStatus.rejected]
+    return LetterLine(
+        target=target_id,
+        ref=action.ref,
+        text=action.text,
+        kind=KIND[action.kind],
+        due=due,
+        due_assumed=assumed,
+        days_overdue=0 if assumed else days_overdue(due, now),
+        amount_vnd=action.amount_vnd,
+        progress=action.progress,
+        last_reason=rejected[-1].reason if rejected else None,
+    )
+
+
+def letter_request(state: ConclusionState, letter: LetterRecord, now: datetime) -> LetterRequest:
+    unit = state.units.get(letter.unit)
+    lines = [line for item in letter.items if (line := _line(state, item.target, now)) is not None]
+    earlier = [
+        EarlierLetter(step=ref.step, sent_at=ref.sent_at, number=ref.number, signed_on=ref.signed_on)
+        for ref in (unit.letters if unit else [])
+        if ref.key != letter.key
+    ]
+    addressed = [a for a in letter.to if a != state.inspectorate_head] or letter.to
+    if unit is not None and unit.head in addressed:  # the head speaks for the unit: no need to name both
+        addressed = [a for a in addressed if a not in unit.contacts] or addressed
+    addressees = titles(state, unit, addressed)
+    copied = [t for t in titles(state, unit, [*letter.to, *letter.cc]) if t not in addressees]
+    return LetterRequest(
+        key=letter.key,
         workflow_id=state.workflow_id,
-        step=notice.step,
-        to=notice.to,
-        cc=notice.cc,
+        step=letter.step,
+        copies=copies(unit, letter.to, letter.cc),
+        addressees=addressees,
+        copied_to=copied,
         number=state.number,
-        title=state.title,
+        issued_on=state.issued_on,
         issuer=state.issuer,
+        title=state.title,
         tracking_body=state.tracking_body,
+        signature=state.signature,
         unit_code=unit.code if unit else "",
         unit_name=unit.name if unit else "",
-        action_id=action.id if action else None,
-        action_text=action.text if action else None,
-        action_kind=KIND[action.kind] if action else None,
-        is_report=is_report_target(notice.target),
-        due=notice.due,
-        days_overdue=days_overdue(notice.due, now),
-        last_reason=last_reason,
+        items=lines,
+        earlier=earlier,
         now=now,
-        resend=notice.key in state.resend_keys,
+        resend=letter.resend,
     )
+
+
+def draft_letter(state: ConclusionState, unit_code: str, step: Step, now: datetime) -> LetterRequest:
+    """The letter of `step` for a unit as it would read now, listing every item the unit still owes: what staff
+    download to number, sign and dispatch by hand."""
+    unit = state.units[unit_code]
+    owed = [t for t in targets(state) if t.unit.code == unit_code and t.climbing]
+    indexes = [i for i, rung in enumerate(state.policy.steps) if rung.step == step]
+    rung = state.policy.steps[indexes[0]] if indexes else None
+    to = resolve_recipients(state, unit, list(rung.to)) if rung else []
+    cc = resolve_recipients(state, unit, list(rung.cc)) if rung else []
+    to = to or list(unit.contacts)
+    record = LetterRecord(
+        key=f"{state.workflow_id}/{unit_code}/{step.value}/draft",
+        unit=unit_code,
+        step=step,
+        items=[
+            LetterItem(target=t.id, step_index=indexes[0] if indexes else 0, due_version=t.tracked.due_version)
+            for t in owed
+        ],
+        to=to,
+        cc=[a for a in cc if a not in to],
+        planned_at=now,
+    )
+    return letter_request(state, record, now)

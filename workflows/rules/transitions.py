@@ -7,13 +7,14 @@ Pure: the caller supplies the time, the update id and any schedule computed outs
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, TypeVar
 
 from models import commands as c
 from models.labels import ACTION_STATUS, KIND, REPORT_STATUS, STEP, VN
-from models.planning import DueRule, PlanRequest, PlanResult, action_rule, is_report_target, report_target
-from models.spec import ActionKind, ConclusionSpec
+from models.planning import DueRule, PlanRequest, PlanResult, action_rule, report_target
+from models.policy import Step
+from models.spec import ActionKind, ActionSpec, ConclusionSpec, PriorStatus
 from models.state import (
     RESOLVED_ACTION,
     ActionState,
@@ -24,18 +25,23 @@ from models.state import (
     Evidence,
     ExtensionRequest,
     ExtensionStatus,
-    NotificationRecord,
+    LetterRecord,
+    LetterRef,
     NotificationStatus,
     ReportStatus,
     ReportSubmission,
     ReviewStatus,
     Schedule,
+    Signature,
     UnitState,
 )
-from workflows.rules.ladder import Notification
+from workflows.rules.ladder import DueLetter, closing_key, letter_key, target
 
 SYSTEM = "hệ thống"
 KEEP_UPDATE_IDS = 1000
+KEEP_SETTLED_LETTERS = 300  # the full record is the outbox in SQL
+KEEP_UNIT_LETTERS = 12  # the latest letters a unit's next letter may cite
+KEEP_EVENTS = 100  # once projected; the full trail is in SQL
 
 
 class RuleViolation(ValueError):
@@ -51,30 +57,22 @@ C = TypeVar("C", bound=c.Command)
 def new_conclusion(
     spec: ConclusionSpec, plan: PlanResult, now: datetime, actor: str, workflow_id: str | None = None
 ) -> ConclusionState:
-    """The initial state; `workflow_id` defaults to the spec's `kl-<slug>`."""
+    """The initial state; `workflow_id` defaults to the spec's `kl-<slug>`. What the spec says was done before
+    registration is taken as it stands: done items do not climb the ladder, a received report awaits review."""
     units = {
         u.code: UnitState(
             code=u.code,
             name=u.name,
             contacts=list(u.contacts),
             head=u.head,
+            head_title=u.head_title,
             supervisor=u.supervisor,
             schedule=plan.schedules[report_target(u.code)],
         )
         for u in spec.units
     }
-    actions = {
-        a.id: ActionState(
-            id=a.id,
-            unit=a.unit,
-            kind=a.kind,
-            text=a.text,
-            amount_vnd=a.amount_vnd,
-            original_due=plan.schedules[a.id].due,
-            schedule=plan.schedules[a.id],
-        )
-        for a in spec.actions
-    }
+    actions = {a.id: _action_state(a, plan.schedules[a.id]) for a in spec.actions}
+    signer = spec.signer
     state = ConclusionState(
         workflow_id=workflow_id or spec.workflow_id,
         number=spec.number,
@@ -85,13 +83,68 @@ def new_conclusion(
         tracking_body=spec.tracking_body,
         inspectorate_head=spec.inspectorate_head,
         agency_head=spec.agency_head,
+        agency_head_title=spec.agency_head_title,
+        signature=Signature(
+            title=signer.title if signer else Signature().title,
+            name=signer.name if signer else "",
+            acting_for=signer.acting_for if signer else None,
+            place=spec.place,
+            letter_symbol=spec.letter_symbol,
+            parent=spec.inspectorate_parent,
+        ),
         policy=plan.policy,
+        calendar=plan.calendar,
         units=units,
         actions=actions,
     )
     message = f"Bắt đầu theo dõi kết luận {spec.number}: {len(units)} đơn vị, {len(actions)} kiến nghị"
     _event(state, now, actor, "started", None, message)
+    for u in spec.units:
+        if u.report_received is not None:
+            received = u.report_received
+            unit = state.units[u.code]
+            report = ReportSubmission(
+                id=f"rp-{len(state.reports) + 1}",
+                unit=u.code,
+                files=[],
+                note=received.document,
+                submitted_by=actor,
+                submitted_at=datetime.combine(received.on, time(12, 0), VN),
+            )
+            state.reports.append(report)
+            unit.report_status = ReportStatus.submitted
+            _event(
+                state,
+                now,
+                actor,
+                "report_submitted",
+                report_target(u.code),
+                f"Đã nhận báo cáo của {unit.name} trước khi đăng ký: {received.document}",
+            )
     return state
+
+
+def _action_state(spec: ActionSpec, schedule: Schedule) -> ActionState:
+    action = ActionState(
+        id=spec.id,
+        unit=spec.unit,
+        ref=spec.ref,
+        kind=spec.kind,
+        text=spec.text,
+        amount_vnd=spec.amount_vnd,
+        original_due=schedule.due,
+        schedule=schedule,
+        due_assumed=spec.due_assumed,
+    )
+    if spec.status != PriorStatus.open and spec.as_of is not None:
+        known = f"theo {spec.source}" if spec.source else f"tình trạng ngày {spec.as_of:%d/%m/%Y}"
+        if spec.status == PriorStatus.done:
+            action.status, action.status_reason = ActionStatus.done, f"Đã thực hiện trước khi đăng ký ({known})"
+            action.resolved_at = datetime.combine(spec.as_of, time(12, 0), VN)
+            action.progress = f"Đã thực hiện ({known})"
+        else:
+            action.progress = f"Đã thực hiện một phần ({known})"
+    return action
 
 
 # ---------------------------------------------------------------- helpers
@@ -248,14 +301,24 @@ def _check_change_contacts(state: ConclusionState, cmd: c.ChangeUnitContacts) ->
     _unit(state, cmd.unit)
 
 
-def _check_resend(state: ConclusionState, cmd: c.ResendNotification) -> None:
-    record = next((n for n in state.notifications if n.key == cmd.key), None)
+def _letter(state: ConclusionState, key: str) -> LetterRecord:
+    record = next((n for n in state.letters if n.key == key), None)
     if record is None:
-        raise RuleViolation(f"Không tìm thấy thông báo '{cmd.key}'.")
+        raise RuleViolation(f"Không tìm thấy văn bản '{key}' (hoặc văn bản đã quá cũ để gửi lại từ đây).")
+    return record
+
+
+def _check_resend(state: ConclusionState, cmd: c.ResendNotification) -> None:
+    record = _letter(state, cmd.key)
+    if record.status == NotificationStatus.pending:
+        raise RuleViolation("Văn bản này đang chờ gửi lại.")
     if record.status != NotificationStatus.failed:
-        raise RuleViolation("Chỉ gửi lại được thông báo đã gửi thất bại.")
-    if cmd.key in state.resend_keys:
-        raise RuleViolation("Thông báo này đang chờ gửi lại.")
+        raise RuleViolation("Chỉ gửi lại được văn bản đã gửi thất bại.")
+
+
+def _check_record_letter_number(state: ConclusionState, cmd: c.RecordLetterNumber) -> None:
+    if not any(ref.key == cmd.key for unit in state.units.values() for ref in unit.letters):
+        raise RuleViolation(f"Không tìm thấy văn bản đã gửi '{cmd.key}' để ghi số.")
 
 
 def _check_withdraw(state: ConclusionState, cmd: c.Withdraw) -> None:
@@ -347,7 +410,8 @@ def _apply_decide_extension(
     if schedule is None:
         raise RuleViolation("Chưa tính được lịch mới cho hạn gia hạn.")
     request.status, request.granted_due = ExtensionStatus.approved, schedule.due
-    action.schedule, action.due_version, action.last_step = schedule, action.due_version + 1, None
+    action.schedule, action.due_version = schedule, action.due_version + 1
+    action.last_step, action.last_step_index, action.last_letter_at = None, None, None
     _event(
         state,
         now,
@@ -452,17 +516,36 @@ def _apply_change_contacts(
 
 
 def _apply_resend(state: ConclusionState, cmd: c.ResendNotification, now: datetime, _: Schedule | None) -> None:
-    record = next(n for n in state.notifications if n.key == cmd.key)
-    state.resend_keys.append(cmd.key)
+    record = _letter(state, cmd.key)
+    record.status, record.resend = NotificationStatus.pending, True
     _event(
         state,
         now,
         cmd.actor,
         "notification_resend_requested",
-        record.target,
-        f"Yêu cầu gửi lại thông báo «{STEP[record.step]}» tới {', '.join(record.to)}",
+        report_target(record.unit) if record.unit else None,
+        f"Yêu cầu gửi lại văn bản «{STEP[record.step]}» tới {', '.join(record.to)}",
         key=cmd.key,
     )
+
+
+def _apply_record_letter_number(
+    state: ConclusionState, cmd: c.RecordLetterNumber, now: datetime, _: Schedule | None
+) -> None:
+    for unit in state.units.values():
+        for ref in unit.letters:
+            if ref.key == cmd.key:
+                ref.number, ref.signed_on = cmd.number, cmd.signed_on
+                _event(
+                    state,
+                    now,
+                    cmd.actor,
+                    "letter_numbered",
+                    report_target(unit.code),
+                    f"Ghi số văn bản «{STEP[ref.step]}» gửi {unit.name}: số {cmd.number}",
+                    key=cmd.key,
+                    number=cmd.number,
+                )
 
 
 def _apply_withdraw(state: ConclusionState, cmd: c.Withdraw, now: datetime, _: Schedule | None) -> None:
@@ -485,11 +568,29 @@ _RULES: dict[type[c.Command], tuple[_Check, _Apply]] = {
     c.AddAction: (_check_add_action, _apply_add_action),
     c.ChangeUnitContacts: (_check_change_contacts, _apply_change_contacts),
     c.ResendNotification: (_check_resend, _apply_resend),
+    c.RecordLetterNumber: (_check_record_letter_number, _apply_record_letter_number),
     c.Withdraw: (_check_withdraw, _apply_withdraw),
 }
 
 
 # ---------------------------------------------------------------- public API
+
+
+def _counts(state: ConclusionState) -> tuple[int, int, int]:
+    return len(state.evidence), len(state.extension_requests), len(state.reports)
+
+
+def _created_since(state: ConclusionState, before: tuple[int, int, int]) -> str | None:
+    """The id of the submission a change recorded, if it recorded one."""
+    ids = [
+        item[-1].id if len(item) > count else None
+        for item, count in (
+            (state.evidence, before[0]),
+            (state.extension_requests, before[1]),
+            (state.reports, before[2]),
+        )
+    ]
+    return next((i for i in ids if i is not None), None)
 
 
 def already_applied(state: ConclusionState, update_id: str | None) -> bool:
@@ -527,55 +628,102 @@ def apply(
     update_id: str | None = None,
     schedule: Schedule | None = None,
 ) -> ConclusionState:
-    """The state after `command`; unchanged when this update id was applied before."""
+    """Apply `command` to `state` in place and return it; nothing changes when this update id was applied before,
+    or when the command is refused (everything is checked before anything changes).
+
+    In place, because the cost of one change must not grow with the conclusion: a copy of the whole state per
+    change is what made large conclusions fail their workflow tasks.
+    """
     if already_applied(state, update_id):
         return state
     check(state, command)
-    new = state.model_copy(deep=True)
-    _RULES[type(command)][1](new, command, now, schedule)
+    if schedule is None and plan_needed(state, command, now) is not None:
+        raise RuleViolation("Chưa tính được thời hạn cho thay đổi này.")
+    before = _counts(state)
+    _RULES[type(command)][1](state, command, now, schedule)
     if update_id is not None:
-        new.applied_updates = [*new.applied_updates[-(KEEP_UPDATE_IDS - 1) :], update_id]
-    _close_if_complete(new, now)
-    return new
+        state.applied_updates[update_id] = _created_since(state, before) or ""
+        for old in list(state.applied_updates)[: max(0, len(state.applied_updates) - KEEP_UPDATE_IDS)]:
+            del state.applied_updates[old]
+    _close_if_complete(state, now)
+    return state
 
 
-def record_notification(
-    state: ConclusionState, notice: Notification, status: NotificationStatus, detail: str, now: datetime
-) -> ConclusionState:
-    """The state after a notice was sent (or failed for good)."""
-    new = state.model_copy(deep=True)
-    if notice.key in new.resend_keys:  # a resend replaces the failed record
-        new.resend_keys.remove(notice.key)
-        new.notifications = [n for n in new.notifications if n.key != notice.key]
-    new.notifications.append(
-        NotificationRecord(
-            key=notice.key,
-            target=notice.target,
-            unit=notice.unit,
-            action_id=notice.action_id,
-            step=notice.step,
-            step_index=notice.step_index,
-            due=notice.due,
-            due_version=notice.due_version,
-            to=notice.to,
-            cc=notice.cc,
-            at=now,
-            status=status,
-            detail=detail,
+def created_by(state: ConclusionState, update_id: str) -> str | None:
+    """The id of the submission an applied update recorded (evidence, extension request, report), if any."""
+    return state.applied_updates.get(update_id) or None
+
+
+# ---------------------------------------------------------------- letters
+
+
+def plan_letters(state: ConclusionState, due: list[DueLetter], now: datetime) -> list[LetterRecord]:
+    """Record `due` letters as pending (each with a stable key, so a retry sends nothing twice) and return them."""
+    planned: list[LetterRecord] = []
+    for letter in due:
+        if letter.step == Step.closing:
+            key = closing_key(state.workflow_id)
+        else:
+            state.letter_seq += 1
+            key = letter_key(state.workflow_id, letter.unit, letter.step, state.letter_seq)
+        record = LetterRecord(
+            key=key,
+            unit=letter.unit,
+            step=letter.step,
+            items=letter.items,
+            to=letter.to,
+            cc=letter.cc,
+            planned_at=now,
         )
-    )
-    if status == NotificationStatus.sent and notice.action_id in new.actions:
-        new.actions[notice.action_id].last_step = notice.step
-    elif status == NotificationStatus.sent and is_report_target(notice.target):
-        new.units[notice.unit].last_step = notice.step
+        state.letters.append(record)
+        planned.append(record)
+    if planned:
+        state.version += 1
+    return planned
+
+
+def settle_letter(
+    state: ConclusionState, key: str, status: NotificationStatus, detail: str, now: datetime
+) -> LetterRecord | None:
+    """Record how a letter ended. Its items climb to the step it carried (also when it failed for good: staff may
+    send it again, and the ladder never loops on a dead address); only a letter that went out is cited later."""
+    record = next((n for n in state.letters if n.key == key), None)
+    if record is None or record.status != NotificationStatus.pending:
+        return None
+    record.status, record.detail, record.at, record.resend = status, detail, now, False
+    for item in record.items:
+        found = target(state, item.target)
+        if found is None or found.tracked.due_version != item.due_version:
+            continue  # re-planned meanwhile (an extension): the new due version climbs from the start
+        tracked = found.tracked
+        positions = {s.index: i for i, s in enumerate(tracked.schedule.steps)}
+        current = positions.get(tracked.last_step_index, -1) if tracked.last_step_index is not None else -1
+        if positions.get(item.step_index, -1) > current:
+            tracked.last_step_index, tracked.last_step = item.step_index, state.policy.steps[item.step_index].step
+            tracked.last_letter_at = now
+    unit = state.units.get(record.unit)
+    if status == NotificationStatus.sent and unit is not None:
+        unit.letters = [*unit.letters, LetterRef(key=key, step=record.step, sent_at=now)][-KEEP_UNIT_LETTERS:]
+    settled = [n for n in state.letters if n.status != NotificationStatus.pending]
+    if len(settled) > KEEP_SETTLED_LETTERS:
+        dropped = {n.key for n in settled[: len(settled) - KEEP_SETTLED_LETTERS]}
+        state.letters = [n for n in state.letters if n.key not in dropped]
     verb = "Đã gửi" if status == NotificationStatus.sent else "Gửi thất bại"
+    what = f"văn bản «{STEP[record.step]}»" + (f" ({len(record.items)} nội dung)" if record.items else "")
     _event(
-        new,
+        state,
         now,
         SYSTEM,
         f"notification_{status.value}",
-        notice.target,
-        f"{verb} thông báo «{STEP[notice.step]}» tới {', '.join(notice.to)}" + (f": {detail}" if detail else ""),
-        key=notice.key,
+        report_target(record.unit) if record.unit else None,
+        f"{verb} {what} tới {', '.join(record.to)}" + (f": {detail}" if detail else ""),
+        key=key,
+        items=[i.target for i in record.items],
     )
-    return new
+    return record
+
+
+def forget_projected(state: ConclusionState, projected_seq: int) -> None:
+    """Drop audit events SQL already holds, keeping the latest few; the state stays bounded."""
+    keep = [e for e in state.events if e.seq > projected_seq]
+    state.events = [*[e for e in state.events if e.seq <= projected_seq][-KEEP_EVENTS:], *keep]

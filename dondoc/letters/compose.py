@@ -1,0 +1,192 @@
+"""What a letter says, step by step, laid out once (`LetterText`) for the email and the Word document alike.
+
+Truthful by construction: it cites only the earlier letters the request carries (those really sent to the unit),
+never states an assumed deadline as fact, and counts the urging letters it names rather than assuming them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dondoc.letters.text import LetterText
+from models.mail import EarlierLetter, LetterLine, LetterRequest
+from models.policy import Step
+from models.vn import VN
+
+SUBJECT = {
+    Step.reminder: "nhắc thực hiện Kết luận thanh tra số {number}",
+    Step.overdue: "thông báo nội dung quá hạn thực hiện Kết luận thanh tra số {number}",
+    Step.urging: "đôn đốc thực hiện Kết luận thanh tra số {number}",
+    Step.second_urging: "đôn đốc lần thứ hai thực hiện Kết luận thanh tra số {number}",
+    Step.proposal: "đề nghị kiểm tra, xử lý trách nhiệm trong việc thực hiện Kết luận thanh tra số {number}",
+    Step.closing: "kết thúc theo dõi việc thực hiện Kết luận thanh tra số {number}",
+}
+
+EARLIER_KIND = {
+    Step.reminder: "nhắc thực hiện",
+    Step.overdue: "thông báo quá hạn",
+    Step.urging: "đôn đốc",
+    Step.second_urging: "đôn đốc lần thứ hai",
+    Step.proposal: "đề nghị kiểm tra, xử lý trách nhiệm",
+    Step.closing: "thông báo kết thúc theo dõi",
+}
+
+TABLE_HEADER = ["TT", "Nội dung kiến nghị", "Hạn thực hiện", "Tình trạng"]
+
+
+def long_date(day: date) -> str:
+    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def short_date(moment: datetime | date) -> str:
+    day = moment.astimezone(VN).date() if isinstance(moment, datetime) else moment
+    return f"{day:%d/%m/%Y}"
+
+
+def money(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def cite_conclusion(r: LetterRequest) -> str:
+    return f"Kết luận thanh tra số {r.number} {long_date(r.issued_on)} của {r.issuer} ({r.title})"
+
+
+def cite_letter(letter: EarlierLetter) -> str:
+    day = letter.signed_on or letter.sent_at.astimezone(VN).date()
+    number = f"số {letter.number} " if letter.number else ""
+    return f"văn bản {EARLIER_KIND[letter.step]} {number}ngày {short_date(day)}"
+
+
+def _subject_of(r: LetterRequest) -> str:
+    return SUBJECT[r.step].format(number=r.number)
+
+
+def _what(r: LetterRequest) -> str:
+    """How the body names the listed items."""
+    reports = sum(1 for line in r.items if line.is_report)
+    if reports == len(r.items):
+        return "việc báo cáo kết quả thực hiện kết luận thanh tra"
+    return "các nội dung kiến nghị dưới đây" if len(r.items) > 1 else "nội dung kiến nghị dưới đây"
+
+
+def body(r: LetterRequest) -> list[str]:
+    """The paragraphs before the table of items."""
+    sender = r.tracking_body
+    opening = f"Thực hiện chức năng theo dõi, đôn đốc việc thực hiện {cite_conclusion(r)}"
+    sent = [e for e in r.earlier if e.step != Step.closing]
+    history = ""
+    if sent:
+        history = f"{sender} đã có " + "; ".join(cite_letter(e) for e in sent) + f" gửi {r.unit_name}."
+    urged = [e for e in sent if e.step in (Step.urging, Step.second_urging)]
+    what = _what(r)
+    if r.step == Step.closing:
+        return [
+            f"{opening}, {sender} thông báo: các kiến nghị của kết luận đã được thực hiện (hoặc được miễn, "
+            "đã chuyển cơ quan điều tra) và báo cáo kết quả thực hiện của các đơn vị đã được chấp nhận.",
+            f"{sender} kết thúc việc theo dõi, đôn đốc việc thực hiện kết luận thanh tra nói trên.",
+        ]
+    if r.step == Step.reminder:
+        return [
+            f"{opening}, {sender} đề nghị {r.unit_name} hoàn thành {what} trước thời hạn "
+            "và gửi báo cáo kết quả kèm tài liệu chứng minh.",
+        ]
+    paragraphs = [
+        f"{opening}, {sender} thấy {what} đã quá thời hạn thực hiện nhưng chưa có báo cáo kết quả "
+        "kèm tài liệu chứng minh được chấp nhận."
+    ]
+    if history:
+        paragraphs.append(history)
+    if r.step == Step.overdue:
+        paragraphs.append(
+            f"Đề nghị {r.unit_name} khẩn trương thực hiện và gửi báo cáo kết quả kèm tài liệu chứng minh."
+        )
+    elif r.step == Step.urging:
+        paragraphs.append(
+            f"{sender} đề nghị {_addressed(r)} chỉ đạo thực hiện nghiêm túc {what} và báo cáo kết quả "
+            "kèm tài liệu chứng minh."
+        )
+    elif r.step == Step.second_urging:
+        again = "tiếp tục " if urged else ""
+        paragraphs.append(
+            f"{sender} {again}đề nghị {_addressed(r)} chỉ đạo khẩn trương thực hiện {what}; đồng thời đề nghị "
+            "tổ chức buổi làm việc để xác định nguyên nhân chậm thực hiện và thời hạn hoàn thành."
+        )
+    elif r.step == Step.proposal:
+        count = f"đã được đôn đốc {len(urged)} lần" if urged else "chưa thực hiện"
+        paragraphs.append(
+            f"{r.unit_name} {count} nhưng đến nay chưa hoàn thành {what}. {sender} đề nghị "
+            f"{_addressed(r)} xem xét, chỉ đạo kiểm tra việc thực hiện kết luận thanh tra và xử lý trách nhiệm "
+            "của tập thể, cá nhân có liên quan theo quy định của pháp luật về thanh tra."
+        )
+    return paragraphs
+
+
+def _addressed(r: LetterRequest) -> str:
+    return ", ".join(r.addressees) if r.addressees else r.unit_name
+
+
+def row(index: int, line: LetterLine) -> list[str]:
+    ref = f"{line.ref}. " if line.ref else ""
+    text = f"{ref}{line.text}"
+    if line.amount_vnd:
+        text += f" (số tiền: {money(line.amount_vnd)})"
+    if line.due is None:
+        due = ""
+    elif line.due_assumed:
+        due = f"{short_date(line.due)} (hạn giả định)"
+    else:
+        due = short_date(line.due)
+    status: list[str] = []
+    if line.days_overdue > 0:
+        status.append(f"Quá hạn {line.days_overdue} ngày")
+    elif line.due_assumed:
+        status.append("Kết luận không nêu hạn; đề nghị đơn vị báo cáo tiến độ")
+    else:
+        status.append("Chưa đến hạn")
+    if line.progress:
+        status.append(line.progress)
+    if line.last_reason:
+        status.append(f"Tài liệu đã gửi bị trả lại: {line.last_reason}")
+    return [str(index), text, due, ". ".join(status)]
+
+
+def notes(r: LetterRequest) -> list[str]:
+    if any(line.due_assumed for line in r.items):
+        return [
+            "Hạn giả định: kết luận thanh tra không nêu thời hạn cụ thể cho nội dung này; thời hạn ghi trong "
+            "bảng chỉ dùng để theo dõi, không phải thời hạn do kết luận ấn định."
+        ]
+    return []
+
+
+def closing_words(r: LetterRequest) -> list[str]:
+    if r.step == Step.closing:
+        return []
+    if r.step == Step.proposal:
+        return [f"Kính đề nghị {_addressed(r)} xem xét, chỉ đạo./."]
+    return [f"Đề nghị {r.unit_name} nghiêm túc thực hiện./."]
+
+
+def letter_text(r: LetterRequest) -> LetterText:
+    sig = r.signature
+    symbol = f"/{sig.letter_symbol}" if sig.letter_symbol else "/"
+    today = r.now.astimezone(VN).date()
+    place = f"{sig.place}, " if sig.place else ""
+    recipients = ["Như trên;", *[f"{t};" for t in r.copied_to], "Lưu: VT."]
+    return LetterText(
+        issuing_parent=sig.parent.upper() if sig.parent else None,
+        issuing_body=r.tracking_body.upper(),
+        number_line=f"Số:        {symbol}",
+        place_date=f"{place}{long_date(today)}",
+        subject=_subject_of(r),
+        addressees=r.addressees,
+        paragraphs_before=body(r),
+        table_header=TABLE_HEADER if r.items else [],
+        table_rows=[row(i, line) for i, line in enumerate(r.items, start=1)],
+        paragraphs_after=closing_words(r),
+        recipients=recipients,
+        signer_title=sig.title.upper(),
+        signer_name=sig.name,
+        signer_prefix=sig.acting_for,
+        notes=notes(r),
+    )

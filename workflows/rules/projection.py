@@ -1,0 +1,76 @@
+"""What the read model needs after a change: the rows the change touched, found from the audit events it added.
+
+Pure. Every change records an event naming its target (an action, or `report.<unit>` for a unit), and a letter's
+event names its items, so the events since the last projection say exactly which rows to write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from models.planning import is_report_target
+from models.state import ActionStatus, ConclusionState
+from models.workflow_io import ConclusionHeader, ProjectionInput
+from workflows.rules.ladder import next_deadline, overdue_actions
+
+ROWS_PER_PROJECTION = 250  # items per payload: far below Temporal's 2 MB even with long texts
+
+
+def header(state: ConclusionState, now: datetime) -> ConclusionHeader:
+    return ConclusionHeader(
+        workflow_id=state.workflow_id,
+        number=state.number,
+        issued_on=state.issued_on,
+        received_on=state.received_on,
+        issuer=state.issuer,
+        title=state.title,
+        tracking_body=state.tracking_body,
+        inspectorate_head=state.inspectorate_head,
+        agency_head=state.agency_head,
+        status=state.status.value,
+        status_reason=state.status_reason,
+        closed_at=state.closed_at,
+        next_deadline=next_deadline(state, now),
+        unit_count=len(state.units),
+        action_count=len(state.actions),
+        open_actions=sum(
+            1 for a in state.actions.values() if a.status in (ActionStatus.open, ActionStatus.evidence_submitted)
+        ),
+        overdue_actions=len(overdue_actions(state, now)),
+        version=state.version,
+    )
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), ROWS_PER_PROJECTION):
+        yield items[start : start + ROWS_PER_PROJECTION]
+
+
+def changes(state: ConclusionState, since_seq: int, now: datetime) -> list[ProjectionInput]:
+    """The projections that bring SQL from event `since_seq` to now (0: everything, the first time)."""
+    events = [e for e in state.events if e.seq > since_seq]
+    if since_seq == 0:
+        actions, units = list(state.actions), set(state.units)
+    else:
+        targets = {e.target for e in events if e.target} | {i for e in events for i in e.data.get("items", [])}
+        actions = [t for t in targets if t in state.actions]
+        units = {t.removeprefix("report.") for t in targets if is_report_target(t)} & set(state.units)
+    top = header(state, now)
+    out: list[ProjectionInput] = []
+    for part in _chunks(actions) if actions else iter([[]]):
+        chosen = set(part)
+        out.append(
+            ProjectionInput(
+                header=top,
+                now=now,
+                actions=[state.actions[a] for a in part],
+                evidence=[e for e in state.evidence if e.action_id in chosen],
+                extension_requests=[r for r in state.extension_requests if r.action_id in chosen],
+            )
+        )
+    last = out[-1]
+    last.units = [state.units[u] for u in units]
+    last.reports = [r for r in state.reports if r.unit in units]
+    last.events = events
+    return out
