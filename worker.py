@@ -14,6 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.mail import send_letter
 from activities.planning import plan_deadlines
 from activities.projection import project_state
+from activities.smtp import close_pools
 from dondoc.logs import get_logger
 from dondoc.settings import Settings
 from dondoc.temporal_client import connect
@@ -49,3 +50,4 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         log.info("worker_started", temporal=settings.effective_temporal_address)
         await stop.wait()
         log.info("worker_stopping")
+    close_pools()

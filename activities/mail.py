@@ -22,7 +22,7 @@ from temporalio import activity
 from activities.database import get_engine
 from activities.smtp import SmtpPool, pool_for
 from dondoc import links
-from dondoc.letters.compose import letter_text
+from dondoc.letters.compose import letter_filename, letter_text
 from dondoc.letters.docx import letter_docx
 from dondoc.logs import get_logger
 from dondoc.mail_render import RenderedMail, render
@@ -109,11 +109,6 @@ def build_message(
     if attachment is not None:
         message.add_attachment(attachment, *DOCX_TYPE, filename=letter_filename(request))
     return message
-
-
-def letter_filename(request: LetterRequest) -> str:
-    day = request.now.astimezone(VN).date()
-    return f"van-ban-{request.step.value.replace('_', '-')}-{request.unit_code or 'ket-luan'}-{day:%Y%m%d}.docx"
 
 
 async def deliver(pool: SmtpPool, message: EmailMessage) -> MailOutcome:

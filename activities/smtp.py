@@ -23,6 +23,7 @@ class SmtpPool:
         self.keep = keep
         self._idle: list[aiosmtplib.SMTP] = []
         self._used: dict[int, float] = {}  # loop time each connection last sent
+        self.loop = asyncio.get_running_loop()
         self.opened = 0  # connections opened so far (for tests and benchmarks)
 
     async def _open(self) -> aiosmtplib.SMTP:
@@ -80,13 +81,30 @@ class SmtpPool:
         self._idle.clear()
 
 
-_pools: dict[tuple[int, str, int, str | None], SmtpPool] = {}
+_pools: dict[tuple[object, ...], SmtpPool] = {}
 
 
 def pool_for(settings: Settings) -> SmtpPool:
     """The pool of this event loop for this relay (connections belong to the loop that opened them)."""
     host, port = settings.effective_smtp
-    key = (id(asyncio.get_running_loop()), host, port, settings.smtp_username)
-    if key not in _pools:
-        _pools[key] = SmtpPool(settings)
-    return _pools[key]
+    loop = asyncio.get_running_loop()
+    key = (
+        id(loop),
+        host,
+        port,
+        settings.smtp_username,
+        settings.smtp_password,
+        settings.smtp_starttls,
+        settings.smtp_timeout_seconds,
+    )
+    pool = _pools.get(key)
+    if pool is None or pool.loop is not loop:  # a new loop may reuse a closed one's id
+        pool = _pools[key] = SmtpPool(settings)
+    return pool
+
+
+def close_pools() -> None:
+    """Close every kept connection (at worker shutdown)."""
+    for pool in _pools.values():
+        pool.close()
+    _pools.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -114,11 +115,11 @@ class Gateway:
             raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
         return done
 
-    async def letter(self, workflow_id: str, unit: str, step: str) -> LetterRequest:
+    async def letter(self, workflow_id: str, unit: str, step: str, now: datetime | None = None) -> LetterRequest:
         """The letter a unit would get now at `step` (every item it still owes), built by the workflow's rules."""
         try:
             found: LetterRequest | None = await self.client.get_workflow_handle(workflow_id).query(
-                "letter", args=[unit, step], result_type=LetterRequest
+                "letter", args=[unit, step, now], result_type=LetterRequest
             )
         except RPCError as error:
             raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error

@@ -40,6 +40,7 @@ class FollowUpInput(BaseModel):
     spec: ConclusionSpec | None = None
     actor: str = "hệ thống"
     state: ConclusionState | None = None
+    projected_seq: int = 0  # with `state`: the last audit event SQL holds
     options: FollowUpOptions = FollowUpOptions()
 
 

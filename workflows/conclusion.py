@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -58,7 +58,7 @@ class ConclusionFollowUp:
     async def run(self, data: FollowUpInput) -> FollowUpResult:
         if data.state is not None:
             self._state = data.state
-            self._projected_seq = data.state.events[-1].seq if data.state.events else 0
+            self._projected_seq = data.projected_seq
         elif data.spec is not None:
             request = conclusion_plan_request(data.spec, workflow.now())
             plan = await self._plan(request)
@@ -78,7 +78,11 @@ class ConclusionFollowUp:
                 break
             if self._history_full(data):
                 await workflow.wait_condition(lambda: not self._sending and workflow.all_handlers_finished())
-                workflow.continue_as_new(FollowUpInput(state=self.state, options=data.options))
+                async with self._lock:
+                    await self._project()  # what the last letters changed
+                workflow.continue_as_new(
+                    FollowUpInput(state=self.state, options=data.options, projected_seq=self._projected_seq)
+                )
             await self._sleep_until_next_event(data)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return FollowUpResult(status=self.state.status.value, version=self.state.version)
@@ -346,11 +350,12 @@ class ConclusionFollowUp:
         return self._state
 
     @workflow.query
-    def letter(self, unit: str, step: str) -> LetterRequest | None:
-        """The letter this unit would get now at `step`, listing everything it still owes (for the DOCX download)."""
-        if self._state is None or unit not in self._state.units:
+    def letter(self, unit: str, step: str, now: datetime | None = None) -> LetterRequest | None:
+        """The letter this unit would get at `now` (default: the workflow's time) at `step`, listing everything it
+        still owes (for the DOCX download); None for an unknown unit or step."""
+        if self._state is None or unit not in self._state.units or step not in Step.__members__:
             return None
-        return notices.draft_letter(self._state, unit, Step(step), workflow.now())
+        return notices.draft_letter(self._state, unit, Step(step), now or workflow.now())
 
     @workflow.query
     def files(self) -> list[str]:

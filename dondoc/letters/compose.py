@@ -190,3 +190,9 @@ def letter_text(r: LetterRequest) -> LetterText:
         signer_prefix=sig.acting_for,
         notes=notes(r),
     )
+
+
+def letter_filename(r: LetterRequest) -> str:
+    """van-ban-<step>-<unit>-<yyyymmdd>.docx: the attachment and the download alike."""
+    day = r.now.astimezone(VN).date()
+    return f"van-ban-{r.step.value.replace('_', '-')}-{r.unit_code or 'ket-luan'}-{day:%Y%m%d}.docx"

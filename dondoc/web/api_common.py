@@ -22,7 +22,7 @@ from dondoc.storage import StoredFile, UploadError
 from dondoc.web import queries, uploads
 from dondoc.web.api_models import ConclusionOut, WriteResult
 from dondoc.web.context import AppContext, get_context
-from dondoc.web.security import Principal, principal, require
+from dondoc.web.security import VIEW_ONLY, Principal, principal, require
 from models import commands as c
 from models.state import ConclusionStatus
 from models.tables import ActionRow, ConclusionRow, EvidenceRow, ExtensionRequestRow, ReportRow, UnitRow
@@ -77,7 +77,9 @@ Conclusion = Annotated[ConclusionRow, Depends(visible_conclusion)]
 
 
 def check_unit(who: Principal, unit: str, what: str) -> None:
-    """Agency users (and link visitors) act only for their own unit."""
+    """Agency users (and link visitors) act only for their own unit; a view-only link for nobody."""
+    if who.view_only:
+        raise forbidden(VIEW_ONLY)
     if who.role == Role.agency and who.unit != unit:
         raise forbidden(f"{what} thuộc đơn vị khác; bạn chỉ được thao tác cho đơn vị {who.unit}.")
 
@@ -170,7 +172,8 @@ async def answer(ctx: AppContext, who: Principal, workflow_id: str, created: str
     detail = await run_in_threadpool(queries.conclusion_detail, ctx.engine, who, workflow_id)
     if detail is None:  # cannot happen for a principal who just changed it; keep the answer honest anyway
         raise not_found(f"Không tìm thấy kết luận '{workflow_id}'.")
-    return WriteResult(workflow_id=workflow_id, created=created, conclusion=ConclusionOut.of_detail(detail))
+    events = await run_in_threadpool(queries.timeline, ctx.engine, who, workflow_id)
+    return WriteResult(workflow_id=workflow_id, created=created, conclusion=ConclusionOut.of_detail(detail, events))
 
 
 # ---------------------------------------------------------------- uploads

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from dondoc.web.letters import AUDIENCE, LetterView, letters, status_text
 from dondoc.web.queries import ConclusionDetail, OverdueItem
 from models.commands import Decision, Reason
 from models.labels import (
@@ -19,7 +20,7 @@ from models.labels import (
     STEP,
 )
 from models.policy import Step
-from models.spec import MAX_AMOUNT_VND, ActionKind, DayOrMoment
+from models.spec import MAX_AMOUNT_VND, ActionKind, Day, DayOrMoment
 from models.state import ActionStatus, ConclusionStatus, ExtensionStatus, ReportStatus, ReviewStatus
 from models.tables import (
     ActionRow,
@@ -125,6 +126,7 @@ class UnitOut(Out):
     name: str
     contacts: list[str]
     head: str | None
+    head_title: str | None = Field(default=None, description="the head's title as letters address it")
     supervisor: str | None
     report_status: str
     report_status_label: str | None = None
@@ -135,13 +137,16 @@ class UnitOut(Out):
 class ActionOut(Out):
     action_id: str
     unit: str
+    ref: str | None = Field(default=None, description="the item's number in the conclusion, e.g. II.2.a")
     kind: str
     kind_label: str | None = None
     text: str
+    progress: str | None = Field(default=None, description="what was done before the follow-up was registered")
     status: str
     status_label: str | None = None
     status_reason: str | None
     due: datetime | None
+    due_assumed: bool = Field(default=False, description="the conclusion states no due date: this one is assumed")
     original_due: datetime | None
     due_version: int
     last_step: str | None
@@ -205,6 +210,57 @@ class ExtensionRequestOut(Out):
     granted_due: datetime | None
 
 
+class LetterCopyOut(BaseModel):
+    audience: str = Field(description="unit | oversight")
+    audience_label: str
+    recipients: list[str]
+    cc: list[str]
+    status: str
+    status_label: str
+
+
+class LetterOut(BaseModel):
+    """A letter to a unit: one per step, listing every item the unit owed then."""
+
+    key: str = Field(description="the letter's key, for POST …/letters/number")
+    unit: str
+    step: str
+    step_label: str
+    at: datetime | None = Field(description="when it was sent (or failed)")
+    items: list[str] = Field(description="action ids and `report.<unit>`")
+    status: str = Field(description="sent | failed | pending")
+    status_label: str
+    number: str | None = Field(description="the office's number, once recorded")
+    signed_on: date | None
+    copies: list[LetterCopyOut] = Field(description="from the outbox (empty until the mail activity wrote it)")
+
+    @classmethod
+    def of(cls, letter: LetterView) -> LetterOut:
+        return cls(
+            key=letter.key,
+            unit=letter.unit,
+            step=letter.step,
+            step_label=letter.step_label,
+            at=letter.at,
+            items=letter.items,
+            status=letter.status,
+            status_label=letter.status_text,
+            number=letter.number,
+            signed_on=letter.signed_on,
+            copies=[
+                LetterCopyOut(
+                    audience=copy.audience,
+                    audience_label=copy.audience_label,
+                    recipients=copy.recipients,
+                    cc=copy.cc,
+                    status=copy.status,
+                    status_label=copy.status_text,
+                )
+                for copy in letter.copies
+            ],
+        )
+
+
 class ConclusionOut(ConclusionSummary):
     """One conclusion as the asking principal may see it (agency users: only their unit's rows)."""
 
@@ -213,11 +269,13 @@ class ConclusionOut(ConclusionSummary):
     evidence: list[EvidenceOut] = Field(default_factory=list)
     reports: list[ReportOut] = Field(default_factory=list)
     extension_requests: list[ExtensionRequestOut] = Field(default_factory=list)
+    letters: list[LetterOut] = Field(default_factory=list, description="the letters sent to the units, oldest first")
 
     @classmethod
-    def of_detail(cls, detail: ConclusionDetail) -> ConclusionOut:
+    def of_detail(cls, detail: ConclusionDetail, events: list[AuditEventRow] | None = None) -> ConclusionOut:
         summary = ConclusionSummary.of(detail.conclusion)
         wid = detail.conclusion.workflow_id
+        units = {u.code for u in detail.units}
         return cls(
             **summary.model_dump(),
             units=[unit_out(u) for u in detail.units],
@@ -225,6 +283,7 @@ class ConclusionOut(ConclusionSummary):
             evidence=[evidence_out(wid, e) for e in detail.evidence],
             reports=[report_out(wid, r) for r in detail.reports],
             extension_requests=[extension_out(r) for r in detail.extension_requests],
+            letters=[LetterOut.of(x) for x in letters(events or [], detail.notifications) if x.unit in units],
         )
 
 
@@ -291,17 +350,25 @@ class OverdueOut(BaseModel):
 
 
 class NotificationOut(Out):
-    key: str
+    """One copy of a letter in the mail outbox (a letter has a unit copy and, often, an oversight copy)."""
+
+    key: str = Field(description="the copy's key: `<letter_key>/<audience>`, also its Message-ID")
+    letter_key: str = Field(description="the letter's key: what POST /notifications/resend and the letter number use")
+    audience: str = Field(description="unit (the unit's contacts and head, acting link) | oversight (view-only link)")
+    audience_label: str | None = None
     message_id: str
     workflow_id: str
-    target: str
+    target: str = Field(description="the one item the letter lists, else `report.<unit>` (or `conclusion`)")
+    items: list[str] = Field(description="every item the letter lists: action ids and `report.<unit>`")
+    item_count: int = 0
     unit: str
     step: str
     step_label: str | None = None
     recipients: list[str]
     cc: list[str]
     subject: str
-    status: str
+    status: str = Field(description="pending | sent | failed")
+    status_label: str | None = Field(default=None, description="«Đã gửi», «Gửi lỗi: <the mail server's answer>»")
     attempts: int
     smtp_answer: str | None
     created_at: datetime | None
@@ -359,7 +426,11 @@ def event_out(row: AuditEventRow) -> EventOut:
 
 def notification_out(row: NotificationRow) -> NotificationOut:
     out = NotificationOut.model_validate(row)
+    out.letter_key = row.letter_key or row.key
     out.step_label = _label(STEP, Step, row.step)
+    out.audience_label = AUDIENCE.get(row.audience, row.audience)
+    out.item_count = len(row.items)
+    out.status_label = status_text(row.status, row.smtp_answer)
     return out
 
 
@@ -388,6 +459,14 @@ class ExtensionDecisionIn(In):
 
 class ReasonIn(In):
     reason: Reason
+
+
+class LetterNumberIn(In):
+    key: str = Field(min_length=1, max_length=255, description="the letter's key (`letter_key` of its outbox rows)")
+    number: str = Field(
+        min_length=1, max_length=64, pattern=r"\S", description="the office's number and symbol, e.g. 125/TTr-NV"
+    )
+    signed_on: Day | None = Field(default=None, description="the day it was signed (YYYY-MM-DD)")
 
 
 class ContactsIn(In):

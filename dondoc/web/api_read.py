@@ -79,7 +79,7 @@ def get_conclusion(conclusion: Conclusion, ctx: Ctx, who: Who) -> ConclusionOut:
     detail = queries.conclusion_detail(ctx.engine, who, conclusion.workflow_id)
     if detail is None:
         raise not_found(f"Không tìm thấy kết luận '{conclusion.workflow_id}'.")
-    return ConclusionOut.of_detail(detail)
+    return ConclusionOut.of_detail(detail, queries.timeline(ctx.engine, who, conclusion.workflow_id))
 
 
 @router.get(

@@ -18,7 +18,16 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.gateway import Refused
-from dondoc.web import pages_actions, pages_admin, pages_conclusion, pages_new, pages_review, queries
+from dondoc.web import (
+    letters,
+    pages_actions,
+    pages_admin,
+    pages_conclusion,
+    pages_letters,
+    pages_new,
+    pages_review,
+    queries,
+)
 from dondoc.web.pages_common import (
     Ctx,
     FormState,
@@ -44,10 +53,11 @@ router = APIRouter()
 router.include_router(pages_new.router)  # /conclusions/new before /conclusions/{workflow_id}
 router.include_router(pages_conclusion.router)
 router.include_router(pages_actions.router)
+router.include_router(pages_letters.router)
 router.include_router(pages_review.router)
 router.include_router(pages_admin.router)
 
-NOTIFICATION_STATUS = {"sent": "Đã gửi", "failed": "Gửi thất bại", "pending": "Đang gửi"}
+NOTIFICATION_STATUS = {"sent": "Đã gửi", "failed": "Gửi lỗi", "pending": "Đang gửi"}
 BUCKETS = (("le7", "≤ 7 ngày"), ("8to30", "8–30 ngày"), ("gt30", "> 30 ngày"))
 
 
@@ -169,6 +179,53 @@ def overdue_overview(request: Request, ctx: Ctx, who: Reader) -> Response:
 # ---------------------------------------------------------------- notifications
 
 
+@dataclass
+class NotificationLine:
+    """One copy of a letter, as the outbox holds it."""
+
+    row: NotificationRow
+    unit_name: str
+    resend: bool  # the first failed copy of its letter carries the «send again» form
+
+    @property
+    def letter_key(self) -> str:
+        return self.row.letter_key or self.row.key
+
+    @property
+    def step_label(self) -> str:
+        return letters.step_label(self.row.step)
+
+    @property
+    def items_text(self) -> str:
+        return letters.items_text(len(self.row.items))
+
+    @property
+    def audience_label(self) -> str:
+        return letters.AUDIENCE.get(self.row.audience, self.row.audience)
+
+    @property
+    def status_text(self) -> str:
+        return letters.status_text(self.row.status, self.row.smtp_answer)
+
+
+def notification_lines(engine: Engine, rows: list[NotificationRow]) -> list[NotificationLine]:
+    """The rows (newest first) with the copies of one letter together, the unit's copy first."""
+    names = unit_names(engine, {r.workflow_id for r in rows})
+    first: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        first.setdefault(row.letter_key or row.key, index)
+    rows = sorted(rows, key=lambda r: (first[r.letter_key or r.key], r.audience != "unit", r.key))
+    offered: set[str] = set()
+    lines = []
+    for row in rows:
+        line = NotificationLine(row, names.get((row.workflow_id, row.unit), row.unit), False)
+        if row.status == "failed" and line.letter_key not in offered:
+            offered.add(line.letter_key)
+            line.resend = True
+        lines.append(line)
+    return lines
+
+
 def _notifications_page(
     request: Request,
     engine: Engine,
@@ -188,7 +245,7 @@ def _notifications_page(
         "pages/notifications.html",
         who,
         status_code=code,
-        rows=rows,
+        lines=notification_lines(engine, rows),
         conclusions=conclusions,
         counts=counts,
         filters={"status": status_, "workflow_id": workflow_id},
@@ -209,28 +266,32 @@ def notifications(
     return _notifications_page(request, ctx.engine, who, status_, workflow_id)
 
 
-def _notification(engine: Engine, key: str) -> NotificationRow | None:
+def _letter_row(engine: Engine, key: str) -> NotificationRow | None:
+    """A copy of the letter `key` (or the copy whose own key it is)."""
     with Session(engine) as session:
-        return session.get(NotificationRow, key)
+        found = session.exec(select(NotificationRow).where(NotificationRow.letter_key == key).limit(1)).first()
+        return found or session.get(NotificationRow, key)
 
 
 @router.post("/notifications/resend", include_in_schema=False)
 async def resend(request: Request, ctx: Ctx, who: Staff) -> Response:
-    """Ask the conclusion's workflow to send a failed notice again (the rules refuse anything else)."""
+    """Ask the conclusion's workflow to send a failed letter again, every copy that did not go (the rules refuse
+    anything else). The form posts the letter's key."""
     data = await request.form()
     key, workflow_id = text(data, "key"), text(data, "workflow_id")
     back = safe_next(text(data, "next"), "/notifications")
-    row = await run_in_threadpool(_notification, ctx.engine, key) if key else None
-    workflow_id = row.workflow_id if row is not None else workflow_id
+    row = await run_in_threadpool(_letter_row, ctx.engine, key) if key else None
+    if row is not None:
+        key, workflow_id = row.letter_key or key, row.workflow_id
     if not key or not workflow_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Không tìm thấy thông báo '{key}'.")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Không tìm thấy văn bản '{key}'.")
     try:
         await ctx.gateway.update(
             workflow_id, c.ResendNotification(actor=who.email, key=key), f"page-{uuid.uuid4().hex}"
         )
     except Refused as error:
         form = FormState(key=f"resend--{key}", errors={"form": str(error)})
-        message = f"Không gửi lại được thông báo: {error}"
+        message = f"Không gửi lại được văn bản: {error}"
         if back.startswith("/conclusions/"):
             return await pages_conclusion.render_conclusion(
                 request, ctx, who, workflow_id, status.HTTP_409_CONFLICT, form, message
@@ -238,5 +299,5 @@ async def resend(request: Request, ctx: Ctx, who: Staff) -> Response:
         return await run_in_threadpool(
             _notifications_page, request, ctx.engine, who, "", "", status.HTTP_409_CONFLICT, form, message
         )
-    flash(request, "Đã yêu cầu gửi lại thông báo; hệ thống sẽ gửi trong giây lát.")
+    flash(request, "Đã yêu cầu gửi lại văn bản; hệ thống sẽ gửi trong giây lát.")
     return redirect(back)

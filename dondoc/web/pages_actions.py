@@ -57,7 +57,7 @@ async def _again(
     return await render_conclusion(request, ctx, who, workflow_id, code, form, message)
 
 
-async def _apply(
+async def apply_form(
     request: Request,
     ctx: AppContext,
     who: Principal,
@@ -150,7 +150,7 @@ async def _review(
     elif decision == "reject" and not reason:
         form.errors["reason"] = kind.no_reason
     done = kind.accepted if decision == "accept" else kind.returned
-    return await _apply(
+    return await apply_form(
         request,
         ctx,
         who,
@@ -187,7 +187,7 @@ async def decide_extension(request: Request, workflow_id: str, request_id: str, 
         form.errors["granted_due"] = DAY_HINT
     approve = decision == "approve"
     done = f"Đã đồng ý gia hạn ({request_id})." if approve else f"Đã không chấp thuận gia hạn ({request_id})."
-    return await _apply(
+    return await apply_form(
         request,
         ctx,
         who,
@@ -223,7 +223,7 @@ async def _resolve(
         build = lambda: c.TransferAction(actor=who.email, action_id=action_id, reason=reason)  # noqa: E731
         done = f"Đã ghi nhận chuyển kiến nghị {action_id} sang cơ quan điều tra."
     back = _back(data, workflow_id, f"#action-{action_id}")
-    return await _apply(request, ctx, who, workflow_id, back, form, build, done, {"reason"})
+    return await apply_form(request, ctx, who, workflow_id, back, form, build, done, {"reason"})
 
 
 @router.post("/conclusions/{workflow_id}/actions/{action_id}/waive", include_in_schema=False)
@@ -262,7 +262,7 @@ async def add_action(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -
             form.errors["amount_vnd"] = "Số tiền phải là số đồng, ví dụ 15.000.000."
         spec["amount_vnd"] = amount
     fields = {"id", "unit", "kind", "text", "due", "due_in", "amount_vnd"}
-    return await _apply(
+    return await apply_form(
         request,
         ctx,
         who,
@@ -284,7 +284,7 @@ async def change_contacts(request: Request, workflow_id: str, unit: str, ctx: Ct
     contacts = split_emails(values["contacts"])
     if not contacts:
         form.errors["contacts"] = "Cần ít nhất một email đầu mối."
-    return await _apply(
+    return await apply_form(
         request,
         ctx,
         who,
@@ -314,7 +314,7 @@ async def withdraw(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -> 
         form.errors["reason"] = "Nêu lý do rút kết luận khỏi theo dõi."
     if not text(data, "confirm"):
         form.errors["confirm"] = "Đánh dấu xác nhận để rút kết luận."
-    return await _apply(
+    return await apply_form(
         request,
         ctx,
         who,

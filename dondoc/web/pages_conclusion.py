@@ -1,11 +1,10 @@
-"""One conclusion: per unit its actions, evidence, extension requests, report and escalations sent; the timeline.
-The staff forms it shows post to pages_actions."""
+"""One conclusion: per unit its actions, evidence, extension requests, report and the letters sent (each with its
+office number); the timeline. The staff forms it shows post to pages_actions and pages_letters."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
@@ -14,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dondoc.web import queries
 from dondoc.web.context import AppContext
+from dondoc.web.letters import DOCX_STEPS, LetterView, letters
 from dondoc.web.pages_common import (
     UNRESOLVED,
     Ctx,
@@ -21,19 +21,17 @@ from dondoc.web.pages_common import (
     Reader,
     clock,
     late_days,
+    ref_order,
     show,
 )
 from dondoc.web.security import Principal
 from models.labels import KIND, STEP
-from models.planning import is_report_target
-from models.policy import Step
 from models.tables import (
     ActionRow,
     AuditEventRow,
     ConclusionRow,
     EvidenceRow,
     ExtensionRequestRow,
-    NotificationRow,
     ReportRow,
     UnitRow,
 )
@@ -55,28 +53,16 @@ EVENT_KINDS = {
     "action_transferred": "Chuyển cơ quan điều tra",
     "action_added": "Bổ sung kiến nghị",
     "contacts_changed": "Cập nhật đầu mối",
-    "notification_sent": "Gửi thông báo",
-    "notification_failed": "Gửi thông báo thất bại",
+    "notification_sent": "Gửi văn bản",
+    "notification_failed": "Gửi văn bản lỗi",
     "notification_resend_requested": "Yêu cầu gửi lại",
+    "letter_numbered": "Ghi số văn bản",
     "withdrawn": "Rút kết luận",
     "closed": "Kết thúc theo dõi",
 }
 
 
 # ---------------------------------------------------------------- what the page shows
-
-
-@dataclass
-class Escalation:
-    key: str
-    target: str
-    step: str
-    at: datetime | None
-    status: str  # sent | failed | pending
-    to: list[str] = field(default_factory=list)
-    cc: list[str] = field(default_factory=list)
-    detail: str | None = None  # the SMTP answer, or the audit trail's sentence
-    subject: str | None = None
 
 
 @dataclass
@@ -93,8 +79,9 @@ class UnitView:
     row: UnitRow
     actions: list[ActionView]
     reports: list[ReportRow]
-    escalations: list[Escalation]
+    letters: list[LetterView]
     report_late_days: int | None
+    outstanding: bool  # something of the unit climbs the ladder: a letter can be drawn up for it
 
 
 @dataclass
@@ -107,31 +94,6 @@ class ConclusionView:
     late: int
 
 
-def step_of(key: str) -> str:
-    """The ladder step named by a notice key ('<wid>/<target>/v<n>/<index>-<step>', or '<wid>/closing')."""
-    name = key.rsplit("/", 1)[-1]
-    name = name.partition("-")[2] or name
-    return name if name in Step.__members__ else ""
-
-
-def escalations(events: list[AuditEventRow], outbox: list[NotificationRow]) -> dict[str, Escalation]:
-    """Every notice by key: what the audit trail says last, completed by its outbox row (recipients, SMTP answer)."""
-    found: dict[str, Escalation] = {}
-    for event in events:
-        key = str(event.data.get("key", ""))
-        if not key or event.kind not in ("notification_sent", "notification_failed"):
-            continue
-        state = "sent" if event.kind == "notification_sent" else "failed"
-        found[key] = Escalation(key, event.target or "", step_of(key), event.at, state, detail=event.message)
-    for row in outbox:
-        esc = found.setdefault(row.key, Escalation(row.key, row.target, row.step, row.created_at, row.status))
-        esc.status, esc.to, esc.cc, esc.subject = row.status, list(row.recipients), list(row.cc), row.subject
-        esc.detail = row.smtp_answer or esc.detail
-        esc.at = row.sent_at or esc.at or row.created_at
-        esc.step = row.step or esc.step
-    return found
-
-
 def conclusion_view(engine: Engine, who: Principal, workflow_id: str) -> ConclusionView | None:
     detail = queries.conclusion_detail(engine, who, workflow_id)
     if detail is None:
@@ -139,12 +101,9 @@ def conclusion_view(engine: Engine, who: Principal, workflow_id: str) -> Conclus
     events = queries.timeline(engine, who, workflow_id)
     now = clock()
     active = detail.conclusion.status == "active"
-    unit_of = {a.action_id: a.unit for a in detail.actions}
-    per_unit: dict[str, list[Escalation]] = {}
-    for esc in escalations(events, detail.notifications).values():
-        code = esc.target.removeprefix("report.") if is_report_target(esc.target) else unit_of.get(esc.target)
-        if code:
-            per_unit.setdefault(code, []).append(esc)
+    per_unit: dict[str, list[LetterView]] = {}
+    for letter in letters(events, detail.notifications):
+        per_unit.setdefault(letter.unit, []).append(letter)
     units = []
     for unit in detail.units:
         actions = [
@@ -155,7 +114,7 @@ def conclusion_view(engine: Engine, who: Principal, workflow_id: str) -> Conclus
                 requests=detail.requests_of(a.action_id),
                 unresolved=active and a.status in UNRESOLVED,
             )
-            for a in detail.actions_of(unit.code)
+            for a in sorted(detail.actions_of(unit.code), key=lambda a: ref_order(a.ref))
         ]
         awaited = active and unit.report_status in ("awaited", "returned")
         units.append(
@@ -163,8 +122,9 @@ def conclusion_view(engine: Engine, who: Principal, workflow_id: str) -> Conclus
                 row=unit,
                 actions=actions,
                 reports=detail.reports_of(unit.code),
-                escalations=sorted(per_unit.get(unit.code, []), key=lambda e: (e.at is None, e.at)),
+                letters=per_unit.get(unit.code, []),
                 report_late_days=late_days(unit.report_due, awaited, False, now),
+                outstanding=awaited or any(a.row.status == "open" for a in actions if a.unresolved),
             )
         )
     statuses = Counter(a.status for a in detail.actions)
@@ -200,6 +160,8 @@ def _page(
         form=form or FormState(),
         kinds=KIND,
         steps=STEP,
+        docx_steps=[(s.value, STEP[s]) for s in DOCX_STEPS],
+        refs={a.action_id: a.ref for u in view.units for a in (x.row for x in u.actions) if a.ref},
         event_kinds=EVENT_KINDS,
         unit_options=[(u.row.code, u.row.name) for u in view.units],
         **extra,

@@ -27,19 +27,19 @@ from dondoc.logs import get_logger
 from dondoc.storage import ALLOWED, StoredFile, UploadError
 from dondoc.web import queries, uploads
 from dondoc.web.context import AppContext, get_context
-from dondoc.web.pages_common import DAY_HINT, day_text, parse_amount, parse_day, text
+from dondoc.web.pages_common import DAY_HINT, day_text, parse_amount, parse_day, ref_order, text
 from dondoc.web.rendering import flash, page
-from dondoc.web.security import SESSION_LINK, SESSION_USER, Principal, optional_principal, require
+from dondoc.web.security import SESSION_LINK, SESSION_USER, VIEW_ONLY, Principal, optional_principal, require
 from models import commands as c
 from models.labels import VN
 from models.planning import report_target
 from models.policy import Step
 from models.tables import (
     ActionRow,
-    AuditEventRow,
     ConclusionRow,
     EvidenceRow,
     ExtensionRequestRow,
+    NotificationRow,
     ReportRow,
     UnitRow,
 )
@@ -174,19 +174,26 @@ def _late_days(due: datetime | None, unresolved: bool, flagged: bool, now: datet
     return 1 if flagged else None
 
 
-def _sent_steps(session: Session, workflow_id: str, targets: Iterable[str]) -> dict[str, list[SentStep]]:
-    """Escalation notices sent so far, per target, from the audit trail (the key ends with '<index>-<step>')."""
-    events = session.exec(
-        select(AuditEventRow)
-        .where(AuditEventRow.workflow_id == workflow_id, AuditEventRow.kind == "notification_sent")
-        .where(col(AuditEventRow.target).in_(list(targets)))
-        .order_by(col(AuditEventRow.seq))
+def _sent_steps(session: Session, workflow_id: str, unit: str, targets: Iterable[str]) -> dict[str, list[SentStep]]:
+    """The letters that went out so far, per item they listed (a letter lists every item of the unit that reached
+    its step): from the outbox, one entry per letter however many copies it had."""
+    wanted = set(targets)
+    rows = session.exec(
+        select(NotificationRow)
+        .where(NotificationRow.workflow_id == workflow_id, NotificationRow.unit == unit)
+        .where(NotificationRow.status == "sent")
+        .order_by(col(NotificationRow.sent_at), col(NotificationRow.created_at))
     ).all()
+    seen: set[str] = set()
     steps: dict[str, list[SentStep]] = {}
-    for event in events:
-        name = str(event.data.get("key", "")).rsplit("/", 1)[-1].partition("-")[2]
-        if event.target and name in Step.__members__:
-            steps.setdefault(event.target, []).append(SentStep(name, event.at))
+    for row in rows:
+        letter = row.letter_key or row.key
+        if letter in seen or row.step not in Step.__members__:
+            continue
+        seen.add(letter)
+        for item in row.items:
+            if item in wanted:
+                steps.setdefault(item, []).append(SentStep(row.step, row.sent_at or row.created_at))
     return steps
 
 
@@ -214,9 +221,9 @@ def portal_view(engine: Engine, who: Principal, now: datetime | None = None) -> 
         as_of = max(now, detail.conclusion.as_of or now)
         target = report_target(unit.code)
         with Session(engine) as session:
-            steps = _sent_steps(session, workflow_id, [*(a.action_id for a in detail.actions), target])
+            steps = _sent_steps(session, workflow_id, unit.code, [*(a.action_id for a in detail.actions), target])
         actions = []
-        for action in detail.actions:
+        for action in sorted(detail.actions, key=lambda a: ref_order(a.ref)):
             requests = detail.requests_of(action.action_id)
             unresolved = active and action.status in _UNRESOLVED
             actions.append(
@@ -449,7 +456,9 @@ async def portal(request: Request, ctx: Ctx) -> Response:
 
 
 def _own_action(engine: Engine, who: Principal, workflow_id: str, action_id: str) -> tuple[ConclusionRow, ActionRow]:
-    """The action, if it is the principal's unit's in a conclusion it may see; else 403."""
+    """The action, if it is the principal's unit's in a conclusion it may see, to act on; else 403."""
+    if who.view_only:  # also refused before the body is read (security.verify_csrf); never act for a viewer
+        raise HTTPException(status.HTTP_403_FORBIDDEN, VIEW_ONLY)
     if not queries.may_see(engine, who, workflow_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_YOURS)
     with Session(engine) as session:
@@ -461,6 +470,8 @@ def _own_action(engine: Engine, who: Principal, workflow_id: str, action_id: str
 
 
 def _own_unit(engine: Engine, who: Principal, workflow_id: str) -> tuple[ConclusionRow, UnitRow]:
+    if who.view_only:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, VIEW_ONLY)
     if who.unit is None or not queries.may_see(engine, who, workflow_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_YOURS)
     with Session(engine) as session:

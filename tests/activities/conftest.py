@@ -1,4 +1,4 @@
-"""Fixtures of the activity tests: a read-model engine per database, a scriptable SMTP relay."""
+"""Fixtures of the activity tests: a read-model engine per database, a scriptable SMTP relay, fresh SMTP pools."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
+from activities import smtp
 from activities.database import get_engine
 from dondoc.settings import Settings
 from tests.activities.smtp_server import SmtpServer, smtp_server
@@ -37,3 +38,13 @@ def mail_settings(settings: Settings, relay: SmtpServer) -> Settings:
             "public_url": "https://dondoc.example.vn/",
         }
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_smtp_pools() -> Iterator[None]:
+    """Each test starts without kept SMTP connections: the tests share one event loop, so a pool (and its open
+    connections) would otherwise outlive its test's relay, and a later relay on a reused port would get them."""
+    yield
+    for pool in smtp._pools.values():
+        pool.close()
+    smtp._pools.clear()

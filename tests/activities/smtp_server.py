@@ -1,7 +1,8 @@
 """A scriptable SMTP server for mail tests: answers 250, 4xx or 5xx at RCPT or DATA, as a test asks.
 
 It runs in the test's event loop (aiosmtpd's SMTP protocol on `loop.create_server`), records every envelope and
-stores every accepted message, so a test can count exactly what a real relay would have taken.
+stores every accepted message, and counts the connections made to it, so a test can count exactly what a real relay
+would have taken.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class ScriptedHandler:
     on_data: Callable[[Envelope], None] | None = None
     accepted: list[Accepted] = field(default_factory=list)
     transactions: int = 0  # MAIL FROM commands seen: one per delivery attempt that reached the server
+    connections: int = 0  # SMTP connections clients opened to the server
     refused_data: list[str] = field(default_factory=list)
 
     async def handle_MAIL(
@@ -99,16 +101,21 @@ class SmtpServer:
 @asynccontextmanager
 async def smtp_server(handler: ScriptedHandler | None = None) -> AsyncIterator[SmtpServer]:
     """Serve SMTP on a free loopback port in the running loop for the duration of the block."""
-    handler = handler or ScriptedHandler()
+    scripted = handler or ScriptedHandler()
     loop = asyncio.get_running_loop()
 
+    class CountingSMTP(SMTP):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            scripted.connections += 1
+            super().connection_made(transport)
+
     def factory() -> Any:
-        return SMTP(handler, hostname="test-relay", ident="dondoc test relay")
+        return CountingSMTP(scripted, hostname="test-relay", ident="dondoc test relay")
 
     server = await loop.create_server(factory, host="127.0.0.1", port=0)
     port = int(server.sockets[0].getsockname()[1])
     try:
-        yield SmtpServer("127.0.0.1", port, handler)
+        yield SmtpServer("127.0.0.1", port, scripted)
     finally:
         server.close()
         await server.wait_closed()

@@ -1,18 +1,25 @@
-"""The read-model projection on SQLite and PostgreSQL: rows match the state, versions never go backwards."""
+"""The read-model projection on SQLite and PostgreSQL: it receives what changed, never the whole state.
+
+The first projection of a conclusion carries every row, in parts small enough for Temporal's payload limit; later
+ones carry only the rows a change touched and the new audit events. Rows match the state, versions never go
+backwards, events are never duplicated, and overdue flags follow the workflow's clock without any change.
+"""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import delete, event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from activities.projection import project
 from models import commands as c
+from models.spec import ConclusionSpec
 from models.state import ActionStatus, ConclusionState, Evidence, ReviewStatus
 from models.tables import (
     ActionRow,
@@ -23,21 +30,30 @@ from models.tables import (
     ReportRow,
     UnitRow,
 )
+from models.workflow_io import ProjectionInput
 from tests.activities.states import (
     LY_SON,
     RECOVER_AMOUNT,
     RECOVER_ID,
+    RECOVER_REF,
     STAFF,
+    WID,
     History,
-    apply,
+    applied,
     at,
     history,
+    letter,
     pdf,
+    quang_ngai_spec,
+    settle,
     started,
 )
+from workflows.rules import projection
+from workflows.rules.projection import ROWS_PER_PROJECTION
 
-WID = "kl-312-kl-ttra-2018"
 LATE = at(2018, 10, 5, 10)  # most actions fell due at the end of 01/10/2018
+TABLES: tuple[type[SQLModel], ...] = (UnitRow, ActionRow, EvidenceRow, ReportRow, ExtensionRequestRow, AuditEventRow)
+PAYLOAD_LIMIT = 2 * 1024 * 1024  # Temporal's limit per payload
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +81,30 @@ def by(items: list[Any], attr: str) -> dict[str, Any]:
     return {getattr(i, attr): i for i in items}
 
 
+def snapshot(engine: Engine, workflow_id: str = WID) -> dict[str, Any]:
+    """Everything SQL holds about a conclusion (but when it was last written), to compare."""
+    out: dict[str, Any] = {"conclusion": conclusion(engine, workflow_id).model_dump(exclude={"projected_at"})}
+    for table in TABLES:
+        dumped = [r.model_dump() for r in rows(engine, table, workflow_id)]
+        out[table.__name__] = sorted(dumped, key=repr)
+    return out
+
+
+def last_seq(state: ConclusionState) -> int:
+    return state.events[-1].seq
+
+
+def whole(engine: Engine, state: ConclusionState, now: datetime) -> list[bool]:
+    """The first projection of `state`: every part of it, in order."""
+    return [project(engine, part) for part in projection.changes(state, 0, now)]
+
+
+def delta(state: ConclusionState, since: ConclusionState, now: datetime) -> ProjectionInput:
+    """The one projection bringing SQL from `since` (projected) to `state`."""
+    (payload,) = projection.changes(state, last_seq(since), now)
+    return payload
+
+
 def assert_same_instant(stored: datetime | None, expected: datetime | None) -> None:
     """Stored times come back aware (UTC) and denote the same instant as the state's."""
     if expected is None:
@@ -83,6 +123,24 @@ def expected_overdue(state: ConclusionState, now: datetime) -> set[str]:
     }
 
 
+def large_spec(count: int, repeat: int = 3) -> ConclusionSpec:
+    """The example with `count` actions spread over its units, each text `repeat` times the example's (three
+    times: ~550 characters, a long paragraph)."""
+    spec = quang_ngai_spec()
+    base = spec.actions
+    actions = [
+        base[i % len(base)].model_copy(
+            update={
+                "id": f"kien-nghi-{i:04d}",
+                "ref": f"IV.{i}",
+                "text": " ".join([base[i % len(base)].text] * repeat),
+            }
+        )
+        for i in range(count)
+    ]
+    return spec.model_copy(update={"actions": actions})
+
+
 # ---------------------------------------------------------------- rows match the state
 
 
@@ -90,7 +148,7 @@ def test_conclusion_row_matches_the_state(engine: Engine, follow_up: History) ->
     state = follow_up.last
     before = datetime.now(UTC)
 
-    assert project(engine, state, LATE) is True
+    assert whole(engine, state, LATE) == [True]
 
     row = conclusion(engine)
     assert row.number == "312/KL-Ttra"
@@ -101,9 +159,10 @@ def test_conclusion_row_matches_the_state(engine: Engine, follow_up: History) ->
     assert (row.status, row.status_reason, row.closed_at) == ("active", None, None)
     assert row.unit_count == 9
     assert row.action_count == 45  # 44 in the example + the recovery action added
-    assert row.open_actions == 42  # 41 open + 1 with evidence awaiting review
-    assert row.overdue_actions == 34
-    assert row.version == state.version == 18
+    assert row.open_actions == 35  # 34 open + 1 with evidence awaiting review
+    assert row.overdue_actions == 27 == len(expected_overdue(state, LATE))
+    assert row.version == state.version == 26
+    assert_same_instant(row.as_of, LATE)
     # the earliest unresolved deadline after now: the extended one (28/12/2018, end of day)
     assert_same_instant(row.next_deadline, state.actions["ly-son-thu-cong-vu"].due)
     assert row.next_deadline == datetime(2018, 12, 28, 16, 59, 59, tzinfo=UTC)
@@ -112,7 +171,7 @@ def test_conclusion_row_matches_the_state(engine: Engine, follow_up: History) ->
 
 def test_units_match_the_state(engine: Engine, follow_up: History) -> None:
     state = follow_up.last
-    project(engine, state, LATE)
+    whole(engine, state, LATE)
 
     units = by(rows(engine, UnitRow), "code")
     assert set(units) == set(state.units)
@@ -120,14 +179,15 @@ def test_units_match_the_state(engine: Engine, follow_up: History) -> None:
         row = units[code]
         assert row.name == unit.name
         assert row.contacts == unit.contacts
-        assert (row.head, row.supervisor) == (unit.head, unit.supervisor)
+        assert (row.head, row.head_title, row.supervisor) == (unit.head, unit.head_title, unit.supervisor)
         assert row.report_status == unit.report_status.value
         assert_same_instant(row.report_due, unit.due)
     assert units["ly-son"].name == "UBND huyện Lý Sơn"
+    assert units["ly-son"].head_title == "Chủ tịch UBND huyện Lý Sơn"
     assert units["ly-son"].report_status == "accepted"
     assert units["nghia-hanh"].report_status == "returned"
     assert units["nghia-hanh"].report_last_step == "overdue"
-    assert units["van-phong-ubnd"].report_status == "awaited"
+    assert units["van-phong-ubnd"].report_status == "submitted"
     assert units["van-phong-ubnd"].report_last_step is None
     assert units["tra-bong"].contacts == ["vanthu@trabong.example.vn"]
     assert units["tra-bong"].head == "pct@trabong.example.vn"
@@ -136,19 +196,22 @@ def test_units_match_the_state(engine: Engine, follow_up: History) -> None:
 
 def test_actions_match_the_state(engine: Engine, follow_up: History) -> None:
     state = follow_up.last
-    project(engine, state, LATE)
+    whole(engine, state, LATE)
 
     actions = by(rows(engine, ActionRow), "action_id")
     assert set(actions) == set(state.actions)
     for action_id, action in state.actions.items():
         row = actions[action_id]
-        assert (row.unit, row.kind, row.text) == (action.unit, action.kind.value, action.text)
-        assert row.status == action.status.value
-        assert row.status_reason == action.status_reason
+        assert (row.unit, row.ref, row.kind, row.text) == (action.unit, action.ref, action.kind.value, action.text)
+        assert (row.status, row.status_reason, row.progress) == (
+            action.status.value,
+            action.status_reason,
+            action.progress,
+        )
         assert_same_instant(row.due, action.due)
         assert_same_instant(row.original_due, action.original_due)
         assert_same_instant(row.resolved_at, action.resolved_at)
-        assert row.due_version == action.due_version
+        assert (row.due_version, row.due_assumed) == (action.due_version, action.due_assumed)
         assert row.amount_vnd == action.amount_vnd
     statuses = {a: r.status for a, r in actions.items() if r.status != "open"}
     assert statuses == {
@@ -156,15 +219,27 @@ def test_actions_match_the_state(engine: Engine, follow_up: History) -> None:
         "ly-son-eoffice": "evidence_submitted",
         "tra-bong-thu-cong-vu": "waived",
         "so-xd-dvctt": "transferred",
+        # done before registration, as Báo cáo 184/BC-UBND says
+        "nghia-hanh-thu-cong-vu": "done",
+        "tra-bong-cong-ttdt": "done",
+        "so-gtvt-cong-cau-truc": "done",
+        "so-gtvt-eoffice": "done",
+        "so-xd-cong-ttdt": "done",
+        "so-xd-van-ban-dien-tu": "done",
+        "ubnd-tinh-trao-doi-van-ban": "done",
     }
     assert actions["tra-bong-thu-cong-vu"].status_reason == "Nội dung trùng kiến nghị khác"
+    eoffice = actions["ly-son-eoffice"]
+    assert (eoffice.ref, eoffice.due_assumed) == ("II.2.1.c", True)
+    assert eoffice.progress is not None and eoffice.progress.startswith("Đã thực hiện một phần")
+    assert (actions["nghia-hanh-moi-truong"].ref, actions["nghia-hanh-moi-truong"].due_assumed) == ("II.3.a-2", False)
     extended = actions["ly-son-thu-cong-vu"]
     assert extended.due_version == 2
     assert extended.original_due == datetime(2018, 10, 1, 16, 59, 59, tzinfo=UTC)  # 23:59:59 in Hà Nội
     assert extended.due == datetime(2018, 12, 28, 16, 59, 59, tzinfo=UTC)
     recover = actions[RECOVER_ID]
-    assert (recover.kind, recover.amount_vnd) == ("recover", RECOVER_AMOUNT)
-    assert recover.resolved_at == at(2018, 7, 12)
+    assert (recover.ref, recover.kind, recover.amount_vnd) == (RECOVER_REF, "recover", RECOVER_AMOUNT)
+    assert recover.resolved_at == at(2018, 8, 17)
 
 
 @pytest.mark.parametrize(
@@ -180,14 +255,14 @@ def test_overdue_flags_and_count_at_now(
     engine: Engine, follow_up: History, now: datetime, overdue_ids: set[str] | str
 ) -> None:
     state = follow_up.last
-    expected = expected_overdue(state, now) if overdue_ids == "all-of-01-10" else overdue_ids
-    if overdue_ids == "all-of-01-10":
-        assert len(expected) == 34
+    expected = expected_overdue(state, now) if isinstance(overdue_ids, str) else overdue_ids
+    if isinstance(overdue_ids, str):
+        assert len(expected) == 27
         assert "ly-son-eoffice" in expected  # evidence submitted, not yet reviewed: still overdue
         assert "duc-pho-eoffice" in expected  # an extension requested is not an extension granted
         assert not expected & {RECOVER_ID, "tra-bong-thu-cong-vu", "so-xd-dvctt", "ly-son-thu-cong-vu"}
 
-    project(engine, state, now)
+    whole(engine, state, now)
 
     flagged = {r.action_id for r in rows(engine, ActionRow) if r.overdue}
     assert flagged == expected
@@ -198,15 +273,16 @@ def test_a_deadline_is_not_overdue_at_its_own_instant(engine: Engine, follow_up:
     state = follow_up.last
     due = state.actions["so-vhttdl-tom-luoc"].due
 
-    project(engine, state, due)
+    whole(engine, state, due)
 
     assert conclusion(engine).overdue_actions == 0
+    assert not any(r.overdue for r in rows(engine, ActionRow))
     assert_same_instant(conclusion(engine).next_deadline, state.actions["ly-son-eoffice"].due)
 
 
 def test_recovered_amount_sums_accepted_evidence_only(engine: Engine, follow_up: History) -> None:
     state = follow_up.last
-    project(engine, state, LATE)
+    whole(engine, state, LATE)
 
     actions = by(rows(engine, ActionRow), "action_id")
     # ev-1 (60 triệu) was rejected, ev-2 (100 triệu) accepted, ev-3 (5 triệu, another action) awaits review
@@ -225,21 +301,21 @@ def test_recovered_amount_adds_several_accepted_evidence(engine: Engine, follow_
             files=[pdf("gnt-3.pdf")],
             recovered_vnd=50_000_000,
             submitted_by=LY_SON,
-            submitted_at=at(2018, 7, 20),
+            submitted_at=at(2018, 9, 10),
             status=ReviewStatus.accepted,
             reviewed_by=STAFF,
-            reviewed_at=at(2018, 7, 21),
+            reviewed_at=at(2018, 9, 11),
         )
     )
     state.version += 1
-    project(engine, state, LATE)
+    whole(engine, state, LATE)
 
     assert by(rows(engine, ActionRow), "action_id")[RECOVER_ID].recovered_vnd == 150_000_000
 
 
 def test_evidence_reports_and_extensions_match_the_state(engine: Engine, follow_up: History) -> None:
     state = follow_up.last
-    project(engine, state, LATE)
+    whole(engine, state, LATE)
 
     evidence = by(rows(engine, EvidenceRow), "evidence_id")
     assert set(evidence) == {"ev-1", "ev-2", "ev-3"}
@@ -260,15 +336,18 @@ def test_evidence_reports_and_extensions_match_the_state(engine: Engine, follow_
     assert [f["name"] for f in evidence["ev-2"].files] == ["gnt-2.pdf", "bang-ke.pdf"]
 
     reports = by(rows(engine, ReportRow), "report_id")
-    assert {k: (r.unit, r.status) for k, r in reports.items()} == {
-        "rp-1": ("ly-son", "accepted"),
-        "rp-2": ("nghia-hanh", "rejected"),
+    assert len(reports) == 9  # Báo cáo 184/BC-UBND, received for every unit before registration
+    assert {k: (r.unit, r.status) for k, r in reports.items() if r.status != "submitted"} == {
+        "rp-2": ("ly-son", "accepted"),
+        "rp-3": ("nghia-hanh", "rejected"),
     }
     for rp in state.reports:
         assert_same_instant(reports[rp.id].submitted_at, rp.submitted_at)
         assert_same_instant(reports[rp.id].reviewed_at, rp.reviewed_at)
         assert reports[rp.id].files == [f.model_dump() for f in rp.files]
-    assert reports["rp-2"].reason == "Chưa nêu kết quả từng kiến nghị"
+        assert reports[rp.id].note == rp.note
+    assert reports["rp-3"].reason == "Chưa nêu kết quả từng kiến nghị"
+    assert reports["rp-2"].note == "Báo cáo số 184/BC-UBND ngày 07/8/2018 của UBND tỉnh Quảng Ngãi, mục II.2"
 
     requests = by(rows(engine, ExtensionRequestRow), "request_id")
     assert set(requests) == {"ext-1", "ext-2"}
@@ -279,9 +358,9 @@ def test_evidence_reports_and_extensions_match_the_state(engine: Engine, follow_
         "2018-12-28",
     )
     assert approved.decided_by == STAFF
-    assert_same_instant(approved.decided_at, at(2018, 8, 3))
+    assert_same_instant(approved.decided_at, at(2018, 8, 29))
     assert_same_instant(approved.granted_due, state.actions["ly-son-thu-cong-vu"].due)
-    assert_same_instant(approved.requested_at, at(2018, 8, 1))
+    assert_same_instant(approved.requested_at, at(2018, 8, 27))
     assert (pending.status, pending.requested_due, pending.decided_at, pending.granted_due) == (
         "requested",
         "2018-11-30",
@@ -293,10 +372,10 @@ def test_evidence_reports_and_extensions_match_the_state(engine: Engine, follow_
 
 def test_audit_events_match_the_state(engine: Engine, follow_up: History) -> None:
     state = follow_up.last
-    project(engine, state, LATE)
+    whole(engine, state, LATE)
 
     events = sorted(rows(engine, AuditEventRow), key=lambda r: r.seq)
-    assert [e.seq for e in events] == list(range(1, 19))
+    assert [e.seq for e in events] == list(range(1, 26))
     for row, ev in zip(events, state.events, strict=True):
         assert (row.seq, row.actor, row.kind, row.target, row.message) == (
             ev.seq,
@@ -310,14 +389,236 @@ def test_audit_events_match_the_state(engine: Engine, follow_up: History) -> Non
     kinds = [e.kind for e in events]
     assert kinds[0] == "started" and "notification_sent" in kinds and kinds[-1] == "contacts_changed"
     sent = next(e for e in events if e.kind == "notification_sent")
-    assert sent.data == {"key": "kl-312-kl-ttra-2018/report.nghia-hanh/v1/2-overdue"}
+    assert sent.data == {"key": f"{WID}/nghia-hanh/overdue/1", "items": ["report.nghia-hanh"]}
     approved = next(e for e in events if e.kind == "extension_approved")
     assert approved.data == {"due": state.actions["ly-son-thu-cong-vu"].due.isoformat()}
 
 
+def test_conclusions_are_projected_independently(engine: Engine, follow_up: History) -> None:
+    other = started(workflow_id=f"{WID}-ban-sao")
+    whole(engine, follow_up.last, LATE)
+    whole(engine, other, LATE)
+    newer = applied(follow_up.last, c.WaiveAction(actor=STAFF, action_id="ly-son-chu-ky-so", reason="Trùng"), LATE)
+    project(engine, delta(newer, follow_up.last, LATE))
+
+    assert len(rows(engine, ActionRow)) == 45
+    assert len(rows(engine, ActionRow, other.workflow_id)) == 44
+    assert by(rows(engine, ActionRow, other.workflow_id), "action_id")["ly-son-chu-ky-so"].status == "open"
+    assert len(rows(engine, EvidenceRow, other.workflow_id)) == 0
+    assert len(rows(engine, AuditEventRow, other.workflow_id)) == 10  # started, 9 reports received
+    assert len(rows(engine, AuditEventRow)) == 26
+    assert conclusion(engine, other.workflow_id).version == other.version == 10
+
+
+# ---------------------------------------------------------------- the first projection, in parts
+
+
+def test_a_large_first_projection_arrives_in_parts_well_under_the_payload_limit(engine: Engine) -> None:
+    state = started(spec=large_spec(600))
+    assert len(state.actions) == 600
+
+    parts = projection.changes(state, 0, LATE)
+
+    assert [len(p.actions) for p in parts] == [ROWS_PER_PROJECTION, ROWS_PER_PROJECTION, 100]
+    sizes = [len(p.model_dump_json().encode()) for p in parts]
+    assert max(sizes) < PAYLOAD_LIMIT / 2, sizes
+    assert [len(p.units) for p in parts] == [0, 0, 9]  # units, reports and events come with the last part
+    assert [len(p.events) for p in parts] == [0, 0, len(state.events)]
+    assert [len(p.reports) for p in parts] == [0, 0, 9]
+    assert {a for p in parts for a in (x.id for x in p.actions)} == set(state.actions)
+    assert all(p.header.version == state.version for p in parts)
+
+    assert project(engine, parts[0]) is True
+    assert len(rows(engine, ActionRow)) == ROWS_PER_PROJECTION
+    assert [project(engine, p) for p in parts[1:]] == [True, True]  # the same version and time: every part writes
+
+    actions = by(rows(engine, ActionRow), "action_id")
+    assert set(actions) == set(state.actions)
+    assert actions["kien-nghi-0599"].ref == "IV.599"
+    assert actions["kien-nghi-0599"].text == state.actions["kien-nghi-0599"].text
+    assert len(rows(engine, UnitRow)) == 9 and len(rows(engine, ReportRow)) == 9
+    assert len(rows(engine, AuditEventRow)) == len(state.events)
+    row = conclusion(engine)
+    assert (row.action_count, row.version) == (600, state.version)
+    assert row.overdue_actions == len(expected_overdue(state, LATE)) == sum(r.overdue for r in actions.values())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG workflows/rules/projection.py changes(): parts are cut by count (250 actions), not by size, and "
+    "an action's text has no length limit (models/spec.py Text), so long items make a part exceed 2 MB",
+)
+def test_no_part_of_a_first_projection_nears_the_payload_limit_whatever_the_texts() -> None:
+    state = started(spec=large_spec(300, repeat=60))  # ~11 000 characters an item: a few pages each
+
+    parts = projection.changes(state, 0, LATE)
+
+    assert max(len(p.model_dump_json().encode()) for p in parts) < PAYLOAD_LIMIT / 2
+
+
+def test_a_small_first_projection_is_one_payload_with_everything(follow_up: History) -> None:
+    state = follow_up.last
+
+    (payload,) = projection.changes(state, 0, LATE)
+
+    assert {a.id for a in payload.actions} == set(state.actions)
+    assert {u.code for u in payload.units} == set(state.units)
+    assert [e.id for e in payload.evidence] == ["ev-1", "ev-2", "ev-3"]
+    assert len(payload.reports) == 9 and len(payload.extension_requests) == 2
+    assert [e.seq for e in payload.events] == [e.seq for e in state.events]
+
+
+# ---------------------------------------------------------------- later projections: only what changed
+
+
+def test_an_evidence_submission_projects_only_that_action_its_evidence_and_the_new_event(
+    engine: Engine, follow_up: History
+) -> None:
+    before = follow_up.at_version(15)  # the recovery accepted
+    after = follow_up.at_version(16)  # ev-3 submitted for ly-son-eoffice
+    whole(engine, before, LATE)
+    untouched = snapshot(engine)
+
+    payload = delta(after, before, LATE)
+
+    assert [a.id for a in payload.actions] == ["ly-son-eoffice"]
+    assert [e.id for e in payload.evidence] == ["ev-3"]
+    assert [(e.seq, e.kind, e.target) for e in payload.events] == [(16, "evidence_submitted", "ly-son-eoffice")]
+    assert (payload.units, payload.reports, payload.extension_requests) == ([], [], [])
+    assert payload.header.version == 16
+
+    assert project(engine, payload) is True
+
+    now = snapshot(engine)
+    action = by(rows(engine, ActionRow), "action_id")["ly-son-eoffice"]
+    assert action.status == "evidence_submitted"
+    assert by(rows(engine, EvidenceRow), "evidence_id")["ev-3"].recovered_vnd == 5_000_000
+    assert sorted(r.seq for r in rows(engine, AuditEventRow)) == list(range(1, 17))
+    assert now["conclusion"]["version"] == 16
+    assert now["conclusion"]["open_actions"] == untouched["conclusion"]["open_actions"] == 37  # still awaiting review
+    # everything else is as it was
+    for table in (UnitRow, ReportRow, ExtensionRequestRow):
+        assert now[table.__name__] == untouched[table.__name__]
+    others = [r for r in now["ActionRow"] if r["action_id"] != "ly-son-eoffice"]
+    assert others == [r for r in untouched["ActionRow"] if r["action_id"] != "ly-son-eoffice"]
+
+
+def test_a_letter_projects_its_unit_and_every_item_it_listed(engine: Engine) -> None:
+    state = started()
+    whole(engine, state, at(2018, 9, 20, 7))
+    before = state.model_copy(deep=True)
+    request = letter(state, "ly-son", at(2018, 9, 20, 8))
+    settle(state, request, at(2018, 9, 20, 8))
+
+    payload = delta(state, before, at(2018, 9, 20, 8))
+
+    items = [line.target for line in request.items]
+    assert items == ["ly-son-eoffice", "ly-son-thu-cong-vu", "ly-son-chu-ky-so"]
+    assert sorted(a.id for a in payload.actions) == sorted(items)
+    assert [u.code for u in payload.units] == ["ly-son"]
+    assert [r.id for r in payload.reports] == ["rp-2"]
+    assert [e.kind for e in payload.events] == ["notification_sent"]
+
+    project(engine, payload)
+
+    steps = {r.action_id: r.last_step for r in rows(engine, ActionRow) if r.unit == "ly-son"}
+    assert steps == {a: ("reminder" if a in items else None) for a in steps}
+
+
+def test_projecting_every_change_in_turn_ends_where_the_whole_projection_does(
+    engine: Engine, follow_up: History
+) -> None:
+    states = follow_up.states
+    whole(engine, states[0], LATE)
+    for earlier, state in itertools.pairwise(states):
+        assert project(engine, delta(state, earlier, LATE)) is True
+    by_deltas = snapshot(engine)
+
+    with Session(engine) as session:
+        for table in (*TABLES, ConclusionRow):
+            session.execute(delete(table).where(col(table.workflow_id) == WID))  # type: ignore[arg-type, attr-defined]
+        session.commit()
+    whole(engine, follow_up.last, LATE)
+
+    assert snapshot(engine) == by_deltas
+
+
+# ---------------------------------------------------------------- versions
+
+
+def test_an_older_version_never_overwrites_a_newer_one(engine: Engine, follow_up: History) -> None:
+    v12, v13 = follow_up.at_version(12), follow_up.at_version(13)  # ev-1 submitted, then rejected
+    whole(engine, follow_up.at_version(11), LATE)
+    project(engine, delta(v12, follow_up.at_version(11), LATE))
+    assert project(engine, delta(v13, v12, LATE)) is True
+    stored = snapshot(engine)
+
+    assert project(engine, delta(v12, follow_up.at_version(11), LATE)) is False  # a late retry of v12
+    assert project(engine, delta(v12, follow_up.at_version(11), LATE + timedelta(days=1))) is False  # even seen later
+    assert all(project(engine, part) is False for part in projection.changes(follow_up.at_version(11), 0, LATE))
+
+    assert snapshot(engine) == stored
+    assert conclusion(engine).version == 13
+    assert [(r.evidence_id, r.status) for r in rows(engine, EvidenceRow)] == [("ev-1", "rejected")]
+    assert by(rows(engine, ActionRow), "action_id")[RECOVER_ID].status == "open"
+
+
+def test_a_retried_projection_rewrites_the_same_rows_and_adds_no_event(engine: Engine, follow_up: History) -> None:
+    """Parts of one first projection share version and time, so the same payload written again is accepted; it
+    upserts the same rows and skips events SQL already holds."""
+    before, after = follow_up.at_version(15), follow_up.at_version(16)
+    whole(engine, before, LATE)
+    payload = delta(after, before, LATE)
+    assert project(engine, payload) is True
+    stored = snapshot(engine)
+
+    assert project(engine, payload) is True
+
+    assert snapshot(engine) == stored
+    assert len(rows(engine, AuditEventRow)) == 16
+    assert_same_instant(conclusion(engine).as_of, LATE)
+
+
+def test_the_same_version_seen_earlier_never_rolls_overdue_flags_back(engine: Engine, follow_up: History) -> None:
+    state = follow_up.last
+    whole(engine, state, LATE)
+
+    late_retry = projection.changes(state, last_seq(state), at(2018, 9, 5))
+    assert [project(engine, part) for part in late_retry] == [False]  # a late attempt of an earlier projection
+
+    assert conclusion(engine).overdue_actions == 27
+    assert sum(r.overdue for r in rows(engine, ActionRow)) == 27
+    assert_same_instant(conclusion(engine).as_of, LATE)
+
+
+def test_time_passing_refreshes_overdue_flags_without_any_change(engine: Engine, follow_up: History) -> None:
+    """The workflow projects an unchanged state when a deadline passes: a payload with no rows at all, and the
+    flags follow the clock in SQL."""
+    state = follow_up.last
+    whole(engine, state, at(2018, 9, 5))
+    assert conclusion(engine).overdue_actions == 1
+    assert {r.action_id for r in rows(engine, ActionRow) if r.overdue} == {"so-vhttdl-tom-luoc"}
+    assert_same_instant(conclusion(engine).next_deadline, state.actions["ly-son-eoffice"].due)
+
+    (payload,) = projection.changes(state, last_seq(state), LATE)
+    assert (payload.units, payload.actions, payload.evidence, payload.reports, payload.events) == ([], [], [], [], [])
+    assert project(engine, payload) is True
+
+    assert {r.action_id for r in rows(engine, ActionRow) if r.overdue} == expected_overdue(state, LATE)
+    assert conclusion(engine).overdue_actions == 27
+    assert_same_instant(conclusion(engine).next_deadline, state.actions["ly-son-thu-cong-vu"].due)
+    assert conclusion(engine).version == state.version
+    assert len(rows(engine, AuditEventRow)) == len(state.events)
+
+
 def test_a_withdrawn_conclusion_has_nothing_overdue_and_no_next_deadline(engine: Engine, follow_up: History) -> None:
-    withdrawn = apply(follow_up.last, c.Withdraw(actor=STAFF, reason="Kết luận bị hủy"), at(2018, 10, 4))
-    project(engine, withdrawn, LATE)
+    whole(engine, follow_up.last, LATE)
+    assert sum(r.overdue for r in rows(engine, ActionRow)) == 27
+    withdrawn = applied(follow_up.last, c.Withdraw(actor=STAFF, reason="Kết luận bị hủy"), at(2018, 10, 4))
+
+    payload = delta(withdrawn, follow_up.last, LATE)
+    assert (payload.actions, [e.kind for e in payload.events]) == ([], ["withdrawn"])
+    project(engine, payload)
 
     row = conclusion(engine)
     assert (row.status, row.status_reason, row.overdue_actions, row.next_deadline) == (
@@ -330,140 +631,30 @@ def test_a_withdrawn_conclusion_has_nothing_overdue_and_no_next_deadline(engine:
     assert not any(r.overdue for r in rows(engine, ActionRow))
 
 
-def test_conclusions_are_projected_independently(engine: Engine, follow_up: History) -> None:
-    other = started(workflow_id="kl-312-kl-ttra-2018-ban-sao")
-    project(engine, follow_up.last, LATE)
-    project(engine, other, LATE)
-    project(engine, follow_up.last.model_copy(update={"version": 19}), LATE)
+def test_re_projecting_events_never_duplicates_them(engine: Engine, follow_up: History) -> None:
+    """Every change projected twice (a retried activity), then again from far back (a run that restarted from an
+    older mark): each event is in SQL once."""
+    states = follow_up.states
+    whole(engine, states[0], LATE)
+    for earlier, state in itertools.pairwise(states):
+        payload = delta(state, earlier, LATE)
+        assert project(engine, payload) is True
+        assert project(engine, payload) is True
+        assert sorted(r.seq for r in rows(engine, AuditEventRow)) == [e.seq for e in state.events]
+    assert all(project(engine, part) for part in projection.changes(follow_up.last, 3, LATE))
 
-    assert len(rows(engine, ActionRow)) == 45
-    assert len(rows(engine, ActionRow, other.workflow_id)) == 44
-    assert len(rows(engine, EvidenceRow, other.workflow_id)) == 0
-    assert len(rows(engine, AuditEventRow, other.workflow_id)) == 1
-    assert len(rows(engine, AuditEventRow)) == 18
-    assert conclusion(engine, other.workflow_id).version == 1
-
-
-# ---------------------------------------------------------------- versions
-
-
-def test_an_older_version_never_overwrites_a_newer_one(engine: Engine, follow_up: History) -> None:
-    v3, v2 = follow_up.at_version(3), follow_up.at_version(2)
-    assert project(engine, v3, LATE) is True
-
-    assert project(engine, v2, LATE) is False
-    assert project(engine, follow_up.at_version(1), LATE + timedelta(days=1)) is False  # even seen later
-
-    assert conclusion(engine).version == 3
-    assert conclusion(engine).action_count == 45
-    assert [(r.evidence_id, r.status) for r in rows(engine, EvidenceRow)] == [("ev-1", "submitted")]
-    assert by(rows(engine, ActionRow), "action_id")[RECOVER_ID].status == "evidence_submitted"
-    assert sorted(r.seq for r in rows(engine, AuditEventRow)) == [1, 2, 3]
-
-
-AS_OF_NEVER_WRITTEN = (
-    "BUG: activities/projection.py never writes ConclusionRow.as_of (missing from `fields`, ~line 65), so "
-    "_not_newer (line ~189) always sees as_of=None and every projection of the stored version rewrites it: "
-    "a retried activity returns True, and a late one with an earlier `now` rolls overdue flags back"
-)
-
-
-def test_a_retried_projection_of_the_same_version_and_time_writes_nothing(engine: Engine, follow_up: History) -> None:
-    v3 = follow_up.at_version(3)
-    assert project(engine, v3, LATE) is True
-
-    assert project(engine, v3, LATE) is False
-    assert_same_instant(conclusion(engine).as_of, LATE)
-
-
-def test_the_same_version_seen_earlier_never_rolls_overdue_flags_back(engine: Engine, follow_up: History) -> None:
-    state = follow_up.last
-    project(engine, state, LATE)
-
-    assert project(engine, state, at(2018, 9, 5)) is False  # a late attempt of an earlier projection
-
-    assert conclusion(engine).overdue_actions == 34
-    assert sum(r.overdue for r in rows(engine, ActionRow)) == 34
-
-
-def test_time_passing_refreshes_overdue_flags_of_the_same_version(engine: Engine, follow_up: History) -> None:
-    """The workflow re-projects an unchanged state when its deadline passes, so the overdue flags follow the clock."""
-    state = follow_up.last
-    project(engine, state, at(2018, 9, 5))
-    assert conclusion(engine).overdue_actions == 1
-    assert_same_instant(conclusion(engine).next_deadline, state.actions["ly-son-eoffice"].due)
-
-    assert project(engine, state, LATE) is True
-
-    assert conclusion(engine).overdue_actions == 34
-    assert sum(r.overdue for r in rows(engine, ActionRow)) == 34
-    assert_same_instant(conclusion(engine).next_deadline, state.actions["ly-son-thu-cong-vu"].due)
-    assert conclusion(engine).version == state.version
-    assert len(rows(engine, AuditEventRow)) == len(state.events)
-
-
-def test_a_newer_version_replaces_the_children(engine: Engine, follow_up: History) -> None:
-    before = follow_up.at_version(5)  # ev-1 rejected, ev-2 submitted
-    after = follow_up.at_version(6)  # ev-2 accepted: the recovery is done
-    later = follow_up.at_version(7)  # ev-3 appears
-    project(engine, before, LATE)
-    assert by(rows(engine, ActionRow), "action_id")[RECOVER_ID].status == "evidence_submitted"
-    assert by(rows(engine, ActionRow), "action_id")[RECOVER_ID].recovered_vnd == 0
-
-    assert project(engine, after, LATE) is True
-    action = by(rows(engine, ActionRow), "action_id")[RECOVER_ID]
-    assert (action.status, action.recovered_vnd, action.overdue) == ("done", 100_000_000, False)
-    assert {r.evidence_id: r.status for r in rows(engine, EvidenceRow)} == {"ev-1": "rejected", "ev-2": "accepted"}
-
-    assert project(engine, later, LATE) is True
-    assert {r.evidence_id: r.status for r in rows(engine, EvidenceRow)} == {
-        "ev-1": "rejected",
-        "ev-2": "accepted",
-        "ev-3": "submitted",
-    }
-    assert by(rows(engine, ActionRow), "action_id")["ly-son-eoffice"].status == "evidence_submitted"
-    assert len(rows(engine, ActionRow)) == 45  # replaced, not appended
-    assert conclusion(engine).version == 7
-
-
-def test_unit_contacts_are_replaced_by_a_newer_version(engine: Engine, follow_up: History) -> None:
-    project(engine, follow_up.at_version(17), LATE)
-    assert by(rows(engine, UnitRow), "code")["tra-bong"].contacts == ["vanphong@trabong.example.vn"]
-
-    project(engine, follow_up.at_version(18), LATE)
-
-    assert by(rows(engine, UnitRow), "code")["tra-bong"].contacts == ["vanthu@trabong.example.vn"]
-    assert len(rows(engine, UnitRow)) == 9
-
-
-def test_projecting_every_version_in_turn_never_duplicates_audit_events(engine: Engine, follow_up: History) -> None:
-    for state in follow_up.states:
-        assert project(engine, state, LATE) is True
-        project(engine, state, LATE)  # a retried activity
-        seqs = [r.seq for r in rows(engine, AuditEventRow)]
-        assert sorted(seqs) == [e.seq for e in state.events]
-        assert conclusion(engine).version == state.version
     with Session(engine) as session:
         count = session.exec(select(func.count()).select_from(AuditEventRow)).one()
-    assert count == 18
-
-
-def test_skipping_versions_writes_every_missing_audit_event(engine: Engine, follow_up: History) -> None:
-    project(engine, follow_up.at_version(1), LATE)
-    project(engine, follow_up.at_version(11), LATE)
-    project(engine, follow_up.at_version(4), LATE)  # late, refused
-    project(engine, follow_up.last, LATE)
-
-    events = sorted(rows(engine, AuditEventRow), key=lambda r: r.seq)
-    assert [(e.seq, e.kind) for e in events] == [(e.seq, e.kind) for e in follow_up.last.events]
+    assert count == len(follow_up.last.events) == 25
 
 
 def test_a_late_projection_racing_a_newer_one_never_goes_backwards(
     database_url: str, engine: Engine, follow_up: History
 ) -> None:
-    """A zombie attempt (v16) reads the stored version, a newer projection (v18) commits, then the zombie writes."""
-    old, new = follow_up.at_version(16), follow_up.last
-    project(engine, follow_up.at_version(1), LATE)
+    """A zombie attempt (v24) reads the stored version, a newer projection (v26) commits, then the zombie writes."""
+    first = follow_up.states[0]
+    old, new = delta(follow_up.at_version(24), first, LATE), delta(follow_up.last, first, LATE)
+    whole(engine, first, LATE)
     read_version = threading.Event()
     resume = threading.Event()
 
@@ -475,9 +666,9 @@ def test_a_late_projection_racing_a_newer_one_never_goes_backwards(
     event.listen(engine, "after_cursor_execute", pause_late_after_reading)
     results: dict[str, bool | BaseException] = {}
 
-    def run(name: str, state: ConclusionState) -> None:
+    def run(name: str, payload: ProjectionInput) -> None:
         try:
-            results[name] = project(engine, state, LATE)
+            results[name] = project(engine, payload)
         except BaseException as error:  # a refused write is fine (the activity retries); recorded for the asserts
             results[name] = error
 
@@ -496,5 +687,18 @@ def test_a_late_projection_racing_a_newer_one_never_goes_backwards(
         event.remove(engine, "after_cursor_execute", pause_late_after_reading)
 
     assert results.get("newer") is True, results
-    assert conclusion(engine).version == new.version
+    assert conclusion(engine).version == follow_up.last.version
     assert by(rows(engine, UnitRow), "code")["tra-bong"].contacts == ["vanthu@trabong.example.vn"]
+
+
+def test_an_added_action_is_projected_with_its_reference(engine: Engine, follow_up: History) -> None:
+    first, added = follow_up.states[0], follow_up.at_version(11)
+    whole(engine, first, LATE)
+
+    payload = delta(added, first, LATE)
+    assert [a.id for a in payload.actions] == [RECOVER_ID]
+    project(engine, payload)
+
+    row = by(rows(engine, ActionRow), "action_id")[RECOVER_ID]
+    assert (row.ref, row.kind, row.amount_vnd, row.status) == (RECOVER_REF, "recover", RECOVER_AMOUNT, "open")
+    assert conclusion(engine).action_count == 45

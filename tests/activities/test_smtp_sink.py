@@ -12,12 +12,13 @@ import aiosmtplib
 import pytest
 from sqlalchemy.engine import Engine
 
-from activities.mail import build_message, deliver, send
+from activities.mail import build_message, copy_key, deliver, send
+from activities.smtp import SmtpPool
 from dondoc.mail_render import render
 from dondoc.settings import Settings
 from dondoc.smtp_sink import read_messages, start_sink
 from models.mail import MailStatus
-from tests.activities.states import overdue_request
+from tests.activities.states import overdue_letter, urging_letter
 
 
 @dataclass
@@ -107,7 +108,7 @@ def test_reading_an_empty_or_missing_sink_gives_no_messages(tmp_path: Path) -> N
 
 
 async def test_send_through_the_embedded_sink(engine: Engine, sink: Sink) -> None:
-    request = overdue_request()
+    request = overdue_letter()
 
     outcome = await send(engine, sink.settings, request)
     again = await send(engine, sink.settings, request)
@@ -115,28 +116,51 @@ async def test_send_through_the_embedded_sink(engine: Engine, sink: Sink) -> Non
     assert outcome.status == MailStatus.sent
     assert again == outcome
     (stored,) = read_messages(sink.folder)
-    assert stored["Message-ID"] == f"<{request.key}@dondoc>"
-    assert stored["Subject"] == "[Quá hạn] KL 312/KL-Ttra – UBND huyện Lý Sơn"
+    assert stored["Message-ID"] == f"<{request.key}/unit@dondoc>"
+    assert stored["Subject"] == "[Quá hạn] KL 312/KL-Ttra – UBND huyện Nghĩa Hành – 4 nội dung"
     assert stored.get_content_type() == "multipart/alternative"
+
+
+async def test_both_copies_of_a_letter_with_its_docx_are_stored(engine: Engine, sink: Sink) -> None:
+    _state, request = urging_letter()
+
+    outcome = await send(engine, sink.settings, request)
+
+    assert outcome.status == MailStatus.sent
+    stored = read_messages(sink.folder)
+    assert sorted(str(m["Message-ID"]) for m in stored) == [
+        f"<{request.key}/oversight@dondoc>",
+        f"<{request.key}/unit@dondoc>",
+    ]
+    for message in stored:
+        (attachment,) = message.iter_attachments()
+        assert (
+            attachment.get_content_type() == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        )
+        assert str(attachment.get_filename()).endswith(".docx")
 
 
 async def test_a_resend_after_a_lost_outcome_is_deduplicated_by_the_sink(sink: Sink) -> None:
     """A crash between delivering and settling the outbox resends the same Message-ID: stored once."""
-    request = overdue_request()
-    message = build_message(sink.settings, request, render(request, sink.settings.link_base))
+    request = overdue_letter()
+    (copy,) = request.copies
+    message = build_message(sink.settings, request, copy, render(request, copy, sink.settings.link_base), None)
+    assert message["Message-ID"] == f"<{copy_key(request.key, copy.audience)}@dondoc>"
+    pool = SmtpPool(sink.settings)
 
-    first = await deliver(sink.settings, message)
-    resent = await deliver(sink.settings, message)
+    first = await deliver(pool, message)
+    resent = await deliver(pool, message)
+    pool.close()
 
     assert first.status == resent.status == MailStatus.sent
     assert len(read_messages(sink.folder)) == 1
 
 
 # the longest ids the read model allows: a 120-character workflow id (the workflow takes its id from Temporal, so
-# any client may choose it) and a 64-character action slug; two due-date versions of one notice then differ only
-# after character 150
+# any client may choose it) and a 64-character unit code; two letters of one unit then differ only after
+# character 150
 LONG_WORKFLOW_ID = "kl-" + "k" * 117
-LONG_ACTION_ID = "ly-son-" + "a" * 57
+LONG_UNIT = "ly-son-" + "a" * 57
 
 
 @pytest.mark.parametrize(
@@ -145,8 +169,8 @@ LONG_ACTION_ID = "ly-son-" + "a" * 57
         pytest.param("<a+b@example.vn>", "<a=b@example.vn>", id="punctuation"),
         pytest.param("<x/y@dondoc>", "<x_y@dondoc>", id="slash-vs-underscore"),
         pytest.param(
-            f"<{LONG_WORKFLOW_ID}/{LONG_ACTION_ID}/v1/2-overdue@dondoc>",
-            f"<{LONG_WORKFLOW_ID}/{LONG_ACTION_ID}/v2/2-overdue@dondoc>",
+            f"<{LONG_WORKFLOW_ID}/{LONG_UNIT}/second_urging/1/oversight@dondoc>",
+            f"<{LONG_WORKFLOW_ID}/{LONG_UNIT}/second_urging/2/oversight@dondoc>",
             id="long-keys-differing-after-150-chars",
         ),
     ],

@@ -1,9 +1,11 @@
 """The whole follow-up of the Quảng Ngãi conclusion, driven in Chromium against `dondoc up` as a process.
 
-Staff register the conclusion by uploading its spec file; Lý Sơn opens the portal from the link in an email caught
-by the built-in SMTP sink, uploads evidence, gets it back with a reason, uploads again; staff accept it; Lý Sơn
-submits its report and staff accept it; with every other item resolved through the engine, the conclusion closes.
-A screenshot of every page is kept under test-output/browser/.
+Staff register the conclusion by uploading its spec file (the example as if received 40 days ago with nothing done:
+overdue at once); Lý Sơn's letter reaches the built-in SMTP sink in two copies: the unit's, whose link opens the
+portal to act, and the supervisor's, whose link only shows the unit's follow-up. Staff download the urging letter as
+DOCX and record the office number of the letter sent. Lý Sơn uploads evidence, gets it back with a reason, uploads
+again; staff accept it; Lý Sơn submits its report and staff accept it; with every other item resolved through the
+engine, the conclusion closes. A screenshot of every page is kept under test-output/browser/.
 """
 
 from __future__ import annotations
@@ -19,30 +21,36 @@ import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.async_api import Browser, Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
 from dondoc.gateway import Gateway
 from dondoc.smtp_sink import read_messages
-from dondoc.spec_loader import load_spec
 from models import commands as c
+from models.labels import VN
+from models.policy import DEFAULT_POLICY, Step
 from models.spec import ConclusionSpec
-from models.state import ConclusionState, FileRef
-from tests.conftest import EXAMPLES, ROOT, skip_or_fail
+from models.state import FileRef
+from tests.conftest import ROOT, skip_or_fail
 from tests.support.ports import free_port
+from tests.workflow.harness import quang_ngai, redated
 
 pytestmark = pytest.mark.integration
 
 DONDOC = str(Path(sys.executable).parent / "dondoc")
 CHROMIUM = os.environ.get("DONDOC_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "browser"
-SPEC_FILE = EXAMPLES / "quang-ngai-312-KL-Ttra.yaml"
 STAFF, STAFF_PASSWORD = "canbo@thanhtra.example.vn", "mat-khau-can-bo-2026"
 UNIT = "ly-son"
 UNIT_NAME = "UBND huyện Lý Sơn"
+SUPERVISOR = "ubnd@quangngai.example.vn"  # Lý Sơn's supervisor in the example
+OFFICE_NUMBER = "125/TTr-NV"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 RETURN_REASON = "Thiếu quyết định cấp tài khoản thư điện tử; đề nghị bổ sung bản có chữ ký."
 PORTAL_LINK = re.compile(r"http://127\.0\.0\.1:\d+/portal/[A-Za-z0-9._-]+")
@@ -67,6 +75,7 @@ def product(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> Iterator[Run
         DONDOC_HTTP_PORT=str(http_port),
         DONDOC_SINK_PORT=str(free_port()),
         DONDOC_LOG_FORMAT="json",
+        DONDOC_OFFICE_HOURS_ENABLED="false",  # the story happens now, whatever the hour it runs at
     )
     added = subprocess.run(
         [DONDOC, "users", "add", STAFF, "--role", "staff", "--password", STAFF_PASSWORD, "--name", "Nguyễn Văn An"],
@@ -136,16 +145,41 @@ class Screenshots:
         SCREENSHOTS.mkdir(parents=True)
         self.count = 0
 
-    async def take(self, page: Page, name: str) -> None:
+    async def take(self, page: Page, name: str, part: str | None = None) -> None:
+        """The whole page, or only the element `part` (a CSS selector) of a long one."""
         self.count += 1
-        await page.screenshot(path=SCREENSHOTS / f"{self.count:02d}-{name}.png", full_page=True)
+        path = SCREENSHOTS / f"{self.count:02d}-{name}.png"
+        if part is None:
+            await page.screenshot(path=path, full_page=True)
+        else:
+            await page.locator(part).screenshot(path=path)
+
+
+def open_spec(received: date) -> ConclusionSpec:
+    """The Quảng Ngãi example as if received on `received` with nothing done yet, every action due 10 days later;
+    its overdue notice also goes to the unit's supervisor, as a copy to follow (to see both copies of a letter)."""
+    spec = redated(quang_ngai(), received, {}, default_days=10)
+    steps = [
+        step.model_copy(update={"cc": ["supervisor"]}) if step.step == Step.overdue else step
+        for step in DEFAULT_POLICY.steps
+    ]
+    return spec.model_copy(update={"policy": DEFAULT_POLICY.model_copy(update={"steps": steps})})
+
+
+def write_spec(spec: ConclusionSpec, path: Path) -> Path:
+    data = spec.model_dump(mode="json", exclude_none=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 async def test_staff_and_an_agency_follow_a_conclusion_through_to_closure(
     product: RunningProduct, browser: Browser, dev_server_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    spec = load_spec(SPEC_FILE)
+    received = datetime_now_vn().date() - timedelta(days=40)
+    spec = open_spec(received)
+    spec_file = write_spec(spec, tmp_path / "quang-ngai-312-KL-Ttra.yaml")
     action = next(a for a in spec.actions if a.unit == UNIT)
+    assert action.ref
     action_key = f"#action-{spec.workflow_id}--{action.id}"
     pdf = tmp_path / "quyet-dinh-cap-thu-dien-tu.pdf"
     pdf.write_bytes(PDF)
@@ -153,6 +187,7 @@ async def test_staff_and_an_agency_follow_a_conclusion_through_to_closure(
     shots = Screenshots()
     staff = await (await browser.new_context(base_url=product.url, locale="vi-VN")).new_page()
     agency = await (await browser.new_context(base_url=product.url, locale="vi-VN")).new_page()
+    supervisor = await (await browser.new_context(base_url=product.url, locale="vi-VN")).new_page()
 
     # Staff sign in and register the conclusion from its spec file.
     await staff.goto("/conclusions/new")
@@ -163,24 +198,60 @@ async def test_staff_and_an_agency_follow_a_conclusion_through_to_closure(
     await staff.get_by_role("button", name="Đăng nhập").click()
     await expect(staff.get_by_role("heading", level=1)).to_contain_text("kết luận", ignore_case=True)
     await shots.take(staff, "dang-ky-ket-luan")
-    await staff.get_by_label("Tệp hồ sơ").set_input_files(SPEC_FILE)
+    await staff.get_by_label("Tệp hồ sơ").set_input_files(spec_file)
     await staff.get_by_role("button", name="Kiểm tra và bắt đầu theo dõi").click()
     await expect(staff).to_have_url(f"{product.url}/conclusions/{spec.workflow_id}")
     await expect(staff.locator("body")).to_contain_text("312/KL-Ttra")
-    await expect(staff.locator(f"#unit-{UNIT}")).to_contain_text(action.text[:40])
+    await expect(staff.locator(f"#action-{action.id}")).to_contain_text(f"{action.ref}. {action.text[:40]}")
     await shots.take(staff, "ket-luan-moi-dang-ky")
 
-    # Its deadlines passed long ago: Lý Sơn is notified at once, and the email carries its portal link.
-    link = await _portal_link_in_sink(product.data_dir, spec)
+    # Its deadlines passed a month ago: Lý Sơn's letter goes at once, in two copies. The supervisor's copy opens a
+    # view of the unit's follow-up that submits nothing.
+    unit_copy, oversight_copy = await _letter_copies_in_sink(product.data_dir, spec)
+    assert SUPERVISOR in str(oversight_copy["To"]) and SUPERVISOR not in str(unit_copy["To"])
+    await supervisor.goto(_portal_link(oversight_copy))
+    await expect(supervisor).to_have_url(f"{product.url}/portal")
+    await expect(supervisor.locator("body")).to_contain_text(UNIT_NAME)
+    await expect(supervisor.locator(".notice")).to_contain_text("chỉ để xem")
+    await expect(supervisor.locator(action_key)).to_contain_text(action.text[:40])
+    await expect(supervisor.locator("form[method=post][action^='/portal/conclusions']")).to_have_count(0)
+    await shots.take(supervisor, "ban-de-biet-chi-xem")
+
+    link = _portal_link(unit_copy)
     await agency.goto(link)
     await expect(agency).to_have_url(f"{product.url}/portal")
     await expect(agency.locator("body")).to_contain_text(UNIT_NAME)
+    await expect(agency.locator(".notice")).to_have_count(0)
+    await expect(agency.locator(action_key)).to_contain_text("Quá hạn")
     await shots.take(agency, "cong-don-vi")
     await _upload_evidence(agency, action_key, pdf, "Đã cấp thư điện tử công vụ cho cán bộ.")
     await expect(agency.locator(action_key)).to_contain_text("quyet-dinh-cap-thu-dien-tu.pdf")
     await shots.take(agency, "da-nop-minh-chung")
 
-    # Staff return it with a reason from the review queue.
+    # Staff download the urging letter to sign, and record the number the office gave the letter that went out.
+    await staff.goto(f"/conclusions/{spec.workflow_id}")
+    letters = staff.locator(f"#unit-{UNIT}")
+    async with staff.expect_download() as download_info:
+        await letters.get_by_role("link", name="Đôn đốc", exact=True).click()
+    download = await download_info.value
+    assert re.fullmatch(rf"van-ban-urging-{UNIT}-\d{{8}}\.docx", download.suggested_filename)
+    sent = letters.locator("table.letters tbody tr").filter(has_text="Quá hạn")
+    await expect(sent).to_contain_text("Quá hạn")
+    await expect(sent).to_contain_text("Đã gửi")
+    await sent.locator("summary").filter(has_text="Ghi số văn bản").click()
+    await sent.get_by_label("Số, ký hiệu văn bản").fill(OFFICE_NUMBER)
+    await sent.get_by_label("Ngày ký").fill(datetime_now_vn().date().isoformat())
+    await sent.get_by_role("button", name="Lưu số văn bản").click()
+    await expect(staff.locator(f"#unit-{UNIT} table.letters")).to_contain_text(f"Số {OFFICE_NUMBER}")
+    await shots.take(staff, "da-ghi-so-van-ban")
+    await shots.take(staff, "van-ban-don-doc-ly-son", part=f"#unit-{UNIT}")
+
+    await staff.goto("/notifications")
+    await expect(staff.locator("table.notifications")).to_contain_text("Bản để biết, theo dõi")
+    await expect(staff.locator("table.notifications")).to_contain_text("Bản gửi đơn vị")
+    await shots.take(staff, "van-ban-da-gui")
+
+    # Staff return the evidence with a reason from the review queue.
     await staff.goto("/review")
     queued = staff.locator("#evidence article.queue-item").filter(has_text=action.text[:40])
     await expect(queued).to_have_count(1)
@@ -235,6 +306,10 @@ async def test_staff_and_an_agency_follow_a_conclusion_through_to_closure(
     await shots.take(agency, "cong-don-vi-sau-khi-ket-thuc")
 
 
+def datetime_now_vn() -> datetime:
+    return datetime.now(VN)
+
+
 async def _upload_evidence(page: Page, action_key: str, pdf: Path, note: str) -> None:
     article = page.locator(action_key)
     await article.locator("summary").filter(has_text="Nộp minh chứng").click()
@@ -243,18 +318,27 @@ async def _upload_evidence(page: Page, action_key: str, pdf: Path, note: str) ->
     await article.get_by_role("button", name="Nộp minh chứng").click()
 
 
-async def _portal_link_in_sink(data_dir: Path, spec: ConclusionSpec) -> str:
-    """The portal link of the first email about the unit that the built-in sink stored."""
-    subject_end = f"KL {spec.number} – {UNIT_NAME}"
+async def _letter_copies_in_sink(data_dir: Path, spec: ConclusionSpec) -> tuple[EmailMessage, EmailMessage]:
+    """The unit's copy and the oversight copy of the overdue notice to the unit, as the built-in sink stored them."""
+    about = f"[Quá hạn] KL {spec.number} – {UNIT_NAME}"
     for _ in range(600):
+        copies: dict[str, EmailMessage] = {}
         for message in await asyncio.to_thread(read_messages, data_dir / "mail"):
-            if str(message["Subject"]).endswith(subject_end):
-                body = message.get_body(preferencelist=("plain",))
-                assert body is not None
-                (link,) = set(PORTAL_LINK.findall(str(body.get_content())))
-                return link
+            if str(message["Subject"]).startswith(about):
+                audience = str(message["Message-ID"]).rsplit("/", 1)[-1].removesuffix("@dondoc>")
+                copies.setdefault(audience, message)
+        if {"unit", "oversight"} <= copies.keys():
+            assert copies["unit"]["X-Dondoc-Key"] == copies["oversight"]["X-Dondoc-Key"], "two copies of one letter"
+            return copies["unit"], copies["oversight"]
         await asyncio.sleep(0.1)
-    raise AssertionError(f"no email about {UNIT_NAME} arrived in {data_dir / 'mail'}")
+    raise AssertionError(f"no letter to {UNIT_NAME} arrived in both copies in {data_dir / 'mail'}")
+
+
+def _portal_link(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    (link,) = set(PORTAL_LINK.findall(str(body.get_content())))
+    return link
 
 
 async def _settle_everything_else(gateway: Gateway, spec: ConclusionSpec, kept_action: str) -> None:
@@ -267,8 +351,8 @@ async def _settle_everything_else(gateway: Gateway, spec: ConclusionSpec, kept_a
         if unit.code == UNIT:
             continue
         contact = unit.contacts[0]
-        state: ConclusionState = await gateway.update(
+        submitted = await gateway.update(
             wid, c.SubmitReport(actor=contact, unit=unit.code, files=[report_file], note="Báo cáo kết quả.")
         )
-        report_id = next(r.id for r in reversed(state.reports) if r.unit == unit.code)
-        await gateway.update(wid, c.ReviewReport(actor=actor, report_id=report_id, decision="accept"))
+        assert submitted.created is not None
+        await gateway.update(wid, c.ReviewReport(actor=actor, report_id=submitted.created, decision="accept"))

@@ -1,7 +1,9 @@
 """Builders for rules-level tests: a small conclusion, its plan, its state, and a simulated follow-up loop.
 
-Everything goes through the real code paths: the spec through `parse_spec`, deadlines through `Planner` with the
-real Vietnamese calendar, state changes through `transitions.apply`.
+Everything goes through the real code paths: the spec through `parse_spec`, deadlines and office days through
+`Planner` with the real Vietnamese calendar, state changes through `transitions.apply` (which mutates the state in
+place: take `model_copy(deep=True)` first to compare before and after), letters through `ladder.due_letters`,
+`transitions.plan_letters` and `transitions.settle_letter`, the way the workflow shell does it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from activities.calendar import VN_TZ, WorkingCalendar
 from activities.planning import Planner
 from dondoc.spec_loader import parse_spec
 from models import commands as c
+from models.office import OfficeCalendar
 from models.planning import PlanResult, conclusion_plan_request
 from models.policy import DEFAULT_POLICY, Policy
 from models.spec import ConclusionSpec
-from models.state import ConclusionState, FileRef, NotificationStatus, Schedule
+from models.state import ConclusionState, FileRef, LetterRecord, NotificationStatus, Schedule
 from workflows.rules import ladder, transitions
-from workflows.rules.ladder import Notification
 
 VN = VN_TZ
 CALENDAR = WorkingCalendar()
 PLANNER = Planner(CALENDAR)
+OFFICE = OfficeCalendar()  # production default: letters go 07:30–17:00 on working days, grouped per working day
+ANY_TIME = OfficeCalendar(enabled=False)  # end-to-end style: letters go at the exact time
 
 STAFF = "thanhtravien@thanhtra.example.vn"
 UNIT_A = "vanthu.a@a.example.vn"
@@ -97,15 +101,23 @@ def make_spec(**overrides: Any) -> ConclusionSpec:
     return parse_spec(spec_dict(**overrides))
 
 
-def plan(spec: ConclusionSpec, now: datetime = NOW, default_policy: Policy = DEFAULT_POLICY) -> PlanResult:
-    return PLANNER.plan(conclusion_plan_request(spec, now), default_policy)
+def plan(
+    spec: ConclusionSpec,
+    now: datetime = NOW,
+    default_policy: Policy = DEFAULT_POLICY,
+    office: OfficeCalendar = OFFICE,
+) -> PlanResult:
+    return PLANNER.plan(conclusion_plan_request(spec, now), default_policy, office)
 
 
 def make_state(
-    spec: ConclusionSpec | None = None, now: datetime = NOW, default_policy: Policy = DEFAULT_POLICY
+    spec: ConclusionSpec | None = None,
+    now: datetime = NOW,
+    default_policy: Policy = DEFAULT_POLICY,
+    office: OfficeCalendar = OFFICE,
 ) -> ConclusionState:
     spec = spec or make_spec()
-    return transitions.new_conclusion(spec, plan(spec, now, default_policy), now, "staff")
+    return transitions.new_conclusion(spec, plan(spec, now, default_policy, office), now, "staff")
 
 
 def files(name: str = "bien-ban-khac-phuc.pdf") -> list[FileRef]:
@@ -117,11 +129,11 @@ def schedule_for(state: ConclusionState, command: c.Command, now: datetime) -> S
     request = transitions.plan_needed(state, command, now)
     if request is None:
         return None
-    return next(iter(PLANNER.plan(request, DEFAULT_POLICY).schedules.values()))
+    return next(iter(PLANNER.plan(request, DEFAULT_POLICY, state.calendar).schedules.values()))
 
 
 def do(state: ConclusionState, command: c.Command, now: datetime, update_id: str | None = None) -> ConclusionState:
-    """Apply a command the way the workflow does (planning included)."""
+    """Apply a command the way the workflow does (planning included); the state changes in place."""
     return transitions.apply(state, command, now, update_id, schedule_for(state, command, now))
 
 
@@ -165,24 +177,45 @@ def extend(state: ConclusionState, action_id: str, new_due: date | datetime, now
     return do(state, c.DecideExtension(actor=STAFF, request_id=request_id, approve=True), now)
 
 
-# ---------------------------------------------------------------- the ladder loop
+# ---------------------------------------------------------------- letters and the ladder loop
 
 
-def for_target(notices: list[Notification], target: str) -> list[Notification]:
-    return [n for n in notices if n.target == target]
+def targets_of(letter: LetterRecord | ladder.DueLetter) -> list[str]:
+    return [i.target for i in letter.items]
 
 
-def send_due(state: ConclusionState, now: datetime) -> tuple[ConclusionState, list[Notification]]:
-    """One turn of the workflow loop: every notice due now is sent and recorded."""
-    due = ladder.due_notifications(state, now)
-    for notice in due:
-        state = transitions.record_notification(state, notice, NotificationStatus.sent, "250 OK", now)
-    return state, due
+def for_target(letters: list[LetterRecord], target: str) -> list[LetterRecord]:
+    return [letter for letter in letters if target in targets_of(letter)]
 
 
-def run_until(state: ConclusionState, start: datetime, end: datetime) -> tuple[ConclusionState, list[Notification]]:
+def plan_due(state: ConclusionState, now: datetime) -> list[LetterRecord]:
+    """Plan (record as pending) every letter due now, without settling them."""
+    return transitions.plan_letters(state, ladder.due_letters(state, now), now)
+
+
+def settle(
+    state: ConclusionState,
+    letters: list[LetterRecord],
+    now: datetime,
+    status: NotificationStatus = NotificationStatus.sent,
+    detail: str = "250 OK",
+) -> None:
+    for letter in letters:
+        transitions.settle_letter(state, letter.key, status, detail, now)
+
+
+def send_due(
+    state: ConclusionState, now: datetime, status: NotificationStatus = NotificationStatus.sent
+) -> tuple[ConclusionState, list[LetterRecord]]:
+    """One turn of the workflow loop: every letter due now is planned and settled (sent, by default) at once."""
+    planned = plan_due(state, now)
+    settle(state, planned, now, status, "250 OK" if status == NotificationStatus.sent else "550 no such user")
+    return state, planned
+
+
+def run_until(state: ConclusionState, start: datetime, end: datetime) -> tuple[ConclusionState, list[LetterRecord]]:
     """Wake up at every `next_wakeup` from `start` to `end` (inclusive), sending what is due each time."""
-    sent: list[Notification] = []
+    sent: list[LetterRecord] = []
     now: datetime | None = start
     while now is not None and now <= end:
         state, due = send_due(state, now)

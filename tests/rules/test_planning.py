@@ -13,10 +13,11 @@ import pytest
 
 from activities.planning import Planner
 from dondoc.spec_loader import load_spec
+from models.office import OfficeCalendar
 from models.planning import DueRule, PlanRequest, conclusion_plan_request, report_target
 from models.policy import DEFAULT_POLICY, Policy, PolicyStep, Step
 from models.spec import Period
-from tests.rules.factories import CALENDAR, PLANNER, at, end_of, make_spec, plan, unit_dict
+from tests.rules.factories import CALENDAR, OFFICE, PLANNER, at, end_of, make_spec, plan, unit_dict
 
 START = date(2025, 6, 2)  # Monday
 NOW = at(2025, 6, 3, 9)
@@ -124,7 +125,9 @@ def test_lich_mac_dinh_cho_han_30_6_2025() -> None:
         (4, Step.second_urging, at(2025, 7, 15, 8)),  # 15 days after
         (5, Step.proposal, at(2025, 7, 30, 8)),  # 30 days after
     ]
-    assert schedule.steps[3].to == ["head"] and schedule.steps[3].cc == ["inspectorate_head"]
+    # a scheduled step carries only its policy index: its recipients stay in the policy
+    assert set(type(schedule.steps[3]).model_fields) == {"index", "step", "at"}
+    assert DEFAULT_POLICY.steps[3].to == ["head"] and DEFAULT_POLICY.steps[3].cc == ["inspectorate_head"]
 
 
 def test_bac_nguyen_ngay_gui_luc_gio_phat_hanh_tuy_chinh() -> None:
@@ -228,7 +231,7 @@ def test_chinh_sach_rieng_cua_ket_luan_thay_chinh_sach_chung() -> None:
 def test_khong_co_chinh_sach_rieng_thi_dung_chinh_sach_chung_duoc_cau_hinh() -> None:
     configured = policy(step(timedelta(days=-3)))
     request = PlanRequest(now=NOW, targets={"a-1": DueRule(start_day=START, due=date(2025, 6, 30))})
-    result = PLANNER.plan(request, configured)
+    result = PLANNER.plan(request, configured, OFFICE)
     assert result.policy == configured
     assert [s.at for s in result.schedules["a-1"].steps] == [at(2025, 6, 27, 8)]
 
@@ -249,4 +252,29 @@ def test_ke_hoach_vi_du_quang_ngai_co_du_muc_tieu() -> None:
 def test_ke_hoach_khong_phu_thuoc_mui_gio_cua_may(due: date | datetime) -> None:
     request = PlanRequest(now=NOW.astimezone(UTC), targets={"x": DueRule(start_day=START, due=due)})
     again = PlanRequest.model_validate_json(request.model_dump_json())  # as it travels through Temporal
-    assert PLANNER.plan(again, DEFAULT_POLICY) == PLANNER.plan(request, DEFAULT_POLICY)
+    assert PLANNER.plan(again, DEFAULT_POLICY, OFFICE) == PLANNER.plan(request, DEFAULT_POLICY, OFFICE)
+
+
+# ---------------------------------------------------------------- office days for the letters
+
+
+def test_ke_hoach_kem_lich_lam_viec_cua_van_phong_cho_cac_nam_lien_quan() -> None:
+    spec = make_spec(actions=[{"id": "a-1", "unit": "phong-a", "text": "x", "due": "2026-03-31"}])
+    hours = OfficeCalendar(opens=time(8, 0), closes=time(16, 30), window_seconds=600)
+    office = plan(spec, NOW, office=hours).calendar
+    assert (office.first_year, office.last_year) == (2025, 2028)  # from now to the last due, plus two years
+    assert (office.opens, office.closes, office.window_seconds, office.enabled) == (time(8, 0), time(16, 30), 600, True)
+    # weekday holidays off, make-up Saturdays on: Tết 2026 (16-20/02), Quốc khánh 2025, Saturday 22/08/2026
+    for day in (date(2026, 2, 16), date(2026, 2, 20), date(2025, 9, 1), date(2025, 9, 2), date(2026, 8, 31)):
+        assert day in office.days_off and not office.is_working_day(day)
+    assert date(2026, 8, 22) in office.days_on and office.is_working_day(date(2026, 8, 22))
+    assert all(d.weekday() < 5 for d in office.days_off)
+    assert all(d.weekday() >= 5 for d in office.days_on)
+    assert office.is_working_day(date(2025, 6, 30)) and not office.is_working_day(date(2025, 6, 28))
+    assert office.covers(at(2028, 12, 31, 23)) and not office.covers(at(2029, 1, 1, 9))
+
+
+def test_lich_van_phong_tat_thi_van_giu_ngay_nghi() -> None:
+    office = plan(make_spec(), NOW, office=OfficeCalendar(enabled=False)).calendar
+    assert not office.enabled
+    assert date(2025, 9, 2) in office.days_off

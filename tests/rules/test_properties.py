@@ -2,8 +2,13 @@
 
 A small random conclusion (2-3 units, 1-4 actions each, exact due times) is driven through a random sequence of
 commands and clock advances, the way the workflow shell does it: after every command and at every wake-up, every
-notice due is sent and recorded. After each step the invariants of docs/architecture.md and docs/domain.md must
-hold.
+letter due is planned and settled. After each step the invariants of docs/architecture.md and docs/domain.md must
+hold: one letter per unit and step, each item at most once per step and due version, steps only going up, no jump
+up the ladder past the deadline, letters only in office hours and never before their time (or grouping window).
+
+A second property registers conclusions with whole-day deadlines at random moments (often years late) and stops
+the worker for random stretches: the same invariants hold, a late item starts at the overdue notice, and every
+item ends having climbed each post-deadline step exactly once.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -20,20 +25,33 @@ from hypothesis import strategies as st
 
 from dondoc.spec_loader import parse_spec
 from models import commands as c
-from models.planning import DueRule, is_report_target
+from models.office import OfficeCalendar, next_office_moment
+from models.planning import DueRule
 from models.policy import DEFAULT_POLICY, Policy, PolicyStep, Step
 from models.spec import ActionSpec, ConclusionSpec, conclusion_slug
 from models.state import (
     RESOLVED_ACTION,
-    ActionStatus,
     ConclusionState,
     ConclusionStatus,
     ExtensionStatus,
+    LetterRecord,
     NotificationStatus,
-    ReportStatus,
     ReviewStatus,
 )
-from tests.rules.factories import CALENDAR, PLANNER, at, end_of, files, plan, schedule_for, spec_dict
+from tests.rules.factories import (
+    ANY_TIME,
+    CALENDAR,
+    OFFICE,
+    PLANNER,
+    VN,
+    at,
+    end_of,
+    files,
+    plan,
+    schedule_for,
+    spec_dict,
+    targets_of,
+)
 from workflows.rules import ladder, transitions
 from workflows.rules.transitions import RuleViolation
 
@@ -57,8 +75,18 @@ QUICK_SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=
 # ---------------------------------------------------------------- generated conclusions
 
 
+OFFICES = [
+    ANY_TIME,
+    OFFICE,
+    OfficeCalendar(window_seconds=0),
+    OfficeCalendar(enabled=False, window_seconds=30),
+]
+
+Conclusion = tuple[ConclusionSpec, Policy, OfficeCalendar]
+
+
 @st.composite
-def conclusions(draw: st.DrawFn) -> tuple[ConclusionSpec, Policy]:
+def conclusions(draw: st.DrawFn) -> Conclusion:
     units: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     seconds = st.integers(min_value=20, max_value=3 * 3600)
@@ -79,7 +107,13 @@ def conclusions(draw: st.DrawFn) -> tuple[ConclusionSpec, Policy]:
             due = (T0 + timedelta(seconds=draw(seconds))).isoformat()
             actions.append({"id": f"kn-{u}-{k}", "unit": code, "text": f"Kiến nghị {u}.{k}", "due": due})
     spec = parse_spec(spec_dict(units=units, actions=actions))
-    return spec, draw(st.sampled_from([SUB_DAY, DEFAULT_POLICY]))
+    return spec, draw(st.sampled_from([SUB_DAY, DEFAULT_POLICY])), draw(st.sampled_from(OFFICES))
+
+
+def start(conclusion: Conclusion) -> Run:
+    spec, default_policy, office = conclusion
+    state = transitions.new_conclusion(spec, plan(spec, T0, default_policy, office), T0, "staff")
+    return Run(state=state, now=T0)
 
 
 index = st.integers(min_value=0, max_value=15)
@@ -119,50 +153,105 @@ class Run:
     extensions_approved: int = 0
     sent_once: set[tuple[str, int, int]] = field(default_factory=set)
     sent_keys: set[str] = field(default_factory=set)
+    letters: list[LetterRecord] = field(default_factory=list)
+    failures: frozenset[int] = frozenset()  # the letters (in order) that fail for good
+    batches: int = 0
     updates: int = 0
 
-    # ------------------------------------------------------------ the loop: send all due, record
+    # ------------------------------------------------------------ the loop: plan all due, settle
 
     def send_due(self) -> None:
         before = self.state.model_dump()
-        due = ladder.due_notifications(self.state, self.now)
-        assert self.state.model_dump() == before, "due_notifications is pure"
-        assert due == ladder.due_notifications(self.state, self.now), "and deterministic"
-        targets = [n.target for n in due]
-        assert len(targets) == len(set(targets)), "no backlog: at most one notice per target at a time"
-        for notice in due:
-            self.check_may_send(notice)
-            version = self.state.version
-            self.state = transitions.record_notification(self.state, notice, NotificationStatus.sent, "", self.now)
-            assert self.state.version > version
-            assert ladder.due_notifications(self.state, self.now).count(notice) == 0, "recorded: not due again"
+        due = ladder.due_letters(self.state, self.now)
+        assert self.state.model_dump() == before, "due_letters is pure"
+        assert due == ladder.due_letters(self.state, self.now), "and deterministic"
+        pairs = [(d.unit, d.step) for d in due]
+        assert len(pairs) == len(set(pairs)), "one letter per unit and step"
+        items = [t for d in due for t in targets_of(d)]
+        assert len(items) == len(set(items)), "an item is in one letter at a time"
+        for letter in due:
+            self.check_may_send(letter)
+        version = self.state.version
+        planned = transitions.plan_letters(self.state, due, self.now)
+        self.batches += 1 if due else 0
+        assert len(planned) == len(due)
+        assert self.state.version == version + (1 if due else 0)
+        assert ladder.due_letters(self.state, self.now) == [], "planned: not due again"
+        for record in planned:
+            self.settle(record)
 
-    def check_may_send(self, notice: ladder.Notification) -> None:
+    def settle(self, record: LetterRecord) -> None:
+        assert record.key not in self.sent_keys, f"planned twice: {record.key}"
+        self.sent_keys.add(record.key)
+        version = self.state.version
+        before = {i.target: self.position(i.target) for i in record.items}
+        failed = len(self.letters) in self.failures
+        status = NotificationStatus.failed if failed else NotificationStatus.sent
+        assert transitions.settle_letter(self.state, record.key, status, "550" if failed else "", self.now) is record
+        assert self.state.version > version
+        for item in record.items:
+            after = self.position(item.target)
+            assert after >= before[item.target], "steps only go up"
+            found = ladder.target(self.state, item.target)
+            assert found is not None
+            if item.due_version == found.tracked.due_version:
+                reached = [s.index for s in found.tracked.schedule.steps].index(item.step_index)
+                assert after[1] == reached, "the item stands at the step its letter carried, sent or failed"
+        self.letters.append(record)
+
+    def position(self, target_id: str) -> tuple[int, int]:
+        """(due version, position in its schedule of the last step reached)."""
+        found = ladder.target(self.state, target_id)
+        assert found is not None
+        tracked = found.tracked
+        indexes = [s.index for s in tracked.schedule.steps]
+        last = indexes.index(tracked.last_step_index) if tracked.last_step_index is not None else -1
+        return tracked.due_version, last
+
+    def check_may_send(self, letter: ladder.DueLetter) -> None:
         state = self.state
-        assert notice.key not in self.sent_keys, f"sent twice: {notice.key}"
-        self.sent_keys.add(notice.key)
-        assert set(notice.to).isdisjoint(notice.cc) or notice.step == Step.closing
-        if notice.step == Step.closing:
+        assert letter.to, "a letter always reaches someone"
+        assert set(letter.to).isdisjoint(letter.cc)
+        if letter.step == Step.closing:
             assert state.status == ConclusionStatus.closed
+            assert letter.items == []
             return
         assert state.status == ConclusionStatus.active
-        once = (notice.target, notice.due_version, notice.step_index)
-        assert once not in self.sent_once, f"step sent twice for one due version: {once}"
-        self.sent_once.add(once)
-        if is_report_target(notice.target):
-            unit = state.units[notice.unit]
-            assert unit.report_status in (ReportStatus.awaited, ReportStatus.returned)
-            assert notice.due_version == unit.due_version
-            tracked = unit.schedule
-        else:
-            assert notice.action_id is not None
-            action = state.actions[notice.action_id]
-            assert action.status == ActionStatus.open, "nothing is sent for a resolved or reviewed action"
-            assert notice.due_version == action.due_version, "notices use the current due version"
-            tracked = action.schedule
-        step = next(s for s in tracked.steps if s.index == notice.step_index)
-        assert step.at <= self.now, "never sent before its time"
-        assert not [s for s in tracked.steps if step.at < s.at <= self.now], "only the latest step that has come"
+        calendar = state.calendar
+        assert next_office_moment(calendar, self.now) == self.now, "letters go in office hours on working days"
+        for item in letter.items:
+            once = (item.target, item.due_version, item.step_index)
+            assert once not in self.sent_once, f"step sent twice for one due version: {once}"
+            self.sent_once.add(once)
+            found = ladder.target(state, item.target)
+            assert found is not None and found.unit.code == letter.unit
+            assert found.climbing, "nothing is sent for a resolved or reviewed item"
+            tracked = found.tracked
+            assert item.due_version == tracked.due_version, "letters use the current due version"
+            assert state.policy.steps[item.step_index].step == letter.step
+            steps = tracked.schedule.steps
+            position = [s.index for s in steps].index(item.step_index)
+            last = self.position(item.target)[1]
+            assert position > last, "only forward"
+            step = steps[position]
+            if step.at >= tracked.due:
+                # a post-deadline step: the first one not reached yet, never a jump up the ladder
+                assert all(s.at < tracked.due for s in steps[last + 1 : position]), "no jump"
+            else:
+                assert self.now < tracked.due, "no reminder past the deadline"
+                later = [s for s in steps[position + 1 :] if s.at <= self.now and s.at < tracked.due]
+                assert not later, "only the latest reminder that has come"
+            # never before its time (nor before its gap after the letter before it), except when it joins a letter
+            # of the same grouping window
+            earliest = step.at
+            if last >= 0 and steps[last].at >= tracked.due and tracked.last_letter_at is not None:
+                offsets = state.policy.steps[step.index].offset - state.policy.steps[steps[last].index].offset
+                earliest = max(earliest, tracked.last_letter_at + min(offsets, step.at - steps[last].at))
+            own = next_office_moment(calendar, earliest)
+            if calendar.window_seconds is not None:
+                assert own <= self.now + timedelta(seconds=calendar.window_seconds)
+            else:
+                assert own.astimezone(VN).date() <= self.now.astimezone(VN).date()
 
     def advance(self, seconds: int) -> None:
         end = self.now + timedelta(seconds=seconds)
@@ -181,28 +270,33 @@ class Run:
             transitions.check(state, command)
         except RuleViolation as refusal:
             assert str(refusal), "a refusal always says why"
+            before = state.model_dump()
             with pytest.raises(RuleViolation):
                 transitions.apply(state, command, self.now, "refused", None)
+            assert state.model_dump() == before, "a refused command changes nothing"
             self.refused += 1
             return
         self.updates += 1
         update_id = f"upd-{self.updates}"
         schedule = schedule_for(state, command, self.now)
+        old = state.model_copy(deep=True)
         new = transitions.apply(state, command, self.now, update_id, schedule)
-        assert new.version > state.version, "every change bumps the version"
-        assert new.events[-1].seq == len(new.events)
-        assert any(e.actor == command.actor for e in new.events[len(state.events) :])
-        assert transitions.apply(new, command, self.now, update_id, schedule) is new, "same update id: no change"
+        assert new is state, "applied in place"
+        assert new.version > old.version, "every change bumps the version"
+        assert new.version - old.version == len(new.events) - len(old.events), "one version per event"
+        assert any(e.actor == command.actor for e in new.events[len(old.events) :])
+        snapshot = new.model_dump()
+        assert transitions.apply(new, command, self.now, update_id, schedule) is new
+        assert new.model_dump() == snapshot, "same update id: no change"
         transitions.check(new, command, update_id)
         if isinstance(command, c.DecideExtension) and command.approve:
-            request = next(r for r in state.extension_requests if r.id == command.request_id)
-            old, replanned = state.actions[request.action_id], new.actions[request.action_id]
-            assert replanned.due_version == old.due_version + 1
+            request = next(r for r in old.extension_requests if r.id == command.request_id)
+            previous, replanned = old.actions[request.action_id], new.actions[request.action_id]
+            assert replanned.due_version == previous.due_version + 1
             assert schedule is not None and replanned.schedule == schedule
-            assert replanned.due > old.due
+            assert replanned.due > previous.due
             assert replanned.last_step is None
             self.extensions_approved += 1
-        self.state = new
         self.applied += 1
         self.send_due()  # the workflow loop runs again after every update
 
@@ -290,19 +384,21 @@ class Run:
 
     def check_invariants(self) -> None:
         state = self.state
-        keys = [n.key for n in state.notifications]
-        assert len(keys) == len(set(keys)), "no two notifications share a key"
+        keys = [n.key for n in state.letters]
+        assert len(keys) == len(set(keys)), "no two letters share a key"
+        assert all(n.status != NotificationStatus.pending for n in state.letters), "every planned letter settled"
         complete = transitions.is_complete(state)
         if state.status == ConclusionStatus.closed:
             assert complete and state.closed_at is not None
         elif state.status == ConclusionStatus.active:
             assert not complete, "closing happens as soon as everything is resolved"
         assert [e.seq for e in state.events] == list(range(1, len(state.events) + 1))
-        assert state.version == len(state.events)
-        for record in state.notifications:
-            if record.target in state.actions:
-                action = state.actions[record.target]
-                assert action.resolved_at is None or record.at <= action.resolved_at
+        assert state.version == len(state.events) + self.batches, "every change bumps the version once"
+        for record in self.letters:
+            for item in record.items:
+                if item.target in state.actions:
+                    action = state.actions[item.target]
+                    assert action.resolved_at is None or record.planned_at <= action.resolved_at
         wake = ladder.next_wakeup(state, self.now)
         assert wake is None or wake > self.now
         if state.status != ConclusionStatus.active:
@@ -313,16 +409,16 @@ class Run:
             )
             if action.status in RESOLVED_ACTION:
                 assert action.resolved_at is not None
+        for unit in state.units.values():
+            sent = [n.key for n in self.letters if n.unit == unit.code and n.status == NotificationStatus.sent]
+            kept = sent[len(sent) - min(len(sent), transitions.KEEP_UNIT_LETTERS) :]
+            assert [r.key for r in unit.letters] == kept, "a unit's letters are the latest really sent to it"
 
 
 @PROPERTY_SETTINGS
 @given(conclusions(), operations, st.booleans())
-def test_lich_su_ngau_nhien_giu_moi_bat_bien(
-    conclusion: tuple[ConclusionSpec, Policy], ops: list[Any], wrap_up: bool
-) -> None:
-    spec, default_policy = conclusion
-    state = transitions.new_conclusion(spec, plan(spec, T0, default_policy), T0, "staff")
-    run = Run(state=state, now=T0)
+def test_lich_su_ngau_nhien_giu_moi_bat_bien(conclusion: Conclusion, ops: list[Any], wrap_up: bool) -> None:
+    run = start(conclusion)
     run.send_due()
     run.check_invariants()
     for op in ops:
@@ -341,36 +437,33 @@ def test_lich_su_ngau_nhien_giu_moi_bat_bien(
     event(f"trạng thái cuối: {run.state.status.value}")
     event(f"gia hạn được chấp thuận: {min(run.extensions_approved, 2)}")
     event(f"lệnh áp dụng: {'0' if not run.applied else '1-9' if run.applied < 10 else '10+'}")
-    closing = [n for n in run.state.notifications if n.step == Step.closing]
+    closing = [n for n in run.letters if n.step == Step.closing]
     assert len(closing) == (1 if run.state.status == ConclusionStatus.closed else 0)
-    assert ladder.due_notifications(run.state, run.now + timedelta(days=365)) == [] or (
+    assert ladder.due_letters(run.state, run.now + timedelta(days=365)) == [] or (
         run.state.status == ConclusionStatus.active
     )
 
 
 @QUICK_SETTINGS
 @given(conclusions())
-def test_khong_ai_lam_gi_thi_moi_muc_tieu_nhan_bac_cuoi_cung_dung_mot_lan(
-    conclusion: tuple[ConclusionSpec, Policy],
-) -> None:
-    spec, default_policy = conclusion
-    state = transitions.new_conclusion(spec, plan(spec, T0, default_policy), T0, "staff")
-    run = Run(state=state, now=T0)
+def test_khong_ai_lam_gi_thi_moi_muc_tieu_nhan_bac_cuoi_cung_dung_mot_lan(conclusion: Conclusion) -> None:
+    run = start(conclusion)
     run.send_due()
     run.advance(90 * 86400)
-    last = {n.target: n for n in run.state.notifications}
+    last = {i.target: n.step for n in run.letters for i in n.items}
     assert set(last) == set(spec_targets(run.state))
-    assert all(n.step == Step.proposal for n in last.values()), "every target climbed to the top of the ladder"
+    assert all(step == Step.proposal for step in last.values()), "every target climbed to the top of the ladder"
+    post = {(i.target, n.step) for n in run.letters for i in n.items if n.step != Step.reminder}
+    assert len(post) == 4 * len(last), "every post-deadline step once for every target, none skipped"
 
 
 @QUICK_SETTINGS
 @given(conclusions(), st.data())
 def test_hoan_thanh_tat_ca_theo_thu_tu_bat_ky_thi_ket_thuc_dung_luc(
-    conclusion: tuple[ConclusionSpec, Policy], data: st.DataObject
+    conclusion: Conclusion, data: st.DataObject
 ) -> None:
-    spec, default_policy = conclusion
-    state = transitions.new_conclusion(spec, plan(spec, T0, default_policy), T0, "staff")
-    run = Run(state=state, now=T0)
+    run = start(conclusion)
+    state = run.state
     work: list[tuple[str, str]] = [("action", a) for a in state.actions] + [("report", u) for u in state.units]
     order = data.draw(st.permutations(work))
     for n, (kind, target) in enumerate(order):
@@ -393,12 +486,143 @@ def test_hoan_thanh_tat_ca_theo_thu_tu_bat_ky_thi_ket_thuc_dung_luc(
         expected = ConclusionStatus.closed if n == len(order) - 1 else ConclusionStatus.active
         assert run.state.status == expected
         run.advance(data.draw(st.sampled_from([0, 10, 3600])))
-    assert [n.step for n in run.state.notifications if n.step == Step.closing] == [Step.closing]
+    assert [n.step for n in run.letters if n.step == Step.closing] == [Step.closing]
     assert run.refused == 0
 
 
 def spec_targets(state: ConclusionState) -> list[str]:
     return [t.id for t in ladder.targets(state)]
+
+
+# ---------------------------------------------------------------- late registrations and worker outages
+
+Outage = tuple[datetime, datetime]
+
+
+@dataclass
+class Interrupted:
+    """A conclusion with whole-day deadlines, registered at some moment (maybe years late), a worker that is down
+    in some intervals (it wakes up when it is back), letters that fail for good, and extensions granted on the way."""
+
+    spec: ConclusionSpec
+    office: OfficeCalendar
+    registered: datetime
+    outages: list[Outage]
+    failures: frozenset[int]
+    extensions: list[tuple[datetime, int, int]]  # (when, which action, how many days later)
+
+
+@st.composite
+def interrupted(draw: st.DrawFn) -> Interrupted:
+    issued = date(2025, 1, 2) + timedelta(days=draw(st.integers(min_value=0, max_value=365)))
+    day = st.integers(min_value=0, max_value=400).map(lambda n: (issued + timedelta(days=n)).isoformat())
+    units: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    for u in range(draw(st.integers(min_value=1, max_value=2))):
+        code = f"don-vi-{u}"
+        units.append(
+            {
+                "code": code,
+                "name": f"Đơn vị {u}",
+                "contacts": [f"vanthu{u}@dv{u}.example.vn"],
+                "head": f"truong{u}@dv{u}.example.vn",
+                "supervisor": "giamdoc@so.example.vn",
+                "report_due": draw(day),
+            }
+        )
+        for k in range(draw(st.integers(min_value=1, max_value=3))):
+            actions.append({"id": f"kn-{u}-{k}", "unit": code, "text": f"Kiến nghị {u}.{k}", "due": draw(day)})
+    spec = parse_spec(spec_dict(issued_on=issued.isoformat(), units=units, actions=actions))
+    registered = datetime.combine(issued, time(0), VN) + timedelta(
+        days=draw(st.integers(min_value=0, max_value=1000)), minutes=draw(st.integers(min_value=0, max_value=1439))
+    )
+    outages = sorted(
+        (start, start + timedelta(hours=hours))
+        for start, hours in draw(
+            st.lists(
+                st.tuples(
+                    st.integers(min_value=0, max_value=500 * 86400).map(lambda n: registered + timedelta(seconds=n)),
+                    st.integers(min_value=1, max_value=40 * 24),
+                ),
+                max_size=4,
+            )
+        )
+    )
+    extensions = sorted(
+        draw(
+            st.lists(
+                st.tuples(
+                    st.integers(min_value=0, max_value=400 * 86400).map(lambda n: registered + timedelta(seconds=n)),
+                    st.integers(min_value=0, max_value=5),
+                    st.integers(min_value=1, max_value=60),
+                ),
+                max_size=2,
+            )
+        )
+    )
+    failures = frozenset(draw(st.lists(st.integers(min_value=0, max_value=40), max_size=6)))
+    office = draw(st.sampled_from([OFFICE, OfficeCalendar(window_seconds=0), ANY_TIME]))
+    return Interrupted(spec, office, registered, outages, failures, extensions)
+
+
+def back_up(moment: datetime, outages: list[Outage]) -> datetime:
+    """When the worker runs again: `moment`, or the end of the outage (or chain of outages) it falls in."""
+    for start, end in outages:
+        if start <= moment < end:
+            moment = end
+    return moment
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(interrupted())
+def test_dang_ky_muon_va_may_ngung_khong_gui_trung_khong_nhay_bac(case: Interrupted) -> None:
+    state = transitions.new_conclusion(
+        case.spec, plan(case.spec, case.registered, DEFAULT_POLICY, case.office), case.registered, "staff"
+    )
+    late = {t.id for t in ladder.targets(state) if t.tracked.due < case.registered}
+    run = Run(state=state, now=case.registered, failures=case.failures)
+    run.send_due()  # registration: the workflow starts and sends what is due at once
+    last_due = max(t.tracked.due for t in ladder.targets(state))
+    down = sum((end - start for start, end in case.outages), timedelta(0))
+    last_extension = max((when for when, _, _ in case.extensions), default=case.registered)
+    # time for a whole ladder after the last deadline, however late it was moved, and for every outage
+    horizon = max(case.registered, last_due, last_extension) + timedelta(days=60 + 90) + down
+    extensions = list(case.extensions)
+    while True:
+        wake = ladder.next_wakeup(run.state, run.now)
+        moments = [m for m in (wake, extensions[0][0] if extensions else None) if m is not None]
+        if not moments or min(moments) > horizon:
+            break
+        run.now = back_up(max(min(moments), run.now), case.outages)  # a worker that is down does nothing
+        while extensions and extensions[0][0] <= run.now:
+            _, i, days_later = extensions.pop(0)
+            action = run.state.actions[sorted(run.state.actions)[i % len(run.state.actions)]]
+            requested = (action.due + timedelta(days=days_later)).astimezone(VN).date()
+            run.command(
+                c.RequestExtension(actor="unit", action_id=action.id, requested_due=requested, reason="Chờ vốn")
+            )
+            pending = [r.id for r in run.state.extension_requests if r.status == ExtensionStatus.requested]
+            for request_id in pending:
+                run.command(c.DecideExtension(actor="staff", request_id=request_id, approve=True))
+        run.send_due()
+    run.check_invariants()
+    event(f"trễ khi đăng ký: {'có' if late else 'không'}")
+    event(f"máy ngưng: {len(case.outages)}")
+    event(f"gia hạn: {run.extensions_approved}")
+    # a conclusion registered after a deadline starts that item at the overdue notice, never higher
+    for target in late:
+        first = [n.step for n in run.letters for i in n.items if i.target == target and i.due_version == 1]
+        assert first[:1] in ([], [Step.overdue]), f"{target} started at {first[0]}"  # [] when extended at once
+    # in the end every item climbed every post-deadline rung of its current due version exactly once
+    for found in ladder.targets(run.state):
+        version = found.tracked.due_version
+        rungs = [
+            n.step
+            for n in run.letters
+            for i in n.items
+            if i.target == found.id and i.due_version == version and n.step != Step.reminder
+        ]
+        assert rungs == [Step.overdue, Step.urging, Step.second_urging, Step.proposal], (found.id, rungs)
 
 
 # ---------------------------------------------------------------- planning and slugs
@@ -468,7 +692,7 @@ def test_bat_bien_cung_dung_cho_vi_du_da_biet() -> None:
             ],
         )
     )
-    run = Run(state=transitions.new_conclusion(spec, plan(spec, T0, SUB_DAY), T0, "staff"), now=T0)
+    run = start((spec, SUB_DAY, ANY_TIME))
     for op in [
         ("advance", 560),
         ("submit", 0),
@@ -489,6 +713,6 @@ def test_bat_bien_cung_dung_cho_vi_du_da_biet() -> None:
         run.check_invariants()
     assert run.extensions_approved == 1
     assert run.state.status == ConclusionStatus.closed
-    versions = {n.due_version for n in run.state.notifications if n.target == "kn-1-0"}
+    versions = {i.due_version for n in run.letters for i in n.items if i.target == "kn-1-0"}
     assert versions == {1, 2}
-    assert [n.step for n in run.state.notifications].count(Step.closing) == 1
+    assert [n.step for n in run.letters].count(Step.closing) == 1

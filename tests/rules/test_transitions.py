@@ -10,12 +10,14 @@ from pydantic import ValidationError
 
 from models import commands as c
 from models.planning import report_target
+from models.policy import Step
 from models.spec import ActionKind, ActionSpec
 from models.state import (
     ActionStatus,
     ConclusionState,
     ConclusionStatus,
     ExtensionStatus,
+    LetterRef,
     NotificationStatus,
     ReportStatus,
     ReviewStatus,
@@ -26,8 +28,11 @@ from tests.rules.factories import (
     NOW,
     STAFF,
     UNIT_A,
+    UNIT_A2,
+    UNIT_B,
     WORKFLOW_ID,
     accept,
+    action_dict,
     at,
     do,
     end_of,
@@ -38,14 +43,20 @@ from tests.rules.factories import (
     make_spec,
     make_state,
     plan,
+    plan_due,
     reject,
+    run_until,
     schedule_for,
+    send_due,
     submit,
+    targets_of,
+    unit_dict,
 )
 from workflows.rules import ladder, transitions
 from workflows.rules.transitions import SYSTEM, RuleViolation
 
 LATER = NOW + timedelta(hours=1)
+REMINDER_1 = at(2025, 6, 19, 8)  # a-1 and b-1 (due 30/06/2025): 7 working days before
 
 
 def refused(state: ConclusionState, command: c.Command, now: datetime = LATER, *fragments: str) -> str:
@@ -275,10 +286,9 @@ def test_ke_hoach_can_cho_gia_han_dung_han_de_nghi_hoac_han_duoc_chap_thuan() ->
 
 def test_chap_thuan_gia_han_lap_lai_lich_moi() -> None:
     state = request_extension(make_state())
-    state = transitions.record_notification(
-        state, ladder.due_notifications(state, at(2025, 6, 19, 8))[0], NotificationStatus.sent, "", at(2025, 6, 19, 8)
-    )
+    send_due(state, at(2025, 6, 19, 8))
     assert state.actions["a-1"].last_step is not None
+    assert state.actions["a-1"].last_letter_at == at(2025, 6, 19, 8)
     approve = c.DecideExtension(actor=STAFF, request_id="ext-1", approve=True)
     schedule = schedule_for(state, approve, LATER)
     assert schedule is not None
@@ -287,7 +297,7 @@ def test_chap_thuan_gia_han_lap_lai_lich_moi() -> None:
     assert action.due_version == 2
     assert action.schedule == schedule
     assert action.due == end_of(2025, 7, 31)
-    assert action.last_step is None
+    assert (action.last_step, action.last_step_index, action.last_letter_at) == (None, None, None)
     assert action.original_due == end_of(2025, 6, 30)
     request = new.extension_requests[0]
     assert (request.status, request.granted_due, request.decided_by) == (ExtensionStatus.approved, action.due, STAFF)
@@ -306,8 +316,11 @@ def test_chap_thuan_gia_han_den_ngay_khac_ngay_de_nghi() -> None:
 def test_chap_thuan_gia_han_can_lich_da_tinh() -> None:
     state = request_extension(make_state())
     approve = c.DecideExtension(actor=STAFF, request_id="ext-1", approve=True)
-    with pytest.raises(RuleViolation, match=r"Chưa tính được lịch mới cho hạn gia hạn\."):
-        transitions.apply(state, approve, LATER)
+    before = state.model_copy(deep=True)
+    with pytest.raises(RuleViolation, match=r"Chưa tính được thời hạn cho thay đổi này\."):
+        transitions.apply(state, approve, LATER, "upd-x")
+    assert state.model_dump() == before.model_dump()
+    assert not transitions.already_applied(state, "upd-x")
 
 
 def test_han_duoc_chap_thuan_phai_sau_han_hien_tai() -> None:
@@ -486,8 +499,11 @@ def test_bo_sung_kien_nghi_voi_lich_da_tinh() -> None:
 
 
 def test_bo_sung_kien_nghi_can_lich_da_tinh() -> None:
-    with pytest.raises(RuleViolation, match=r"Chưa tính được hạn cho kiến nghị mới\."):
-        transitions.apply(make_state(), c.AddAction(actor=STAFF, action=new_action()), LATER)
+    state = make_state()
+    before = state.model_copy(deep=True)
+    with pytest.raises(RuleViolation, match=r"Chưa tính được thời hạn cho thay đổi này\."):
+        transitions.apply(state, c.AddAction(actor=STAFF, action=new_action()), LATER)
+    assert state.model_dump() == before.model_dump()
 
 
 def test_bo_sung_kien_nghi_trung_ma_hoac_sai_don_vi_hoac_han_truoc_ngay_ban_hanh() -> None:
@@ -536,7 +552,7 @@ def test_rut_ket_luan_dung_moi_viec() -> None:
     state = do(make_state(), c.Withdraw(actor=STAFF, reason="Kết luận bị hủy theo QĐ 45/QĐ-TTCP"), LATER)
     assert state.status == ConclusionStatus.withdrawn
     assert (state.status_reason, state.closed_at) == ("Kết luận bị hủy theo QĐ 45/QĐ-TTCP", LATER)
-    assert ladder.due_notifications(state, at(2025, 12, 31)) == []
+    assert ladder.due_letters(state, at(2025, 12, 31)) == []
     assert ladder.next_wakeup(state, LATER) is None
     assert ladder.overdue_actions(state, at(2025, 12, 31)) == []
     assert ladder.next_deadline(state, LATER) is None
@@ -597,7 +613,7 @@ def test_chua_ket_thuc_khi_con_minh_chung_cho_xem_xet() -> None:
         state = finish_report(state, unit, LATER)
     assert state.actions["a-2"].status == ActionStatus.evidence_submitted
     assert state.status == ConclusionStatus.active
-    assert accept(state, "a-2", LATER).status == ConclusionStatus.closed
+    assert accept(state.model_copy(deep=True), "a-2", LATER).status == ConclusionStatus.closed
     assert reject(state, "a-2", LATER).status == ConclusionStatus.active
 
 
@@ -672,34 +688,36 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_moi_lenh_tra_ve_trang_thai_moi_khong_sua_dau_vao(name: str) -> None:
+def test_moi_lenh_sua_trang_thai_tai_cho_va_tra_ve_chinh_no(name: str) -> None:
     state, command = SCENARIOS[name]()
-    before = state.model_dump()
+    before = state.model_copy(deep=True)
     new = transitions.apply(state, command, LATER, f"upd-{name}", schedule_for(state, command, LATER))
-    assert state.model_dump() == before
-    assert new is not state
-    assert new.model_dump() != before
+    assert new is state, "in place: no copy of the whole state per change"
+    assert state.model_dump() != before.model_dump()
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_moi_thay_doi_tang_phien_ban_va_ghi_nhat_ky_voi_nguoi_thuc_hien(name: str) -> None:
     state, command = SCENARIOS[name]()
+    before = state.model_copy(deep=True)
     new = transitions.apply(state, command, LATER, f"upd-{name}", schedule_for(state, command, LATER))
-    added = new.events[len(state.events) :]
+    added = new.events[len(before.events) :]
     assert added, "every change leaves an audit event"
     assert added[0].actor == command.actor
     assert all(e.at == LATER for e in added)
-    assert new.version == state.version + len(added)
+    assert new.version == before.version + len(added)
     assert [e.seq for e in new.events] == list(range(1, len(new.events) + 1))
-    assert new.applied_updates[-1] == f"upd-{name}"
+    assert list(new.applied_updates)[-1] == f"upd-{name}"
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_cung_ma_cap_nhat_ap_dung_lan_hai_khong_thay_doi_gi(name: str) -> None:
     state, command = SCENARIOS[name]()
     once = transitions.apply(state, command, LATER, "upd-1", schedule_for(state, command, LATER))
+    snapshot = once.model_dump()
     twice = transitions.apply(once, command, LATER + timedelta(minutes=5), "upd-1", None)
-    assert twice.model_dump() == once.model_dump()
+    assert twice is once
+    assert twice.model_dump() == snapshot
     # the validator lets a retried update through even though the command itself is no longer allowed
     transitions.check(once, command, "upd-1")
     assert transitions.already_applied(once, "upd-1")
@@ -723,62 +741,250 @@ def test_lenh_bi_tu_choi_khong_ghi_nho_ma_cap_nhat() -> None:
 
 
 def test_chi_giu_1000_ma_cap_nhat_gan_nhat() -> None:
-    state = make_state().model_copy(
-        update={"applied_updates": [f"old-{i}" for i in range(transitions.KEEP_UPDATE_IDS)]}
-    )
-    new = do(state, c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=["x@x.vn"]), LATER, "new-1")
-    assert len(new.applied_updates) == transitions.KEEP_UPDATE_IDS
-    assert new.applied_updates[0] == "old-1"
-    assert new.applied_updates[-1] == "new-1"
-
-
-# ---------------------------------------------------------------- recording notices
-
-
-def test_ghi_nhan_thong_bao_da_gui() -> None:
     state = make_state()
-    notice = ladder.due_notifications(state, at(2025, 6, 19, 8))[0]
-    new = transitions.record_notification(state, notice, NotificationStatus.sent, "250 OK", at(2025, 6, 19, 8, 1))
-    assert state.notifications == [] and state.version == 1  # input untouched
-    (record,) = new.notifications
-    assert (record.key, record.target, record.step, record.due_version, record.status) == (
-        notice.key,
-        "a-1",
-        notice.step,
-        1,
-        NotificationStatus.sent,
-    )
-    assert new.actions["a-1"].last_step == notice.step
-    assert new.version == 2
-    assert (new.events[-1].actor, new.events[-1].kind) == (SYSTEM, "notification_sent")
-    assert new.events[-1].data == {"key": notice.key}
-    assert new.events[-1].message == f"Đã gửi thông báo «Nhắc nhở» tới {', '.join(notice.to)}: 250 OK"
+    state.applied_updates = {f"old-{i}": "" for i in range(transitions.KEEP_UPDATE_IDS)}
+    do(state, c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=["x@x.vn"]), LATER, "new-1")
+    assert len(state.applied_updates) == transitions.KEEP_UPDATE_IDS
+    assert next(iter(state.applied_updates)) == "old-1"
+    assert list(state.applied_updates)[-1] == "new-1"
 
 
-def test_ghi_nhan_thong_bao_gui_that_bai_khong_doi_bac_cuoi() -> None:
+@pytest.mark.parametrize(
+    ("name", "created"),
+    [("nop-minh-chung", "ev-1"), ("xin-gia-han", "ext-1"), ("nop-bao-cao", "rp-1"), ("mien", None)],
+)
+def test_ma_cap_nhat_nho_ma_ban_ghi_da_tao(name: str, created: str | None) -> None:
+    state, command = SCENARIOS[name]()
+    do(state, command, LATER, "upd-1")
+    assert transitions.created_by(state, "upd-1") == created
+    assert state.applied_updates["upd-1"] == (created or "")
+    assert transitions.created_by(state, "upd-khac") is None
+
+
+# ---------------------------------------------------------------- letters: planned, then settled
+
+
+def test_van_ban_den_han_duoc_ghi_dang_cho_voi_khoa_on_dinh() -> None:
     state = make_state()
-    notice = ladder.due_notifications(state, at(2025, 6, 19, 8))[0]
-    new = transitions.record_notification(
-        state, notice, NotificationStatus.failed, "550 no such user", at(2025, 6, 19, 8)
+    due = ladder.due_letters(state, REMINDER_1)
+    planned = transitions.plan_letters(state, due, REMINDER_1)
+    assert [p.key for p in planned] == [f"{WORKFLOW_ID}/phong-a/reminder/1", f"{WORKFLOW_ID}/phong-b/reminder/2"]
+    assert state.letters == planned
+    assert state.letter_seq == 2
+    assert state.version == 2  # one change for the whole batch
+    record = planned[0]
+    assert (record.unit, record.step, record.status, record.planned_at, record.at) == (
+        "phong-a",
+        Step.reminder,
+        NotificationStatus.pending,
+        REMINDER_1,
+        None,
     )
-    assert new.actions["a-1"].last_step is None
-    assert new.notifications[0].status == NotificationStatus.failed
-    assert new.events[-1].kind == "notification_failed"
-    assert new.events[-1].message.startswith("Gửi thất bại thông báo «Nhắc nhở»")
+    assert (record.items, record.to, record.cc) == (due[0].items, due[0].to, due[0].cc)
+    assert state.actions["a-1"].last_step is None, "nothing climbs before the letter is settled"
+    assert transitions.plan_letters(state, [], REMINDER_1) == []
+    assert state.version == 2
 
 
-def test_ghi_nhan_thong_bao_bao_cao_cap_nhat_bac_cuoi_cua_don_vi() -> None:
+def test_khoa_van_ban_khong_bao_gio_lap_lai() -> None:
+    state, sent = run_until(make_state(), NOW, at(2025, 12, 31))
+    keys = [p.key for p in sent]
+    assert len(keys) == len(set(keys)) == state.letter_seq
+
+
+def test_ghi_nhan_van_ban_da_gui() -> None:
     state = make_state()
-    notices = ladder.due_notifications(state, at(2025, 9, 19, 8))
-    report_notice = next(n for n in notices if n.target == "report.phong-a")
-    new = transitions.record_notification(state, report_notice, NotificationStatus.sent, "", at(2025, 9, 19, 8))
-    assert new.units["phong-a"].last_step == report_notice.step
-    assert all(a.last_step is None for a in new.actions.values())
+    (letter, _) = plan_due(state, REMINDER_1)
+    version = state.version
+    sent_at = REMINDER_1 + timedelta(minutes=1)
+    record = transitions.settle_letter(state, letter.key, NotificationStatus.sent, "250 OK", sent_at)
+    assert record is letter
+    assert (record.status, record.at, record.detail) == (NotificationStatus.sent, sent_at, "250 OK")
+    action = state.actions["a-1"]
+    assert (action.last_step, action.last_step_index, action.last_letter_at) == (Step.reminder, 0, sent_at)
+    assert state.units["phong-a"].letters == [LetterRef(key=letter.key, step=Step.reminder, sent_at=sent_at)]
+    assert state.version == version + 1
+    event = state.events[-1]
+    assert (event.actor, event.kind, event.target) == (SYSTEM, "notification_sent", "report.phong-a")
+    assert event.data == {"key": letter.key, "items": ["a-1"]}
+    assert event.message == f"Đã gửi văn bản «Nhắc nhở» (1 nội dung) tới {UNIT_A}, {UNIT_A2}: 250 OK"
 
 
-def test_thay_doi_dau_moi_ap_dung_cho_thong_bao_sau() -> None:
-    state = do(
-        make_state(), c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=["moi@a.vn"], head=HEAD_A), LATER
+def test_ghi_nhan_lan_hai_hoac_khoa_la_khong_doi_gi() -> None:
+    state = make_state()
+    (letter, _) = plan_due(state, REMINDER_1)
+    transitions.settle_letter(state, letter.key, NotificationStatus.sent, "250 OK", REMINDER_1)
+    before = state.model_copy(deep=True)
+    assert transitions.settle_letter(state, letter.key, NotificationStatus.failed, "550", REMINDER_1) is None
+    assert transitions.settle_letter(state, "khong-co", NotificationStatus.sent, "", REMINDER_1) is None
+    assert state.model_dump() == before.model_dump()
+
+
+def test_ghi_nhan_van_ban_gui_that_bai_van_len_bac_nhung_khong_duoc_trich_dan() -> None:
+    state = make_state()
+    (letter, _) = plan_due(state, REMINDER_1)
+    transitions.settle_letter(state, letter.key, NotificationStatus.failed, "550 no such user", REMINDER_1)
+    assert state.actions["a-1"].last_step == Step.reminder
+    assert state.units["phong-a"].letters == []
+    assert state.letters[0].status == NotificationStatus.failed
+    assert state.events[-1].kind == "notification_failed"
+    assert state.events[-1].message.startswith("Gửi thất bại văn bản «Nhắc nhở»")
+    assert state.events[-1].message.endswith(": 550 no such user")
+
+
+def test_van_ban_co_bao_cao_cap_nhat_bac_cua_don_vi_rieng() -> None:
+    state = make_state()
+    moment = at(2025, 9, 19, 8)  # the reports' first reminder; the actions are long overdue by then
+    _, planned = send_due(state, moment)
+    assert [(p.unit, p.step, targets_of(p)) for p in planned if p.unit == "phong-a"] == [
+        ("phong-a", Step.overdue, ["a-1", "a-2"]),
+        ("phong-a", Step.reminder, ["report.phong-a"]),
+    ]
+    assert state.units["phong-a"].last_step == Step.reminder
+    assert state.actions["a-1"].last_step == Step.overdue
+
+
+def test_so_van_ban_giu_lai_co_gioi_han(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transitions, "KEEP_SETTLED_LETTERS", 3)
+    monkeypatch.setattr(transitions, "KEEP_UNIT_LETTERS", 2)
+    state, sent = run_until(make_state(), NOW, at(2025, 8, 31))
+    assert len(sent) > 3
+    assert [p.key for p in state.letters] == [p.key for p in sent[-3:]]
+    phong_a = [p for p in sent if p.unit == "phong-a"]
+    assert [r.key for r in state.units["phong-a"].letters] == [p.key for p in phong_a[-2:]]
+
+
+def test_van_ban_ket_thuc_co_khoa_rieng() -> None:
+    state = make_state()
+    for action_id in ("a-1", "a-2", "b-1"):
+        finish_action(state, action_id, LATER)
+    for unit in ("phong-a", "phong-b"):
+        finish_report(state, unit, LATER)
+    (closing,) = plan_due(state, LATER)
+    assert (closing.key, closing.unit, closing.step) == (f"{WORKFLOW_ID}/closing", "", Step.closing)
+    assert state.letter_seq == 0
+    transitions.settle_letter(state, closing.key, NotificationStatus.sent, "250 OK", LATER)
+    assert all(u.letters == [] for u in state.units.values())
+
+
+# ---------------------------------------------------------------- the office's number on a sent letter
+
+
+def test_ghi_so_van_ban_da_gui() -> None:
+    state, _ = send_due(make_state(), REMINDER_1)
+    key = state.units["phong-a"].letters[0].key
+    do(state, c.RecordLetterNumber(actor=STAFF, key=key, number=" 125/TTr-NV ", signed_on=date(2025, 6, 20)), LATER)
+    ref = state.units["phong-a"].letters[0]
+    assert (ref.number, ref.signed_on) == ("125/TTr-NV", date(2025, 6, 20))
+    event = state.events[-1]
+    assert (event.kind, event.actor, event.target) == ("letter_numbered", STAFF, "report.phong-a")
+    assert event.data == {"key": key, "number": "125/TTr-NV"}
+    assert state.units["phong-b"].letters[0].number is None
+
+
+def test_chi_ghi_so_cho_van_ban_da_gui() -> None:
+    state = make_state()
+    _, failed = send_due(state, REMINDER_1, NotificationStatus.failed)
+    for key in ("khong-co", failed[0].key):
+        command = c.RecordLetterNumber(actor=STAFF, key=key, number="1/TTr")
+        refused(state, command, LATER, f"Không tìm thấy văn bản đã gửi '{key}' để ghi số.")
+    with pytest.raises(ValidationError):
+        c.RecordLetterNumber(actor=STAFF, key="x", number="  ")
+
+
+# ---------------------------------------------------------------- bounded audit trail
+
+
+def test_quen_nhat_ky_da_chieu_giu_gioi_han() -> None:
+    state = make_state()
+    for i in range(transitions.KEEP_EVENTS + 30):
+        do(state, c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=[f"x{i}@x.vn"]), LATER)
+    total = state.events[-1].seq
+    projected = total - 5
+    transitions.forget_projected(state, projected)
+    seqs = [e.seq for e in state.events]
+    assert seqs == list(range(projected - transitions.KEEP_EVENTS + 1, total + 1))
+    assert state.version == total  # the version still counts every change
+    do(state, c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=["y@y.vn"]), LATER)
+    assert state.events[-1].seq == total + 1
+
+
+# ---------------------------------------------------------------- what the spec says was done before registration
+
+
+def test_bat_dau_voi_tinh_trang_truoc_khi_dang_ky() -> None:
+    spec = make_spec(
+        agency_head_title="Chủ tịch UBND tỉnh Nam Định",
+        signer={"title": "Phó Chánh Thanh tra", "name": "Nguyễn Văn A", "acting_for": "KT. CHÁNH THANH TRA"},
+        place="Nam Định",
+        letter_symbol="/TTr-NV",
+        inspectorate_parent="UBND TỈNH NAM ĐỊNH",
+        units=[
+            unit_dict(
+                "phong-a",
+                [UNIT_A],
+                HEAD_A,
+                head_title="Trưởng phòng A",
+                report_due="2025-09-30",
+                report_received={"on": "2025-06-20", "document": "Báo cáo số 12/BC-PA ngày 20/6/2025"},
+            ),
+            unit_dict("phong-b", [UNIT_B], report_due="2025-09-30"),
+        ],
+        actions=[
+            {
+                **action_dict("a-1", "phong-a"),
+                "ref": "2.1.a",
+                "status": "done",
+                "as_of": "2025-06-20",
+                "source": "Báo cáo số 12/BC-PA ngày 20/6/2025",
+            },
+            {
+                **action_dict("a-2", "phong-a"),
+                "status": "partly_done",
+                "as_of": "2025-06-20",
+                "source": "Báo cáo số 12/BC-PA ngày 20/6/2025",
+                "due_assumed": True,
+            },
+            action_dict("b-1", "phong-b"),
+        ],
     )
-    notice = next(n for n in ladder.due_notifications(state, at(2025, 6, 19, 8)) if n.target == "a-1")
-    assert notice.to == ["moi@a.vn"]
+    state = transitions.new_conclusion(spec, plan(spec), NOW, "staff")
+    a1, a2, b1 = state.actions["a-1"], state.actions["a-2"], state.actions["b-1"]
+    assert (a1.status, a1.ref, a1.resolved_at) == (ActionStatus.done, "2.1.a", at(2025, 6, 20, 12))
+    assert a1.progress == "Đã thực hiện (theo Báo cáo số 12/BC-PA ngày 20/6/2025)"
+    assert (a2.status, a2.due_assumed) == (ActionStatus.open, True)
+    assert a2.progress == "Đã thực hiện một phần (theo Báo cáo số 12/BC-PA ngày 20/6/2025)"
+    assert (b1.progress, b1.ref, b1.due_assumed) == (None, None, False)
+    unit = state.units["phong-a"]
+    assert (unit.report_status, unit.head_title) == (ReportStatus.submitted, "Trưởng phòng A")
+    (report,) = state.reports
+    assert (report.unit, report.note, report.status) == (
+        "phong-a",
+        "Báo cáo số 12/BC-PA ngày 20/6/2025",
+        ReviewStatus.submitted,
+    )
+    assert state.units["phong-b"].report_status == ReportStatus.awaited
+    assert state.agency_head_title == "Chủ tịch UBND tỉnh Nam Định"
+    sig = state.signature
+    assert (sig.title, sig.name, sig.acting_for, sig.place, sig.letter_symbol, sig.parent) == (
+        "Phó Chánh Thanh tra",
+        "Nguyễn Văn A",
+        "KT. CHÁNH THANH TRA",
+        "Nam Định",
+        "TTr-NV",
+        "UBND TỈNH NAM ĐỊNH",
+    )
+    assert [e.kind for e in state.events] == ["started", "report_submitted"]
+    assert state.version == 2
+    # a done item never climbs; a received report awaits review, not letters
+    due = ladder.due_letters(state, at(2025, 7, 1, 8))
+    listed = {t for d in due for t in targets_of(d)}
+    assert "a-1" not in listed and "a-2" in listed
+    assert "report.phong-a" not in {t for d in ladder.due_letters(state, at(2025, 10, 1, 8)) for t in targets_of(d)}
+
+
+def test_bo_sung_kien_nghi_giu_so_thu_tu_va_han_gia_dinh() -> None:
+    action = new_action(ref="III.4", due_assumed=True)
+    state = do(make_state(), c.AddAction(actor=STAFF, action=action), LATER)
+    added = state.actions["a-3"]
+    assert (added.ref, added.due_assumed, added.status) == ("III.4", True, ActionStatus.open)

@@ -1,4 +1,5 @@
-"""The web app against a real Temporal test environment: a worker (mail recorded), users of every role."""
+"""The web app against a real Temporal test environment: a worker (letters recorded, and written to the outbox as
+the mail activity would), users of every role."""
 
 from __future__ import annotations
 
@@ -6,28 +7,34 @@ import asyncio
 import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from temporalio import activity
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.database import get_engine
+from activities.mail import claim, copy_key, settle
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc import users
 from dondoc.gateway import Gateway
-from dondoc.settings import Settings
+from dondoc.mail_render import render
+from dondoc.settings import Settings, get_settings
 from dondoc.storage import FileStore
 from dondoc.web.app import create_app
 from dondoc.web.context import AppContext
 from models.labels import VN
+from models.mail import LetterRequest, MailOutcome
 from models.spec import ConclusionSpec
-from models.tables import ConclusionRow
+from models.tables import AuditEventRow, ConclusionRow
 from tests.workflow.harness import MailRecorder, quang_ngai, redated
 from worker import build_worker
 
@@ -82,6 +89,38 @@ class Web:
         await self.wait_projected(spec.workflow_id)
         return spec
 
+    async def start_overdue(self, units: tuple[str, ...] = ("ly-son",), days_ago: int = 30) -> ConclusionSpec:
+        """The Quảng Ngãi example (only `units`) received `days_ago` days ago, every action due 4 days after it:
+        overdue at once, so the first letters go as the follow-up starts."""
+        today = (await self.env.get_current_time()).astimezone(VN).date()
+        spec = redated(quang_ngai(), today - timedelta(days=days_ago), {}, default_days=4)
+        spec = spec.model_copy(
+            update={
+                "number": f"{uuid.uuid4().hex[:4]}/KL-Ttra",
+                "units": [u for u in spec.units if u.code in units],
+                "actions": [a for a in spec.actions if a.unit in units],
+            }
+        )
+        await self.ctx.gateway.start(spec, STAFF)
+        await self.wait_projected(spec.workflow_id)
+        return spec
+
+    async def letters_sent(self, workflow_id: str, count: int = 1) -> list[LetterRequest]:
+        """The letters of the conclusion the mail activity got, once `count` of them went out and SQL shows them."""
+        for _ in range(1200):
+            sent = [m for m in self.mail.sent if m.workflow_id == workflow_id]
+            if len(sent) >= count:
+                with Session(self.ctx.engine) as session:
+                    settled = session.exec(
+                        select(AuditEventRow).where(
+                            AuditEventRow.workflow_id == workflow_id, AuditEventRow.kind == "notification_sent"
+                        )
+                    ).all()
+                if len(settled) >= count:
+                    return sent
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{count} letter(s) of {workflow_id} never went out")
+
     async def wait_projected(self, workflow_id: str) -> None:
         """Until the workflow's first projection is in SQL (starting returns before it)."""
         for _ in range(1200):  # a minute: generous for a busy CI machine
@@ -90,6 +129,36 @@ class Web:
                     return
             await asyncio.sleep(0.05)
         raise AssertionError(f"{workflow_id} never projected")
+
+
+@pytest.fixture
+def settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Letters go at any time of day here: the test server's clock only moves when a test moves it, so a letter
+    waiting for office hours would wait for ever when the suite runs at night."""
+    monkeypatch.setenv("DONDOC_OFFICE_HOURS_ENABLED", "false")
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def write_outbox(engine: Engine, request: LetterRequest, outcome: MailOutcome) -> None:
+    """The outbox rows of every copy of a letter, as the mail activity writes them (its own functions)."""
+    for copy in request.copies:
+        mail = render(request, copy, "http://testserver/portal/lien-ket")
+        if claim(engine, request, copy, mail) is None:
+            settle(engine, copy_key(request.key, copy.audience), outcome)
+
+
+def outbox_activity(recorder: MailRecorder, engine: Engine) -> Callable[[LetterRequest], Awaitable[MailOutcome]]:
+    """The recorder under the mail activity's name, also writing the outbox (what the pages read)."""
+    record = recorder.activity()
+
+    @activity.defn(name="send_letter")
+    async def send_letter(request: LetterRequest) -> MailOutcome:
+        outcome: MailOutcome = await record(request)
+        await asyncio.to_thread(write_outbox, engine, request, outcome)
+        return outcome
+
+    return send_letter
 
 
 @pytest.fixture
@@ -118,7 +187,8 @@ async def web(
         gateway=Gateway(time_skipping_env.client, task_queue),
         files=FileStore(settings.files_dir, settings.max_upload_mb * 1024 * 1024),
     )
-    async with build_worker(time_skipping_env.client, task_queue, [plan_deadlines, project_state, recorder.activity()]):
+    mail = outbox_activity(recorder, engine)
+    async with build_worker(time_skipping_env.client, task_queue, [plan_deadlines, project_state, mail]):
         yield Web(create_app(ctx), ctx, time_skipping_env, recorder)
         with Session(engine) as session:
             workflow_ids = list(session.exec(select(ConclusionRow.workflow_id)).all())

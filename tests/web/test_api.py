@@ -164,6 +164,8 @@ async def test_openapi_documents_every_operation(web: Web) -> None:
         ("GET", "/api/notifications"),
         ("GET", "/api/reports/{report_id}/file"),
         ("GET", "/api/me"),
+        ("GET", f"{w}/units/{{unit}}/letters/{{step}}"),
+        ("POST", f"{w}/letters/number"),
     ]:
         assert expected in operations, expected
     routes = {
@@ -563,7 +565,7 @@ async def test_an_idempotency_key_replay_answers_the_same_and_changes_nothing(we
     refused(without_key, 409, "không thể miễn thực hiện")
 
 
-async def test_overdue_and_notifications(web: Web) -> None:
+async def test_overdue_actions_by_role(web: Web) -> None:
     staff = web.bearer(STAFF)
     long_ago = datetime.now(UTC).astimezone(VN).date() - timedelta(days=400)
     late = await start(staff, small_spec(long_ago, units=("ly-son", "tra-bong"), due_in_days=60), web)
@@ -581,32 +583,56 @@ async def test_overdue_and_notifications(web: Web) -> None:
     listed = (await staff.get("/api/conclusions", params={"overdue": "true"})).json()
     assert [c["workflow_id"] for c in listed] == [late] and listed[0]["overdue_actions"] == 4
 
-    now = datetime.now(UTC)
-    with Session(web.ctx.engine) as session:
-        for n, (unit, state) in enumerate([("ly-son", "sent"), ("tra-bong", "sent"), ("ly-son", "failed")]):
-            session.add(
-                NotificationRow(
-                    key=f"{late}.{unit}-a1.overdue.{n}",
-                    message_id=f"<{late}.{n}@dondoc>",
-                    workflow_id=late,
-                    target=f"{unit}-a1",
-                    unit=unit,
-                    step="overdue",
-                    recipients=[f"vanphong@{unit}.example.vn"],
-                    subject="Quá hạn",
-                    status=state,
-                    attempts=1,
-                    created_at=now + timedelta(seconds=n),
-                )
+
+async def test_notifications_list_each_copy_of_each_letter(web: Web) -> None:
+    staff = web.bearer(STAFF)
+    long_ago = datetime.now(UTC).astimezone(VN).date() - timedelta(days=400)
+    late = await start(staff, small_spec(long_ago, units=("ly-son", "tra-bong"), due_in_days=60), web)
+    on_time = (await web.start_quang_ngai()).workflow_id
+    sent = await web.letters_sent(late, count=2)
+    with Session(web.ctx.engine) as session:  # a copy the mail server refused, of another letter
+        session.add(
+            NotificationRow(
+                key=f"{late}/ly-son/urging/9/oversight",
+                message_id=f"<{late}/ly-son/urging/9/oversight@dondoc>",
+                letter_key=f"{late}/ly-son/urging/9",
+                audience="oversight",
+                workflow_id=late,
+                target="report.ly-son",
+                items=["ly-son-a1", "ly-son-a2"],
+                unit="ly-son",
+                step="urging",
+                recipients=[SUPERVISOR],
+                subject="Đôn đốc",
+                status="failed",
+                attempts=1,
+                smtp_answer="550 5.1.1 Không có hộp thư này",
+                created_at=datetime.now(UTC) + timedelta(minutes=5),
             )
+        )
         session.commit()
+
     everything = (await staff.get("/api/notifications")).json()
-    assert len(everything) == 3 and everything[0]["status"] == "failed" and everything[0]["step_label"] == "Quá hạn"
+    assert len(everything) == 3
+    failed = everything[0]
+    assert failed["status"] == "failed" and failed["status_label"] == "Gửi lỗi: 550 5.1.1 Không có hộp thư này"
+    assert failed["letter_key"] == f"{late}/ly-son/urging/9" and failed["audience_label"] == "Bản để biết, theo dõi"
+    assert failed["step_label"] == "Đôn đốc" and failed["item_count"] == 2
+    for letter in sent:
+        [copy] = [n for n in everything if n["letter_key"] == letter.key]
+        assert copy["key"] == f"{letter.key}/unit" and copy["audience"] == "unit"
+        assert copy["audience_label"] == "Bản gửi đơn vị" and copy["status_label"] == "Đã gửi"
+        assert copy["step"] == "overdue" and copy["step_label"] == "Quá hạn"
+        assert copy["items"] == [line.target for line in letter.items] and copy["item_count"] == len(letter.items)
+        assert {f"{letter.unit_code}-a1", f"{letter.unit_code}-a2"} <= set(copy["items"])
     assert {n["unit"] for n in (await web.bearer(AGENCY).get("/api/notifications")).json()} == {"ly-son"}
     assert len((await staff.get("/api/notifications", params={"status": "failed"})).json()) == 1
     assert (await staff.get("/api/notifications", params={"workflow_id": on_time})).json() == []
     assert (await web.bearer(OUTSIDER).get("/api/notifications")).json() == []
     assert (await staff.get("/api/notifications", params={"status": "bogus"})).status_code == 422
+
+    letters = (await detail(staff, late))["letters"]
+    assert {(x["unit"], x["step"], x["status"]) for x in letters} >= {("ly-son", "overdue", "sent")}
 
 
 async def test_downloads_are_scoped_and_never_guess_the_file(web: Web) -> None:

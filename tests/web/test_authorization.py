@@ -65,28 +65,36 @@ class Scenario:
     actions: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
     denied_action: str = "ly-son-cong-ttdt"  # never changed: the target of every denied action call
+    lettered: tuple[str, str] | None = None  # a conclusion with a letter that went out, and the letter's key
 
-    async def send(self, command: c.Command) -> Any:
-        return await self.web.ctx.gateway.update(self.wid, command)
+    async def send(self, command: c.Command) -> str:
+        """Apply `command`; the id of what it created."""
+        result = await self.web.ctx.gateway.update(self.wid, command)
+        return result.created or ""
 
     async def submitted_evidence(self) -> str:
-        state = await self.send(c.SubmitEvidence(actor=ADMIN, action_id=self.actions.pop(0), files=[self.pdf]))
-        return str(state.evidence[-1].id)
+        return await self.send(c.SubmitEvidence(actor=ADMIN, action_id=self.actions.pop(0), files=[self.pdf]))
 
     async def pending_request(self) -> str:
         command = c.RequestExtension(actor=ADMIN, action_id=self.actions.pop(0), requested_due="2099-01-01", reason="x")
-        state = await self.send(command)
-        return str(state.extension_requests[-1].id)
+        return await self.send(command)
 
     async def submitted_report(self) -> str:
-        state = await self.send(c.SubmitReport(actor=ADMIN, unit=self.units.pop(0), files=[self.pdf]))
-        return str(state.reports[-1].id)
+        return await self.send(c.SubmitReport(actor=ADMIN, unit=self.units.pop(0), files=[self.pdf]))
 
     async def reopen_ly_son_report(self) -> None:
         """The agency may submit again once its report was returned."""
         state = await self.web.ctx.gateway.snapshot(self.wid)
         if state.units["ly-son"].report_status == "submitted":
             await self.send(c.ReviewReport(actor=STAFF, report_id=self.report, decision="reject", reason="Bổ sung"))
+
+    async def sent_letter(self) -> tuple[str, str]:
+        """A conclusion overdue since it started, and the key of its first letter (once it went out)."""
+        if self.lettered is None:
+            spec = await self.web.start_overdue()
+            [letter, *_] = await self.web.letters_sent(spec.workflow_id)
+            self.lettered = spec.workflow_id, letter.key
+        return self.lettered
 
     async def fresh_conclusion(self) -> str:
         spec = parse_spec(small_spec(await env_today(self.web)))
@@ -101,12 +109,11 @@ async def scenario(web: Web) -> Scenario:
     s = Scenario(web, spec.workflow_id, stored.ref)
     s.actions = [a.id for a in spec.actions if a.unit != "ly-son"]
     s.units = [u.code for u in spec.units if u.code != "ly-son"]
-    state = await s.send(c.SubmitEvidence(actor=AGENCY, action_id="ly-son-dvctt", files=[s.pdf]))
-    s.evidence = state.evidence[-1].id
-    state = await s.send(c.SubmitReport(actor=AGENCY, unit="ly-son", files=[s.pdf]))
-    s.report = state.reports[-1].id
+    s.evidence = await s.send(c.SubmitEvidence(actor=AGENCY, action_id="ly-son-dvctt", files=[s.pdf]))
+    s.report = await s.send(c.SubmitReport(actor=AGENCY, unit="ly-son", files=[s.pdf]))
     command = c.RequestExtension(actor=AGENCY, action_id="ly-son-chu-ky-so", requested_due="2099-01-01", reason="x")
-    s.request = (await s.send(command)).extension_requests[-1].id
+    s.request = await s.send(command)
+    assert (s.evidence, s.report, s.request) == ("ev-1", "rp-1", "ext-1")
     return s
 
 
@@ -176,6 +183,12 @@ async def amend_call(s: Scenario, role: str, allowed: bool) -> Call:
     return f"/api/conclusions/{s.wid}/actions", {"json": body}
 
 
+async def letter_number_call(s: Scenario, role: str, allowed: bool) -> Call:
+    workflow_id, key = await s.sent_letter() if allowed else (s.wid, f"{s.wid}/ly-son/urging/99")
+    body = {"key": key, "number": f"{len(role)}/TTr-NV", "signed_on": (await env_today(s.web)).isoformat()}
+    return f"/api/conclusions/{workflow_id}/letters/number", {"json": body}
+
+
 async def withdraw_call(s: Scenario, role: str, allowed: bool) -> Call:
     workflow_id = await s.fresh_conclusion() if allowed else s.wid
     return f"/api/conclusions/{workflow_id}/withdraw", {"json": {"reason": "Hủy kết luận"}}
@@ -206,6 +219,11 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Build]] = {
         fixed("/api/conclusions/{wid}/units/so-xd/contacts", json={"contacts": ["moi@sxd.example.vn"]}),
     ),
     ("POST", f"{W}/withdraw"): (expect(200, STAFF_LIKE), withdraw_call),
+    ("GET", f"{W}/units/{{unit}}/letters/{{step}}"): (
+        expect(200, {*STAFF_LIKE, "supervisor"}, outsider=404),
+        fixed("/api/conclusions/{wid}/units/ly-son/letters/urging"),
+    ),
+    ("POST", f"{W}/letters/number"): (expect(200, STAFF_LIKE), letter_number_call),
 }
 
 
@@ -266,6 +284,10 @@ async def test_the_authorization_matrix(web: Web) -> None:
     assert state.actions[s.denied_action].status == "open"
     assert not [r for r in state.extension_requests if r.action_id == s.denied_action]
     assert state.units["so-xd"].contacts == ["moi@sxd.example.vn"]
+    assert s.lettered is not None
+    lettered = await web.ctx.gateway.snapshot(s.lettered[0])
+    numbers = {ref.key: ref.number for unit in lettered.units.values() for ref in unit.letters}
+    assert numbers[s.lettered[1]] == f"{len(BEARER)}/TTr-NV", "numbered by the allowed callers, the last one stays"
 
 
 async def test_an_agency_without_a_unit_in_the_conclusion_cannot_reach_it(web: Web) -> None:
@@ -317,6 +339,7 @@ def filled(path: str, wid: str) -> str:
         "document": "policy",
         "token": "khong-hop-le",
         "sha256": "0" * 64,
+        "step": "urging",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.planning import plan_deadlines
@@ -21,12 +21,12 @@ from dondoc.gateway import Gateway
 from dondoc.web import pages_common
 from models import commands as c
 from models.labels import VN
-from models.mail import MailOutcome, MailRequest, MailStatus
+from models.mail import LetterRequest, MailOutcome, MailStatus
 from models.policy import Policy, PolicyStep, Step
 from models.spec import ConclusionSpec
-from models.tables import ActionRow, ConclusionRow, NotificationRow
+from models.tables import ActionRow, AuditEventRow, NotificationRow
 from tests.conftest import EXAMPLES
-from tests.web.conftest import AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
+from tests.web.conftest import AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web, write_outbox
 from tests.workflow.harness import PDF, quang_ngai, redated
 from worker import build_worker
 
@@ -361,16 +361,30 @@ async def test_overdue_actions_are_grouped_by_unit_and_age(web: Web) -> None:
 # ---------------------------------------------------------------- notifications
 
 
-def outbox_row(workflow_id: str, key: str, state: str, answer: str) -> NotificationRow:
+def outbox_row(
+    workflow_id: str,
+    letter_key: str,
+    audience: str,
+    state: str,
+    answer: str,
+    items: list[str],
+    step: str = "reminder",
+    recipients: tuple[str, ...] = ("vanphong@lyson.example.vn",),
+) -> NotificationRow:
+    """One copy of a letter to Lý Sơn, as the mail activity writes it."""
+    key = f"{letter_key}/{audience}"
     return NotificationRow(
         key=key,
         message_id=f"<{key}@dondoc>",
+        letter_key=letter_key,
+        audience=audience,
         workflow_id=workflow_id,
-        target=LY_SON_ACTION,
+        target=items[0] if len(items) == 1 else "report.ly-son",
+        items=items,
         unit="ly-son",
-        step="reminder",
-        recipients=["vanphong@lyson.example.vn"],
-        subject="Nhắc nhở thực hiện kiến nghị",
+        step=step,
+        recipients=list(recipients),
+        subject="[Nhắc nhở] KL – UBND huyện Lý Sơn",
         status=state,
         attempts=1,
         smtp_answer=answer,
@@ -378,23 +392,33 @@ def outbox_row(workflow_id: str, key: str, state: str, answer: str) -> Notificat
     )
 
 
-async def test_notifications_list_failures_with_the_smtp_answer_and_refuse_resending_others(web: Web) -> None:
+async def test_notifications_list_each_copy_with_its_audience_items_and_outcome(web: Web) -> None:
     spec = await web.start_quang_ngai()
     wid = spec.workflow_id
-    failed_key, sent_key = f"{wid}/{LY_SON_ACTION}/v1/0-reminder", f"{wid}/{LY_SON_ACTION}/v1/1-reminder"
+    failed_key, sent_key = f"{wid}/ly-son/urging/1", f"{wid}/ly-son/reminder/2"
+    two = [LY_SON_ACTION, "report.ly-son"]
+    three = [LY_SON_ACTION, "ly-son-dvctt", "report.ly-son"]
     with Session(web.ctx.engine) as session:
-        session.add(outbox_row(wid, failed_key, "failed", "550 5.1.1 Mailbox does not exist"))
-        session.add(outbox_row(wid, sent_key, "sent", "250 OK"))
+        session.add(outbox_row(wid, failed_key, "unit", "sent", "250 OK", two, "urging", ("chutich@lyson.vn",)))
+        session.add(
+            outbox_row(wid, failed_key, "oversight", "failed", "550 5.1.1 Mailbox does not exist", two, "urging")
+        )
+        session.add(outbox_row(wid, sent_key, "unit", "sent", "250 OK", three))
         session.commit()
     staff = await web.login(STAFF)
     body = text_of(await staff.get("/notifications"))
-    assert "550 5.1.1 Mailbox does not exist" in body and "Gửi thất bại" in body and "250 OK" in body
-    assert body.count('action="/notifications/resend"') == 1 and f'value="{failed_key}"' in body
+    assert "Gửi lỗi: 550 5.1.1 Mailbox does not exist" in body and body.count("Đã gửi") >= 2
+    assert "250 OK" not in body, "staff read what happened, not the mail server's protocol"
+    assert "Bản gửi đơn vị" in body and "Bản để biết, theo dõi" in body
+    assert "2 nội dung" in body and "3 nội dung" in body
+    assert "Đôn đốc" in body and "Nhắc nhở" in body and "UBND huyện Lý Sơn" in body and "chutich@lyson.vn" in body
+    assert body.count('action="/notifications/resend"') == 1, "one form per failed letter, on its failed copy"
+    assert f'name="key" value="{failed_key}"' in body, "the form posts the letter's key, not a copy's"
     only_sent = text_of(await staff.get("/notifications", params={"status": "sent"}))
-    assert "250 OK" in only_sent and "550 5.1.1" not in only_sent
+    assert "3 nội dung" in only_sent and "550 5.1.1" not in only_sent
     refused = await staff.post("/notifications/resend", data={"key": sent_key})
     assert refused.status_code == 409
-    assert f"Không tìm thấy thông báo '{sent_key}'." in text_of(refused) and "Traceback" not in refused.text
+    assert f"Không tìm thấy văn bản '{sent_key}'" in text_of(refused) and "Traceback" not in refused.text
     unknown = await staff.post("/notifications/resend", data={"key": "khong-co"})
     assert unknown.status_code == 404
     agency = await web.login(AGENCY)
@@ -402,22 +426,24 @@ async def test_notifications_list_failures_with_the_smtp_answer_and_refuse_resen
 
 
 @pytest.fixture
-async def failing_mail(web: Web) -> AsyncIterator[tuple[Gateway, list[MailRequest]]]:
-    """A second worker whose mail server refuses every notice for good (5xx), and a gateway starting on it."""
-    refused: list[MailRequest] = []
+async def failing_mail(web: Web) -> AsyncIterator[tuple[Gateway, list[LetterRequest]]]:
+    """A second worker whose mail server refuses every letter for good (5xx), and a gateway starting on it."""
+    refused: list[LetterRequest] = []
 
-    @activity.defn(name="send_notification")
-    async def send_notification(request: MailRequest) -> MailOutcome:
+    @activity.defn(name="send_letter")
+    async def send_letter(request: LetterRequest) -> MailOutcome:
         refused.append(request)
-        return MailOutcome(status=MailStatus.failed, detail="550 5.1.1 Không có hộp thư này")
+        outcome = MailOutcome(status=MailStatus.failed, detail="550 5.1.1 Không có hộp thư này")
+        await asyncio.to_thread(write_outbox, web.ctx.engine, request, outcome)
+        return outcome
 
     task_queue = f"web-failing-{uuid.uuid4().hex[:8]}"
-    async with build_worker(web.env.client, task_queue, [plan_deadlines, project_state, send_notification]):
+    async with build_worker(web.env.client, task_queue, [plan_deadlines, project_state, send_letter]):
         yield Gateway(web.env.client, task_queue), refused
 
 
-async def test_a_failed_notice_is_sent_again_and_a_sent_one_is_refused(
-    web: Web, failing_mail: tuple[Gateway, list[MailRequest]]
+async def test_a_failed_letter_is_sent_again_by_its_key(
+    web: Web, failing_mail: tuple[Gateway, list[LetterRequest]]
 ) -> None:
     gateway, refused = failing_mail
     today = (await web.env.get_current_time()).astimezone(VN).date()
@@ -433,35 +459,47 @@ async def test_a_failed_notice_is_sent_again_and_a_sent_one_is_refused(
     )
     wid = await gateway.start(spec, STAFF)
     await web.wait_projected(wid)
-    await wait_for(lambda: len(refused) >= 2, "the reminders of the action and of the report were refused")
-    key = next(r.key for r in refused if r.action_id == LY_SON_ACTION)
-    with Session(web.ctx.engine) as session:  # what the real mail activity writes in the outbox
-        session.add(outbox_row(wid, key, "failed", "550 5.1.1 Không có hộp thư này"))
-        session.commit()
-
-    staff = await web.login(STAFF)
+    await wait_for(lambda: len(refused) >= 1, "the reminder was refused")
+    [letter] = refused
+    assert [line.target for line in letter.items] == [LY_SON_ACTION, "report.ly-son"], "one letter, both items"
 
     def failed_recorded() -> bool:
         with Session(web.ctx.engine) as session:
-            row = session.get(ConclusionRow, wid)
-            return row is not None and row.version >= 3
+            return bool(
+                session.exec(
+                    select(AuditEventRow).where(
+                        AuditEventRow.workflow_id == wid, AuditEventRow.kind == "notification_failed"
+                    )
+                ).all()
+            )
 
-    await wait_for(failed_recorded, "the failures were recorded")
+    await wait_for(failed_recorded, "the failure was recorded")
+    staff = await web.login(STAFF)
     page = text_of(await staff.get(f"/conclusions/{wid}"))
-    assert "Gửi thất bại" in page and "550 5.1.1 Không có hộp thư này" in page and "Gửi lại" in page
-    resent = await staff.post("/notifications/resend", data={"key": key, "next": f"/conclusions/{wid}#unit-ly-son"})
-    assert resent.status_code == 303 and resent.headers["location"] == f"/conclusions/{wid}#unit-ly-son"
-    await wait_for(lambda: sum(r.key == key for r in refused) >= 2, "the notice was sent again")
-    assert next(r for r in refused[::-1] if r.key == key).resend
-    timeline = text_of(await staff.get(f"/conclusions/{wid}"))
-    assert "Yêu cầu gửi lại thông báo «Nhắc nhở»" in timeline
+    section = page.split('id="letters-ly-son"', 1)[1].split("</section>", 1)[0]
+    assert "Văn bản đôn đốc" in page and "Nhắc nhở" in section and "2 nội dung" in section
+    assert "Gửi lỗi: 550 5.1.1 Không có hộp thư này" in section and "Gửi lại" in section
+    assert f'name="key" value="{letter.key}"' in section
+    listed = text_of(await staff.get("/notifications"))
+    assert f'name="key" value="{letter.key}"' in listed
+    resent = await staff.post(
+        "/notifications/resend", data={"key": letter.key, "next": f"/conclusions/{wid}#letters-ly-son"}
+    )
+    assert resent.status_code == 303 and resent.headers["location"] == f"/conclusions/{wid}#letters-ly-son"
+    await wait_for(lambda: sum(r.key == letter.key for r in refused) >= 2, "the letter was sent again")
+    assert refused[-1].key == letter.key and refused[-1].resend
+    await wait_for(lambda: "Yêu cầu gửi lại văn bản «Nhắc nhở»" in text_of_sync(web, wid), "the timeline shows it")
 
-    ok_key = "khong-phai-that-bai"
+    unknown = f"{wid}/ly-son/urging/77"
+    again = await staff.post("/notifications/resend", data={"key": unknown, "workflow_id": wid})
+    assert again.status_code == 409 and "Không gửi lại được văn bản" in text_of(again)
+
+
+def text_of_sync(web: Web, workflow_id: str) -> str:
+    """The conclusion's audit trail as text (without going through a page)."""
     with Session(web.ctx.engine) as session:
-        session.add(outbox_row(wid, ok_key, "sent", "250 OK"))
-        session.commit()
-    again = await staff.post("/notifications/resend", data={"key": ok_key})
-    assert again.status_code == 409 and "Không gửi lại được thông báo" in text_of(again)
+        events = session.exec(select(AuditEventRow).where(AuditEventRow.workflow_id == workflow_id)).all()
+    return "\n".join(e.message for e in events)
 
 
 # ---------------------------------------------------------------- registering a conclusion

@@ -8,12 +8,13 @@ import uuid
 from datetime import timedelta
 
 import httpx
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from dondoc import links
 from models import commands as c
 from models.labels import VN
-from models.tables import ActionRow, AuditEventRow
+from models.spec import PriorStatus
+from models.tables import ActionRow, NotificationRow
 from tests.web.conftest import AGENCY, OTHER_AGENCY, STAFF, SUPERVISOR, Web
 from tests.workflow.harness import quang_ngai, redated
 
@@ -244,28 +245,19 @@ async def test_an_agency_account_acts_under_its_own_name(web: Web) -> None:
     assert (await web.ctx.gateway.snapshot(spec.workflow_id)).evidence[0].submitted_by == AGENCY
 
 
-async def test_overdue_days_and_the_notices_already_sent_are_shown(web: Web) -> None:
-    """A conclusion received 30 days ago with actions due about 26 days ago: overdue at once, a notice sent."""
-    today = (await web.env.get_current_time()).astimezone(VN).date()
-    spec = redated(quang_ngai(), today - timedelta(days=30), {}, default_days=4)
-    spec = spec.model_copy(update={"number": f"{uuid.uuid4().hex[:4]}/KL-Ttra"})
-    wid = await web.ctx.gateway.start(spec, STAFF)
-    await web.wait_projected(wid)
-    for _ in range(1200):  # until the latest step that has come is sent and projected
+async def test_overdue_days_and_the_letters_already_sent_are_shown(web: Web) -> None:
+    """A conclusion received 30 days ago with actions due about 26 days ago: overdue at once, a letter sent."""
+    spec = await web.start_overdue(units=("ly-son", "tra-bong"))
+    wid = spec.workflow_id
+    sent = await web.letters_sent(wid, count=2)
+    [letter] = [m for m in sent if m.unit_code == "ly-son"]
+    assert ACTION in [line.target for line in letter.items]
+    for _ in range(1200):  # the overdue flag comes with the projection after the letter
         with Session(web.ctx.engine) as session:
-            sent = session.exec(
-                select(AuditEventRow).where(
-                    AuditEventRow.workflow_id == wid,
-                    AuditEventRow.kind == "notification_sent",
-                    col(AuditEventRow.target) == ACTION,
-                )
-            ).all()
             late = session.get(ActionRow, (wid, ACTION))
-        if sent and late and late.overdue:
+        if late and late.overdue:
             break
         await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the overdue action's notice was never projected")
     client = await open_link(web, wid)
     body = main_of((await client.get("/portal")).text)
     article = body.split(f'id="action-{wid}--{ACTION}"', 1)[1].split("</article>", 1)[0]
@@ -274,3 +266,37 @@ async def test_overdue_days_and_the_notices_already_sent_are_shown(web: Web) -> 
     assert days and int(days.group(1)) >= 12  # even when the due day moved past Tết
     steps = article.split("Đã nhắc nhở, đôn đốc", 1)[1].split("</dd>", 1)[0]
     assert "Chưa có" not in steps and re.search(r"<li>(Quá hạn|Đôn đốc)", steps)
+    assert steps.count("<li>") == 1, "one letter, however many copies it had"
+    with Session(web.ctx.engine) as session:
+        copies = session.exec(select(NotificationRow).where(NotificationRow.letter_key == letter.key)).all()
+    assert copies and all(ACTION in row.items for row in copies)
+    unlisted = next(a.id for a in spec.actions if a.unit == "ly-son" and a.id != ACTION)
+    with Session(web.ctx.engine) as session:  # a letter that listed only another item says nothing about this one
+        for row in copies:
+            row.items = [unlisted]
+            session.add(row)
+        session.commit()
+    body = main_of((await client.get("/portal")).text)
+    article = body.split(f'id="action-{wid}--{ACTION}"', 1)[1].split("</article>", 1)[0]
+    assert "Chưa có" in article.split("Đã nhắc nhở, đôn đốc", 1)[1].split("</dd>", 1)[0]
+    other = body.split(f'id="action-{wid}--{unlisted}"', 1)[1].split("</article>", 1)[0]
+    assert "Chưa có" not in other.split("Đã nhắc nhở, đôn đốc", 1)[1].split("</dd>", 1)[0]
+
+
+async def test_the_portal_shows_each_items_number_assumed_due_and_progress(web: Web) -> None:
+    today = (await web.env.get_current_time()).astimezone(VN).date()
+    spec = redated(quang_ngai(), today, {}, default_days=30)
+    partly = {"due_assumed": True, "status": PriorStatus.partly_done, "as_of": today, "source": "Báo cáo 184/BC-UBND"}
+    actions = [a.model_copy(update=partly) if a.id == ACTION else a for a in spec.actions]
+    spec = spec.model_copy(update={"number": f"{uuid.uuid4().hex[:4]}/KL-Ttra", "actions": actions})
+    await web.ctx.gateway.start(spec, STAFF)
+    await web.wait_projected(spec.workflow_id)
+    ref = next(a.ref for a in spec.actions if a.id == ACTION)
+    assert ref
+    client = await open_link(web, spec.workflow_id)
+    body = main_of((await client.get("/portal")).text)
+    article = body.split(f'id="action-{spec.workflow_id}--{ACTION}"', 1)[1].split("</article>", 1)[0]
+    assert f'<strong class="ref">{ref}.</strong>' in article and "hạn giả định" in article
+    assert "Đã thực hiện một phần (theo Báo cáo 184/BC-UBND)" in article
+    others = body.split(f'id="action-{spec.workflow_id}--{ACTION}"', 1)[0]
+    assert "hạn giả định" not in others

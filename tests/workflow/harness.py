@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,10 +20,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.spec_loader import load_spec
-from models.mail import MailOutcome, MailRequest, MailStatus
-from models.spec import ConclusionSpec
-from models.state import ConclusionState, FileRef
-from models.workflow_io import FollowUpInput, FollowUpOptions
+from models.mail import LetterRequest, MailOutcome, MailStatus
+from models.spec import ConclusionSpec, PriorStatus
+from models.state import ConclusionState, FileRef, NotificationStatus
+from models.workflow_io import FollowUpInput, FollowUpOptions, UpdateResult
 from worker import build_worker
 from workflows.conclusion import ConclusionFollowUp
 from workflows.rules import ladder
@@ -34,29 +35,47 @@ PDF = FileRef(name="minh-chung.pdf", sha256="a" * 64, size=1024, content_type="a
 
 @dataclass
 class MailRecorder:
-    """Stands in for the mail activity under its registered name and keeps every request."""
+    """Stands in for the mail activity under its registered name and keeps every letter, once per key (as the
+    outbox would). `answers` scripts what the relay says for a unit: an exception class to raise (retried by
+    Temporal) for the first N attempts, or a permanent refusal."""
 
-    sent: list[MailRequest] = field(default_factory=list)
+    sent: list[LetterRequest] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)
+    temporary_failures: dict[str, int] = field(default_factory=dict)  # unit -> attempts that answer 4xx first
+    refused_units: set[str] = field(default_factory=set)  # units whose relay answers 550
 
-    def activity(self) -> Callable[[MailRequest], Any]:
-        @activity.defn(name="send_notification")
-        async def send_notification(request: MailRequest) -> MailOutcome:
-            self.sent.append(request)
+    def activity(self) -> Callable[[LetterRequest], Any]:
+        @activity.defn(name="send_letter")
+        async def send_letter(request: LetterRequest) -> MailOutcome:
+            self.attempts[request.key] = self.attempts.get(request.key, 0) + 1
+            if self.attempts[request.key] <= self.temporary_failures.get(request.unit_code, 0):
+                raise RuntimeError("451 4.3.0 mailbox busy, try again later")
+            if request.unit_code in self.refused_units:
+                return MailOutcome(status=MailStatus.failed, detail="550 5.1.1 mailbox unavailable")
+            if all(m.key != request.key for m in self.sent):
+                self.sent.append(request)
             return MailOutcome(status=MailStatus.sent, detail="250 OK")
 
-        return send_notification
+        return send_letter
 
-    def for_target(self, target: str) -> list[MailRequest]:
-        return [m for m in self.sent if (m.action_id or f"report.{m.unit_code}") == target and m.step != "closing"]
+    def for_target(self, target: str) -> list[LetterRequest]:
+        """Every letter that listed `target`, in order."""
+        return [m for m in self.sent if any(line.target == target for line in m.items) and m.step != "closing"]
+
+    def for_unit(self, unit: str) -> list[LetterRequest]:
+        return [m for m in self.sent if m.unit_code == unit]
 
 
 def redated(spec: ConclusionSpec, start: date, due_in_days: dict[str, int], default_days: int) -> ConclusionSpec:
-    """The spec as if received on `start`, each action due `due_in_days[id]` (or `default_days`) days later."""
+    """The spec as if received on `start`, each action due `due_in_days[id]` (or `default_days`) days later, and
+    nothing done yet."""
+    fresh = {"status": PriorStatus.open, "as_of": None, "source": None, "due_assumed": False, "due_in": None}
     actions = [
-        a.model_copy(update={"due": start + timedelta(days=due_in_days.get(a.id, default_days)), "due_in": None})
+        a.model_copy(update={**fresh, "due": start + timedelta(days=due_in_days.get(a.id, default_days))})
         for a in spec.actions
     ]
-    return spec.model_copy(update={"issued_on": start, "received_on": start, "actions": actions})
+    units = [u.model_copy(update={"report_received": None}) for u in spec.units]
+    return spec.model_copy(update={"issued_on": start, "received_on": start, "actions": actions, "units": units})
 
 
 def quang_ngai() -> ConclusionSpec:
@@ -95,19 +114,28 @@ class Drive:
                     raise
         for _ in range(400):
             state = await self.state()
-            if not ladder.due_notifications(state, moment):
+            pending = any(letter.status == NotificationStatus.pending for letter in state.letters)
+            if not pending and not ladder.due_letters(state, moment):
                 return state
             await asyncio.sleep(0.05)
-        raise AssertionError(f"notices due at {moment} were not sent")
+        raise AssertionError(f"letters due at {moment} were not sent")
+
+    async def advance_to_next_letter(self, target_id: str) -> ConclusionState:
+        """Skip to the moment the next letter listing `target_id` goes (its step's time, its gap, office hours)."""
+        state = await self.state()
+        found = ladder.target(state, target_id)
+        assert found is not None, target_id
+        step = ladder.next_step(state, found, await self.now())
+        assert step is not None, f"{target_id} is at the top of the ladder"
+        return await self.advance_to(step.at)
 
     async def advance(self, delta: timedelta) -> ConclusionState:
         return await self.advance_to(await self.now() + delta)
 
     async def update(self, name: str, command: Any, update_id: str | None = None) -> ConclusionState:
-        result: ConclusionState = await self.handle.execute_update(
-            name, command, id=update_id or str(uuid.uuid4()), result_type=ConclusionState
-        )
-        return result
+        """Run an update and answer the state after it."""
+        await self.handle.execute_update(name, command, id=update_id or str(uuid.uuid4()), result_type=UpdateResult)
+        return await self.state()
 
 
 @asynccontextmanager
@@ -126,4 +154,9 @@ async def running(
             id=workflow_id,
             task_queue=task_queue,
         )
-        yield Drive(env, handle)
+        try:
+            yield Drive(env, handle)
+        finally:
+            # A follow-up left running with no worker would hold back the time skips of the next test.
+            with contextlib.suppress(RPCError):
+                await handle.terminate("test finished")

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from activities.database import get_engine
 from dondoc.settings import Settings
 from dondoc.spec_loader import load_spec
 from models import commands as c
 from models.labels import VN
 from models.state import ConclusionStatus
+from models.tables import AuditEventRow
 from models.workflow_io import FollowUpOptions
 from tests.workflow.harness import EXAMPLES, PDF, MailRecorder, redated, running
+from workflows.rules import transitions
 
 STAFF = "thanhtra@stttt.namdinh.example.vn"
 
@@ -66,14 +70,18 @@ async def test_forced_continue_as_new_loses_nothing(time_skipping_env: WorkflowE
             state = await run.update(
                 "review_report", c.ReviewReport(actor=STAFF, report_id=state.reports[-1].id, decision="accept")
             )
-        final = await run.handle.result()
+        result = await run.handle.result()
+        final = await run.state()
 
         first_history = await env.client.get_workflow_handle(run.handle.id, run_id=first_run_id).fetch_history()
         assert first_history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
 
-    assert final.status == ConclusionStatus.closed
-    assert [e.seq for e in final.events] == list(range(1, len(final.events) + 1)), "no audit event lost"
+    assert result.status == final.status == ConclusionStatus.closed
+    with Session(get_engine(settings.sqlalchemy_url)) as session:
+        events = session.exec(select(AuditEventRow).order_by(col(AuditEventRow.seq))).all()
+    assert [e.seq for e in events] == list(range(1, len(events) + 1)), "no audit event lost in SQL"
+    assert len(final.events) <= transitions.KEEP_EVENTS + 10, "the workflow keeps only the latest events"
     assert len(final.evidence) == 6 + len(spec.actions) - 1
-    assert sum(1 for e in final.events if e.kind == "evidence_rejected") == 6
-    assert len({n.key for n in final.notifications}) == len(final.notifications)
-    assert sorted(m.key for m in recorder.sent) == sorted(n.key for n in final.notifications), "each sent once"
+    assert sum(1 for e in events if e.kind == "evidence_rejected") == 6
+    assert len({n.key for n in final.letters}) == len(final.letters)
+    assert sorted(m.key for m in recorder.sent) == sorted(n.key for n in final.letters), "each sent once"

@@ -120,8 +120,10 @@ def next_step(state: ConclusionState, item: Target, now: datetime) -> NextStep |
     """The rung `item` climbs next and when its letter may go, or None at the top of the ladder.
 
     Before the deadline only the latest reminder that has come is sent (an older one is moot). Past the deadline
-    reminders are skipped and the steps after it are climbed one at a time, each no earlier than its gap (in the
-    policy) after the letter before it really went: a late registration or an outage never jumps to the top.
+    reminders are skipped and the steps after it are climbed one at a time, each no earlier than its gap after the
+    letter before it really went: a late registration or an outage never jumps to the top, and a ladder sent on
+    time keeps its scheduled days. The moment is never before `now` and always in office hours (a letter overdue
+    since the weekend goes when the office opens).
     """
     tracked = item.tracked
     steps = tracked.schedule.steps
@@ -141,11 +143,14 @@ def next_step(state: ConclusionState, item: Target, now: datetime) -> NextStep |
         eligible = chosen.at
         previous = steps[position] if position >= 0 else None
         if previous is not None and previous.at >= due and tracked.last_letter_at is not None:
-            gap = state.policy.steps[chosen.index].offset - state.policy.steps[previous.index].offset
-            eligible = max(eligible, tracked.last_letter_at + gap)
+            # The policy's gap (the offsets' difference), but never more than the item's schedule spaces the two
+            # steps: offsets mix working and calendar days (urging +5 working days, second urging +15 days), and
+            # the bare difference would push a ladder sent on time past its scheduled days.
+            offsets = state.policy.steps[chosen.index].offset - state.policy.steps[previous.index].offset
+            eligible = max(eligible, tracked.last_letter_at + min(offsets, chosen.at - previous.at))
     else:
         return None
-    return NextStep(item, chosen, next_office_moment(state.calendar, eligible))
+    return NextStep(item, chosen, next_office_moment(state.calendar, max(eligible, now)))
 
 
 def _busy(state: ConclusionState) -> set[str]:
@@ -188,8 +193,8 @@ def due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
             rung = state.policy.steps[index]
             to += [a for a in resolve_recipients(state, unit, list(rung.to)) if a not in to]
             cc += [a for a in resolve_recipients(state, unit, list(rung.cc)) if a not in cc]
-        # A step whose roles are all missing for this unit (no head, no supervisor) still reaches someone.
-        to = to or cc or list(unit.contacts)
+        # A step whose roles are all missing for this unit (no head, no supervisor) still reaches the unit itself.
+        to = to or list(unit.contacts)
         items = [
             LetterItem(target=w.target.id, step_index=w.step.index, due_version=w.target.tracked.due_version)
             for w in joined

@@ -24,16 +24,25 @@ def days_overdue(due: datetime | None, now: datetime) -> int:
     return max((now.astimezone(VN).date() - due.astimezone(VN).date()).days, 1)
 
 
+def _unit_title(unit: UnitState, address: str) -> str | None:
+    if address == unit.head:
+        return unit.head_title or f"Thủ trưởng {unit.name}"
+    if address in unit.contacts:
+        return unit.name
+    if address == unit.supervisor:
+        return f"Cơ quan cấp trên của {unit.name}"
+    return None
+
+
 def titles(state: ConclusionState, unit: UnitState | None, addresses: list[str]) -> list[str]:
-    """How a letter names its recipients: by title, once each."""
+    """How a letter names its recipients: by title, once each. A letter to no one unit (the closing notice) names
+    each unit's people by their own unit's titles, never by their addresses."""
+    units = [unit] if unit is not None else list(state.units.values())
     out: list[str] = []
     for address in addresses:
-        if unit is not None and address == unit.head:
-            name = unit.head_title or f"Thủ trưởng {unit.name}"
-        elif unit is not None and address in unit.contacts:
-            name = unit.name
-        elif unit is not None and address == unit.supervisor:
-            name = f"Cơ quan cấp trên của {unit.name}"
+        found = next((t for u in units if (t := _unit_title(u, address)) is not None), None)
+        if found is not None:
+            name = found
         elif address == state.agency_head:
             name = state.agency_head_title or "Thủ trưởng cơ quan quản lý nhà nước cùng cấp"
         elif address == state.inspectorate_head:

@@ -14,7 +14,9 @@ from models.state import ActionStatus, ConclusionState
 from models.workflow_io import ConclusionHeader, ProjectionInput
 from workflows.rules.ladder import next_deadline, overdue_actions
 
-ROWS_PER_PROJECTION = 250  # items per payload: far below Temporal's 2 MB even with long texts
+ROWS_PER_PROJECTION = 250  # actions per payload
+BYTES_PER_PROJECTION = 512 * 1024  # and about this much text: far below Temporal's 2 MB payload limit
+ROW_OVERHEAD = 1024  # what an action's row carries besides its text (schedule, evidence), roughly
 
 
 def header(state: ConclusionState, now: datetime) -> ConclusionHeader:
@@ -42,9 +44,19 @@ def header(state: ConclusionState, now: datetime) -> ConclusionHeader:
     )
 
 
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), ROWS_PER_PROJECTION):
-        yield items[start : start + ROWS_PER_PROJECTION]
+def _chunks(state: ConclusionState, items: list[str]) -> Iterator[list[str]]:
+    """Parts of at most ROWS_PER_PROJECTION actions and about BYTES_PER_PROJECTION of text each."""
+    part: list[str] = []
+    size = 0
+    for action_id in items:
+        weight = len(state.actions[action_id].text.encode()) + ROW_OVERHEAD
+        if part and (len(part) == ROWS_PER_PROJECTION or size + weight > BYTES_PER_PROJECTION):
+            yield part
+            part, size = [], 0
+        part.append(action_id)
+        size += weight
+    if part:
+        yield part
 
 
 def changes(state: ConclusionState, since_seq: int, now: datetime) -> list[ProjectionInput]:
@@ -58,7 +70,7 @@ def changes(state: ConclusionState, since_seq: int, now: datetime) -> list[Proje
         units = {t.removeprefix("report.") for t in targets if is_report_target(t)} & set(state.units)
     top = header(state, now)
     out: list[ProjectionInput] = []
-    for part in _chunks(actions) if actions else iter([[]]):
+    for part in _chunks(state, actions) if actions else iter([[]]):
         chosen = set(part)
         out.append(
             ProjectionInput(

@@ -481,15 +481,7 @@ def _apply_add_action(state: ConclusionState, cmd: c.AddAction, now: datetime, s
     if schedule is None:
         raise RuleViolation("Chưa tính được hạn cho kiến nghị mới.")
     spec = cmd.action
-    state.actions[spec.id] = ActionState(
-        id=spec.id,
-        unit=spec.unit,
-        kind=spec.kind,
-        text=spec.text,
-        amount_vnd=spec.amount_vnd,
-        original_due=schedule.due,
-        schedule=schedule,
-    )
+    state.actions[spec.id] = _action_state(spec, schedule)  # its number (ref), assumed due, prior status too
     _event(
         state,
         now,
@@ -545,6 +537,7 @@ def _apply_record_letter_number(
                     f"Ghi số văn bản «{STEP[ref.step]}» gửi {unit.name}: số {cmd.number}",
                     key=cmd.key,
                     number=cmd.number,
+                    signed_on=cmd.signed_on.isoformat() if cmd.signed_on else None,
                 )
 
 
@@ -698,9 +691,12 @@ def settle_letter(
         tracked = found.tracked
         positions = {s.index: i for i, s in enumerate(tracked.schedule.steps)}
         current = positions.get(tracked.last_step_index, -1) if tracked.last_step_index is not None else -1
-        if positions.get(item.step_index, -1) > current:
+        reached = positions.get(item.step_index, -1)
+        if reached > current:
             tracked.last_step_index, tracked.last_step = item.step_index, state.policy.steps[item.step_index].step
             tracked.last_letter_at = now
+        elif reached == current and status == NotificationStatus.sent:
+            tracked.last_letter_at = now  # a failed letter sent again: the next step counts from when it really went
     unit = state.units.get(record.unit)
     if status == NotificationStatus.sent and unit is not None:
         unit.letters = [*unit.letters, LetterRef(key=key, step=record.step, sent_at=now)][-KEEP_UNIT_LETTERS:]

@@ -1,0 +1,59 @@
+"""A follow-up that wakes up long after its overdue notices went (a worker down for weeks) sends the next step only.
+
+Its own module, so its own time-skipping server: it starts from a state dated weeks back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from temporalio.testing import WorkflowEnvironment
+
+from activities.calendar import WorkingCalendar
+from activities.planning import Planner, plan_deadlines
+from activities.projection import project_state
+from dondoc.settings import Settings
+from models.planning import conclusion_plan_request
+from models.policy import DEFAULT_POLICY, Step
+from models.state import NotificationStatus
+from models.workflow_io import FollowUpInput
+from tests.workflow.harness import Drive, MailRecorder
+from tests.workflow.test_letters import STAFF, local, two_units
+from worker import build_worker
+from workflows.conclusion import ConclusionFollowUp
+from workflows.rules import ladder, transitions
+
+
+async def test_after_a_worker_outage_only_the_next_step_goes_never_a_jump_to_the_top(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """The follow-up wakes up 40 days after its overdue notices went (a worker down all that time, or a state carried
+    over): every later step's time has passed, yet only the urging letter goes."""
+    env = time_skipping_env
+    now = await env.get_current_time()
+    back = now - timedelta(days=45)
+    spec = two_units(local(back).date(), days=3)
+    spec = spec.model_copy(update={"report_due_in": spec.report_due_in.model_copy(update={"days": 400})})
+    plan = Planner(WorkingCalendar()).plan(conclusion_plan_request(spec, back), DEFAULT_POLICY, settings.office_hours)
+    state = transitions.new_conclusion(spec, plan, back, STAFF, f"{spec.workflow_id}-{uuid.uuid4().hex[:6]}")
+    overdue_at = max(s.at for a in state.actions.values() for s in a.schedule.steps if s.step == Step.overdue)
+    for letter in transitions.plan_letters(state, ladder.due_letters(state, overdue_at), overdue_at):
+        transitions.settle_letter(state, letter.key, NotificationStatus.sent, "250 OK", overdue_at)
+    assert {a.last_step for a in state.actions.values()} == {Step.overdue}
+    recorder = MailRecorder()
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with build_worker(env.client, task_queue, [plan_deadlines, project_state, recorder.activity()]):
+        handle = await env.client.start_workflow(
+            ConclusionFollowUp.run, FollowUpInput(state=state), id=state.workflow_id, task_queue=task_queue
+        )
+        run = Drive(env, handle)
+        try:
+            state = await run.advance(timedelta(days=1))
+            assert {m.step for m in recorder.sent} == {Step.urging}, "the outage ends with the urging, not the top"
+            assert {m.unit_code for m in recorder.sent} == {"ly-son", "tra-bong"}
+            assert all([e.step for e in m.earlier] == [Step.overdue] for m in recorder.sent), "citing what went"
+            await run.advance(timedelta(days=3))
+            assert {m.step for m in recorder.sent} == {Step.urging}, "the second urging waits its gap after the urging"
+        finally:
+            await handle.terminate()
