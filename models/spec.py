@@ -39,6 +39,12 @@ def _date_or_datetime(value: object) -> object:
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
 MAX_PERIOD = timedelta(days=3650)
 MAX_AMOUNT_VND = 10**15  # one million billion đồng: far above any real amount, far below what SQL BIGINT holds
+# One conclusion is one workflow: its state (the spec plus each item's ladder) must stay well inside Temporal's 2 MB
+# payload limit when it is carried over by continue-as-new, so the spec is refused up front beyond these.
+MAX_UNITS = 200
+MAX_ACTIONS = 2000
+MAX_STATE_KB = 1536  # the state the workflow carries, estimated from the spec: three quarters of the 2 MB limit
+STATE_BYTES_PER_ITEM = 400  # what the state adds to each action and unit of the spec (ladder times, progress)
 
 
 def _plausible_year(value: date) -> date:
@@ -237,6 +243,20 @@ class ConclusionSpec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         errors: list[str] = []
+        if len(self.units) > MAX_UNITS:
+            errors.append(f"units: {len(self.units)} đơn vị, vượt quá {MAX_UNITS} đơn vị của một kết luận")
+        if len(self.actions) > MAX_ACTIONS:
+            errors.append(
+                f"actions: {len(self.actions)} kiến nghị, vượt quá {MAX_ACTIONS} kiến nghị theo dõi được trong một "
+                "kết luận; hãy tách thành nhiều hồ sơ"
+            )
+        items = len(self.actions) + len(self.units)
+        size_kb = (len(self.model_dump_json().encode()) + STATE_BYTES_PER_ITEM * items) // 1024
+        if size_kb > MAX_STATE_KB:
+            errors.append(
+                f"actions: hồ sơ kết luận quá lớn để theo dõi trong một quy trình (ước tính {size_kb} KB, tối đa "
+                f"{MAX_STATE_KB} KB); hãy rút gọn nội dung kiến nghị hoặc tách thành nhiều hồ sơ"
+            )
         if self.received_on is not None and self.received_on < self.issued_on:
             errors.append("received_on: ngày nhận không được trước ngày ban hành (issued_on)")
         errors += _duplicates("units", "code", [u.code for u in self.units], "mã đơn vị")

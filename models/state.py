@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_serializer, model_validator
 
 from models.office import OfficeCalendar
 from models.policy import Policy, Step
@@ -56,11 +56,32 @@ class NotificationStatus(StrEnum):
 
 
 class ScheduledStep(BaseModel):
-    """When one rung of the policy's ladder comes for one item; its recipients stay in the policy (`index`)."""
+    """When one rung of the policy's ladder comes for one item; its recipients stay in the policy (`index`).
+
+    Every item carries one per rung, so it travels compactly as `[index, step, epoch seconds]`: a conclusion of
+    2,000 actions must fit in one continue-as-new payload.
+    """
 
     index: int
     step: Step
     at: datetime
+
+    @model_serializer(mode="plain", when_used="json")
+    def _compact(self) -> list[Any]:
+        seconds = self.at.timestamp()
+        return [self.index, self.step.value, int(seconds) if seconds.is_integer() else seconds]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_compact(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) == 3:
+            index, step, at = value
+            return {
+                "index": index,
+                "step": step,
+                "at": datetime.fromtimestamp(at, UTC) if isinstance(at, int | float) else at,
+            }
+        return value
 
 
 class Schedule(BaseModel):

@@ -866,12 +866,6 @@ async def test_a_failed_letter_is_sent_again_only_when_staff_asked_for_it(
 # Strict: once the rule is fixed the test passes, and the marker must go.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG workflows/rules/ladder.py due_letters(): when a step's 'to' roles are missing (urging → head) the "
-    "letter falls back to its cc (the inspectorate head), so the unit itself is never urged and the letter asks "
-    "the Chánh Thanh tra to direct the unit; the fallback should be the unit's contacts",
-)
 def test_a_unit_without_head_is_itself_addressed_by_the_urging() -> None:
     state = started()
     apply(state, c.ChangeUnitContacts(actor=STAFF, unit="ly-son", contacts=[LY_SON]), at(2018, 9, 1))

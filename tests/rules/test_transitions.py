@@ -845,7 +845,7 @@ def test_van_ban_co_bao_cao_cap_nhat_bac_cua_don_vi_rieng() -> None:
 
 
 def test_so_van_ban_giu_lai_co_gioi_han(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transitions, "KEEP_SETTLED_LETTERS", 3)
+    monkeypatch.setattr(transitions, "KEEP_SENT_LETTERS", 3)
     monkeypatch.setattr(transitions, "KEEP_UNIT_LETTERS", 2)
     state, sent = run_until(make_state(), NOW, at(2025, 8, 31))
     assert len(sent) > 3
@@ -878,7 +878,7 @@ def test_ghi_so_van_ban_da_gui() -> None:
     assert (ref.number, ref.signed_on) == ("125/TTr-NV", date(2025, 6, 20))
     event = state.events[-1]
     assert (event.kind, event.actor, event.target) == ("letter_numbered", STAFF, "report.phong-a")
-    assert event.data == {"key": key, "number": "125/TTr-NV"}
+    assert event.data == {"key": key, "number": "125/TTr-NV", "signed_on": "2025-06-20"}
     assert state.units["phong-b"].letters[0].number is None
 
 

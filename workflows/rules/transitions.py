@@ -14,7 +14,7 @@ from models import commands as c
 from models.labels import ACTION_STATUS, KIND, REPORT_STATUS, STEP, VN
 from models.planning import DueRule, PlanRequest, PlanResult, action_rule, report_target
 from models.policy import Step
-from models.spec import ActionKind, ActionSpec, ConclusionSpec, PriorStatus
+from models.spec import MAX_ACTIONS, ActionKind, ActionSpec, ConclusionSpec, PriorStatus
 from models.state import (
     RESOLVED_ACTION,
     ActionState,
@@ -39,7 +39,8 @@ from workflows.rules.ladder import DueLetter, closing_key, letter_key, target
 
 SYSTEM = "hệ thống"
 KEEP_UPDATE_IDS = 1000
-KEEP_SETTLED_LETTERS = 300  # the full record is the outbox in SQL
+KEEP_FAILED_LETTERS = 200  # the full record of letters is the outbox in SQL
+KEEP_SENT_LETTERS = 20
 KEEP_UNIT_LETTERS = 12  # the latest letters a unit's next letter may cite
 KEEP_EVENTS = 100  # once projected; the full trail is in SQL
 
@@ -287,6 +288,8 @@ def _check_transfer(state: ConclusionState, cmd: c.TransferAction) -> None:
 
 
 def _check_add_action(state: ConclusionState, cmd: c.AddAction) -> None:
+    if len(state.actions) >= MAX_ACTIONS:
+        raise RuleViolation(f"Kết luận {state.number} đã có {MAX_ACTIONS} kiến nghị, mức tối đa theo dõi được.")
     if cmd.action.id in state.actions:
         raise RuleViolation(f"action.id: mã kiến nghị '{cmd.action.id}' đã tồn tại.")
     _unit(state, cmd.action.unit)
@@ -700,10 +703,7 @@ def settle_letter(
     unit = state.units.get(record.unit)
     if status == NotificationStatus.sent and unit is not None:
         unit.letters = [*unit.letters, LetterRef(key=key, step=record.step, sent_at=now)][-KEEP_UNIT_LETTERS:]
-    settled = [n for n in state.letters if n.status != NotificationStatus.pending]
-    if len(settled) > KEEP_SETTLED_LETTERS:
-        dropped = {n.key for n in settled[: len(settled) - KEEP_SETTLED_LETTERS]}
-        state.letters = [n for n in state.letters if n.key not in dropped]
+    _forget_settled(state)
     verb = "Đã gửi" if status == NotificationStatus.sent else "Gửi thất bại"
     what = f"văn bản «{STEP[record.step]}»" + (f" ({len(record.items)} nội dung)" if record.items else "")
     _event(
@@ -717,6 +717,16 @@ def settle_letter(
         items=[i.target for i in record.items],
     )
     return record
+
+
+def _forget_settled(state: ConclusionState) -> None:
+    """Keep pending letters, the latest failed ones (staff may send them again) and a few sent ones; the outbox in
+    SQL keeps them all."""
+    failed = [n.key for n in state.letters if n.status == NotificationStatus.failed][:-KEEP_FAILED_LETTERS]
+    sent = [n.key for n in state.letters if n.status == NotificationStatus.sent and n.step != Step.closing]
+    dropped = {*failed, *sent[:-KEEP_SENT_LETTERS]}
+    if dropped:
+        state.letters = [n for n in state.letters if n.key not in dropped]
 
 
 def forget_projected(state: ConclusionState, projected_seq: int) -> None:
