@@ -7,7 +7,7 @@ BOOTSTRAP := .bootstrap
 UV := $(BOOTSTRAP)/bin/uv
 VENV := .venv
 
-.PHONY: up test lint setup clean
+.PHONY: up test lint setup clean bench
 
 up: $(VENV)/.synced
 	$(VENV)/bin/dondoc up
@@ -17,6 +17,10 @@ test: $(VENV)/.synced
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
+
+# Throughput on the real dev server (a few minutes; not part of `make test`); see docs/benchmarks.md.
+bench: $(VENV)/.synced
+	$(VENV)/bin/python -m bench
 
 setup: $(VENV)/.synced
 

@@ -1,0 +1,359 @@
+"""`python -m bench`: throughput of the follow-up engine on the real dev server, worker, SMTP sink and SQLite.
+
+Every figure is also given as a multiple of the baseline: the time N trivial one-activity workflows take on the same
+server and machine, so the numbers compare across machines. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.trivial import Trivial, noop
+
+WORKFLOW_TASK_PROBLEMS = (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
+# One step, to the unit's own people only: one letter (one message) per unit.
+ONE_STEP = {"steps": [{"step": "overdue", "offset": "PT1S", "to": ["contacts", "head"]}]}
+STAFF = "thanhtra@bench.example.vn"
+
+
+class Sink:
+    """An SMTP server that counts messages and remembers when the last one came (nothing is written to disk)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.ids: set[str] = set()
+        self.last = 0.0
+
+    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
+        raw = (envelope.original_content or b"").decode(errors="replace")
+        for line in raw.splitlines():
+            if line.lower().startswith("message-id:"):
+                self.ids.add(line.split(":", 1)[1].strip())
+                break
+        self.count += 1
+        self.last = time.monotonic()
+        return "250 OK"
+
+    async def wait_for(self, count: int, seconds: float) -> float | None:
+        """The monotonic time of the `count`-th message, or None when it has not come within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while self.count < count:
+            if time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(0.05)
+        return self.last
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spec_data(number: str, units: int, actions_per_unit: int, due: datetime) -> dict[str, Any]:
+    """A conclusion whose every action is overdue at start (reports due weeks later)."""
+    from models.labels import VN
+
+    return {
+        "number": number,
+        "issued_on": due.astimezone(VN).date().isoformat(),
+        "issuer": "Thanh tra tỉnh (đo hiệu năng)",
+        "title": "Kết luận đo hiệu năng",
+        "tracking_body": "Thanh tra tỉnh",
+        "inspectorate_head": "chanhthanhtra@bench.example.vn",
+        "agency_head": "chutich@bench.example.vn",
+        "units": [
+            {
+                "code": f"dv-{u:03d}",
+                "name": f"Đơn vị số {u}",
+                "contacts": [f"vanphong@dv{u:03d}.example.vn"],
+                "head": f"chutich@dv{u:03d}.example.vn",
+            }
+            for u in range(units)
+        ],
+        "actions": [
+            {
+                "id": f"dv-{u:03d}-kn-{a:04d}",
+                "unit": f"dv-{u:03d}",
+                "text": f"Khắc phục tồn tại số {a} của đơn vị {u}",
+                "due": due.isoformat(),
+            }
+            for u in range(units)
+            for a in range(actions_per_unit)
+        ],
+        "policy": ONE_STEP,
+    }
+
+
+class Bench:
+    def __init__(self, client: Client, sink: Sink, task_queue: str) -> None:
+        self.client, self.sink, self.task_queue = client, sink, task_queue
+        self.run_tag = uuid.uuid4().hex[:6]
+
+    async def baseline(self, n: int) -> float:
+        """Seconds for n trivial one-activity workflows started at once to all complete."""
+        queue = f"{self.task_queue}-trivial"
+        async with Worker(self.client, task_queue=queue, workflows=[Trivial], activities=[noop]):
+            # Warm-up: the first workflow pays for the sandbox and connections.
+            await self.client.execute_workflow(Trivial.run, 0, id=f"warm-{self.run_tag}", task_queue=queue)
+            start = time.monotonic()
+            handles = await asyncio.gather(
+                *(
+                    self.client.start_workflow(Trivial.run, i, id=f"trivial-{self.run_tag}-{i}", task_queue=queue)
+                    for i in range(n)
+                )
+            )
+            await asyncio.gather(*(h.result() for h in handles))
+            return time.monotonic() - start
+
+    async def start(self, label: str, count: int, units: int, actions_per_unit: int) -> list[WorkflowHandle[Any, Any]]:
+        from dondoc.spec_loader import parse_spec
+        from models.workflow_io import FollowUpInput
+        from workflows.conclusion import ConclusionFollowUp
+
+        due = datetime.now(UTC) - timedelta(minutes=1)
+        specs = [
+            parse_spec(spec_data(f"{self.run_tag}-{label}-{i}/KL", units, actions_per_unit, due)) for i in range(count)
+        ]
+        gate = asyncio.Semaphore(50)
+
+        async def one(spec: Any) -> WorkflowHandle[Any, Any]:
+            async with gate:
+                return await self.client.start_workflow(
+                    ConclusionFollowUp.run, FollowUpInput(spec=spec), id=spec.workflow_id, task_queue=self.task_queue
+                )
+
+        return list(await asyncio.gather(*(one(s) for s in specs)))
+
+    async def fan_out(
+        self, label: str, count: int, units: int, actions_per_unit: int, wait: float
+    ) -> tuple[float | None, list[History]]:
+        """Seconds from the first start to the last letter at the sink (None: not all within `wait` seconds), and the
+        histories of the conclusions (then terminated)."""
+        before = self.sink.count
+        start = time.monotonic()
+        handles = await self.start(label, count, units, actions_per_unit)
+        last = await self.sink.wait_for(before + count * units, wait)
+        await asyncio.sleep(1.0)  # any extra letter would show now
+        if self.sink.count > before + count * units:
+            print(f"  ! {self.sink.count - before} letters at the sink, expected {count * units}")
+        gate = asyncio.Semaphore(50)
+
+        async def finish(handle: WorkflowHandle[Any, Any]) -> History:
+            async with gate:
+                history = (await handle.fetch_history()).events
+                await handle.terminate("benchmark done")
+                return History(events=history)
+
+        histories = list(await asyncio.gather(*(finish(h) for h in handles)))
+        return (None if last is None else last - start), histories
+
+    async def lifecycle(self, units: int, actions_per_unit: int) -> tuple[Counter[str], int]:
+        """A full lifecycle (letter, evidence submitted and accepted, report submitted and accepted, closed):
+        (history events over every run, actions)."""
+        from models import commands as c
+        from models.state import FileRef
+        from workflows.conclusion import ConclusionFollowUp
+
+        pdf = FileRef(name="minh-chung.pdf", sha256="a" * 64, size=1024, content_type="application/pdf")
+        before = self.sink.count
+        (handle,) = await self.start("life", 1, units, actions_per_unit)
+        if await self.sink.wait_for(before + units, 60) is None:
+            raise RuntimeError("lifecycle: the letters did not come within 60 s")
+        state = await handle.query(ConclusionFollowUp.snapshot)
+        assert state is not None
+        for action in list(state.actions.values()):
+            contact = state.units[action.unit].contacts[0]
+            await handle.execute_update(
+                ConclusionFollowUp.submit_evidence, c.SubmitEvidence(actor=contact, action_id=action.id, files=[pdf])
+            )
+            state = await handle.query(ConclusionFollowUp.snapshot)
+            assert state is not None
+            evidence = state.evidence[-1].id
+            await handle.execute_update(
+                ConclusionFollowUp.review_evidence,
+                c.ReviewEvidence(actor=STAFF, evidence_id=evidence, decision=c.Decision.accept),
+            )
+        for code, unit in state.units.items():
+            await handle.execute_update(
+                ConclusionFollowUp.submit_report, c.SubmitReport(actor=unit.contacts[0], unit=code, files=[pdf])
+            )
+            state = await handle.query(ConclusionFollowUp.snapshot)
+            assert state is not None
+            await handle.execute_update(
+                ConclusionFollowUp.review_report,
+                c.ReviewReport(actor=STAFF, report_id=state.reports[-1].id, decision=c.Decision.accept),
+            )
+        result = await asyncio.wait_for(handle.result(), 60)
+        if result.status != "closed":
+            raise RuntimeError(f"lifecycle: ended {result.status}, not closed")
+        events: Counter[str] = Counter()
+        run_id = handle.first_execution_run_id
+        while run_id:  # every run, should continue-as-new have come
+            history = await self.client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+            events.update(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events)
+            attributes = history.events[-1].workflow_execution_continued_as_new_event_attributes
+            run_id = attributes.new_execution_run_id or None
+        return events, units * actions_per_unit
+
+
+def task_seconds(history: History) -> tuple[float, int, float]:
+    """(sum of WorkflowTaskStarted→Completed, number of workflow tasks, the longest one) in seconds."""
+    started = {
+        e.event_id: e.event_time.ToDatetime()
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
+    }
+    durations = [
+        (
+            e.event_time.ToDatetime() - started[e.workflow_task_completed_event_attributes.started_event_id]
+        ).total_seconds()
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+    return sum(durations), len(durations), max(durations, default=0.0)
+
+
+def problems(histories: Sequence[History]) -> list[str]:
+    return [
+        f"{EventType.Name(e.event_type)}: {e.workflow_task_failed_event_attributes.failure.message}"
+        for h in histories
+        for e in h.events
+        if e.event_type in WORKFLOW_TASK_PROBLEMS
+    ]
+
+
+async def main(args: argparse.Namespace) -> int:
+    from dondoc.devserver import find_binary
+    from models.workflow_io import SEARCH_ATTRIBUTES
+
+    # The SDK core's warnings about activities completing after their workflow was terminated are noise here;
+    # workflow task failures are read from the histories instead.
+    quiet = TelemetryFilter(core_level="ERROR", other_level="ERROR")
+    runtime = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))
+    env = await WorkflowEnvironment.start_local(
+        runtime=runtime,
+        dev_server_existing_path=str(find_binary("temporal")),
+        data_converter=pydantic_data_converter,
+        search_attributes=[],
+        dev_server_extra_args=[
+            arg for name, kind in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{name}={kind}")
+        ],
+        ui=False,
+    )
+    sink = Sink()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(sink, hostname="bench-sink"), host="127.0.0.1", port=int(os.environ["DONDOC_SMTP_PORT"])
+    )
+    from activities.smtp import close_pools
+    from worker import build_worker
+
+    failed = False
+    async with env:
+        bench = Bench(env.client, sink, f"bench-{uuid.uuid4().hex[:6]}")
+        n = args.baseline
+        base = await bench.baseline(n)
+        print(f"baseline: {n} trivial one-activity workflows in {base:.2f} s ({n / base:.0f} workflows/s)")
+
+        def ratio(seconds: float) -> str:
+            return f"{seconds / base:.1f} × the time of {n} trivial workflows"
+
+        async with build_worker(env.client, bench.task_queue):
+            seconds, histories = await bench.fan_out("one", 1, 10, 100, wait=300)
+            (history,) = histories
+            busy, tasks, longest = task_seconds(history)
+            if seconds is None:
+                print("1 conclusion × 1,000 actions (10 units): the 10 letters did not all come within 300 s")
+                failed = True
+            else:
+                print(f"letters for 1 conclusion × 1,000 actions (10 units): {seconds:.2f} s = {ratio(seconds)}")
+            print(
+                f"  workflow task time: {busy:.2f} s in {tasks} tasks (longest {longest:.2f} s) = {ratio(busy)};"
+                f" {len(history.events)} history events"
+            )
+            for label, count, units, per_unit in (
+                ("many", 100, 2, 10),
+                *([("big", 500, 2, 10)] if not args.skip_10k else []),
+            ):
+                seconds, histories = await bench.fan_out(label, count, units, per_unit, wait=args.timeout)
+                actions = count * units * per_unit
+                what = (
+                    f"{count} conclusions × {units * per_unit} actions ({actions:,} actions, {count * units} letters)"
+                )
+                if seconds is None:
+                    print(f"letters for {what}: not all within {args.timeout:.0f} s ({sink.count} so far)")
+                    failed = True
+                else:
+                    print(f"letters for {what}: {seconds:.2f} s = {ratio(seconds)}")
+                busy = sum(task_seconds(h)[0] for h in histories)
+                print(f"  workflow task time, all conclusions: {busy:.2f} s = {ratio(busy)}")
+                bad = problems(histories)
+                for problem in bad[:5]:
+                    print(f"  ! {problem}")
+                failed |= bool(bad)
+            bad = problems([history])
+            for problem in bad[:5]:
+                print(f"  ! 1,000 actions: {problem}")
+            failed |= bool(bad)
+            events, actions = await bench.lifecycle(2, 5)
+            total = events.total()
+            print(
+                f"history events per action, full lifecycle of 2 units × 5 actions: {total} / {actions}"
+                f" = {total / actions:.1f} (target ≤ 15)"
+            )
+            print("  " + ", ".join(f"{name} {count}" for name, count in events.most_common()))
+        print(f"distinct Message-IDs at the sink: {len(sink.ids)} of {sink.count} messages")
+        failed |= len(sink.ids) != sink.count
+    server.close()
+    close_pools()
+    return 1 if failed else 0
+
+
+def run() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--baseline", type=int, default=100, help="trivial workflows of the baseline (default 100)")
+    parser.add_argument("--skip-10k", action="store_true", help="skip 500 conclusions × 20 actions (10,000 actions)")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the letters of a case")
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="dondoc-bench-"))
+    os.environ.update(
+        DONDOC_DATA_DIR=str(data),
+        DONDOC_DATABASE_URL=f"sqlite:///{data / 'read-model.sqlite3'}",
+        DONDOC_SMTP_HOST="127.0.0.1",
+        DONDOC_SMTP_PORT=str(free_port()),
+        DONDOC_OFFICE_HOURS_ENABLED="false",
+        DONDOC_LOG_LEVEL="WARNING",
+        DONDOC_LOG_FORMAT="console",
+    )
+    from dondoc.logs import configure
+    from dondoc.settings import get_settings
+
+    get_settings.cache_clear()
+    configure(get_settings())
+    print(f"read model and data: {data}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    return asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    sys.exit(run())
