@@ -29,11 +29,11 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench.specs import wide_spec
 from bench.trivial import Trivial, noop
 
 WORKFLOW_TASK_PROBLEMS = (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
 # One step, to the unit's own people only: one letter (one message) per unit.
-ONE_STEP = {"steps": [{"step": "overdue", "offset": "PT1S", "to": ["contacts", "head"]}]}
 STAFF = "thanhtra@bench.example.vn"
 
 
@@ -71,41 +71,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def spec_data(number: str, units: int, actions_per_unit: int, due: datetime) -> dict[str, Any]:
-    """A conclusion whose every action is overdue at start (reports due weeks later)."""
-    from models.labels import VN
-
-    return {
-        "number": number,
-        "issued_on": due.astimezone(VN).date().isoformat(),
-        "issuer": "Thanh tra tỉnh (đo hiệu năng)",
-        "title": "Kết luận đo hiệu năng",
-        "tracking_body": "Thanh tra tỉnh",
-        "inspectorate_head": "chanhthanhtra@bench.example.vn",
-        "agency_head": "chutich@bench.example.vn",
-        "units": [
-            {
-                "code": f"dv-{u:03d}",
-                "name": f"Đơn vị số {u}",
-                "contacts": [f"vanphong@dv{u:03d}.example.vn"],
-                "head": f"chutich@dv{u:03d}.example.vn",
-            }
-            for u in range(units)
-        ],
-        "actions": [
-            {
-                "id": f"dv-{u:03d}-kn-{a:04d}",
-                "unit": f"dv-{u:03d}",
-                "text": f"Khắc phục tồn tại số {a} của đơn vị {u}",
-                "due": due.isoformat(),
-            }
-            for u in range(units)
-            for a in range(actions_per_unit)
-        ],
-        "policy": ONE_STEP,
-    }
-
-
 class Bench:
     def __init__(self, client: Client, sink: Sink, task_queue: str) -> None:
         self.client, self.sink, self.task_queue = client, sink, task_queue
@@ -134,7 +99,7 @@ class Bench:
 
         due = datetime.now(UTC) - timedelta(minutes=1)
         specs = [
-            parse_spec(spec_data(f"{self.run_tag}-{label}-{i}/KL", units, actions_per_unit, due)) for i in range(count)
+            parse_spec(wide_spec(f"{self.run_tag}-{label}-{i}/KL", units, actions_per_unit, due)) for i in range(count)
         ]
         gate = asyncio.Semaphore(50)
 

@@ -50,6 +50,7 @@ class ConclusionFollowUp:
         self._projected: tuple[int, frozenset[str]] | None = None
         self._projected_seq = 0  # the last audit event SQL holds
         self._sending: set[str] = set()  # letters whose activity is running
+        self._sleeping_until: datetime | None = None  # the loop's timer, while it sleeps
         self._search: list[Any] | None = None
 
     # ------------------------------------------------------------ main loop
@@ -113,12 +114,25 @@ class ConclusionFollowUp:
         if wake is not None and wake <= now:
             return  # something is due already: go round again
         self._changed = False
+        self._sleeping_until = wake
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self._changed or self._history_full(data),
                 timeout=(wake - now) if wake else None,
                 timeout_summary="next letter or deadline",
             )
+        self._sleeping_until = None
+
+    def _loop_needed(self) -> bool:
+        """Whether an update must wake the loop: it ended the follow-up, asked for a letter again, or brought the
+        next letter or deadline forward. Otherwise the timer stands (no cancelled timer in history per update)."""
+        state = self.state
+        if state.status != ConclusionStatus.active:
+            return True
+        if any(n.status == NotificationStatus.pending and n.key not in self._sending for n in state.letters):
+            return True
+        wake = ladder.next_wakeup(state, workflow.now())
+        return wake is not None and (self._sleeping_until is None or wake < self._sleeping_until)
 
     async def _keep_calendar_current(self) -> None:
         """Office days are known for the years planned; a follow-up that runs on fetches the next years."""
@@ -178,7 +192,8 @@ class ConclusionFollowUp:
         if mark == self._projected:
             return
         for payload in projection.changes(self.state, self._projected_seq, now):
-            await workflow.execute_activity(
+            # A local activity: one marker in history instead of a scheduled task, for every change.
+            await workflow.execute_local_activity(
                 "project_state",
                 payload,
                 result_type=bool,
@@ -235,7 +250,7 @@ class ConclusionFollowUp:
             except RuleViolation as error:
                 raise ApplicationError(str(error), type="RuleViolation", non_retryable=True) from None
             await self._project()
-            self._changed = True
+            self._changed = self._changed or self._loop_needed()
             created = transitions.created_by(self.state, update_id) if update_id else None
             return UpdateResult(version=self.state.version, created=created)
 

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -17,10 +16,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from activities import smtp
+from bench.specs import wide_spec
 from dondoc.settings import Settings, get_settings
 from dondoc.smtp_sink import MaildirHandler, read_messages
 from dondoc.spec_loader import parse_spec
-from models.labels import VN
 from models.workflow_io import FollowUpInput
 from tests.support.ports import free_port
 from worker import build_worker
@@ -30,40 +29,6 @@ pytestmark = pytest.mark.integration
 
 UNITS, ACTIONS_PER_UNIT = 10, 100
 # One step, to the unit's own people only: one letter (one message, the unit copy) per unit.
-ONE_STEP = {"steps": [{"step": "overdue", "offset": "PT1S", "to": ["contacts", "head"]}]}
-
-
-def large_spec(number: str, units: int, actions_per_unit: int, due: datetime) -> dict[str, Any]:
-    """A conclusion whose every action is already overdue; the reports are due weeks later (not in the letters)."""
-    return {
-        "number": number,
-        "issued_on": due.astimezone(VN).date().isoformat(),
-        "issuer": "Thanh tra tỉnh Quảng Ngãi",
-        "title": "Kiểm tra diện rộng (thử nghiệm tải)",
-        "tracking_body": "Thanh tra tỉnh Quảng Ngãi",
-        "inspectorate_head": "chanhthanhtra@quangngai.example.vn",
-        "agency_head": "chutich@quangngai.example.vn",
-        "units": [
-            {
-                "code": f"dv-{u:03d}",
-                "name": f"UBND xã số {u}",
-                "contacts": [f"vanphong@dv{u:03d}.example.vn"],
-                "head": f"chutich@dv{u:03d}.example.vn",
-            }
-            for u in range(units)
-        ],
-        "actions": [
-            {
-                "id": f"dv-{u:03d}-kn-{a:04d}",
-                "unit": f"dv-{u:03d}",
-                "text": f"Khắc phục tồn tại số {a} của đơn vị {u}",
-                "due": due.isoformat(),
-            }
-            for u in range(units)
-            for a in range(actions_per_unit)
-        ],
-        "policy": ONE_STEP,
-    }
 
 
 class CountingHandler(MaildirHandler):
@@ -111,7 +76,7 @@ async def test_a_thousand_overdue_actions_send_one_letter_per_unit_without_a_fai
     get_settings.cache_clear()
 
     due = datetime.now(UTC) - timedelta(minutes=1)
-    spec = parse_spec(large_spec(f"{uuid.uuid4().hex[:4]}/KL-TAI", UNITS, ACTIONS_PER_UNIT, due))
+    spec = parse_spec(wide_spec(f"{uuid.uuid4().hex[:4]}/KL-TAI", UNITS, ACTIONS_PER_UNIT, due))
     client, task_queue = dev_server_env.client, f"fan-out-{uuid.uuid4().hex[:8]}"
     messages: list[EmailMessage] = []
     async with build_worker(client, task_queue):

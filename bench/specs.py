@@ -1,0 +1,45 @@
+"""Wide conclusions for load: many units and actions, all due at one instant, with a one-step ladder (shared by
+`make bench` and the fan-out integration test)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from models.labels import VN
+
+ONE_STEP = {"steps": [{"step": "overdue", "offset": "PT1S", "to": ["contacts", "head"]}]}
+
+
+def wide_spec(number: str, units: int, actions_per_unit: int, due: datetime) -> dict[str, Any]:
+    """A conclusion whose every action is overdue at start (reports due weeks later)."""
+
+    return {
+        "number": number,
+        "issued_on": due.astimezone(VN).date().isoformat(),
+        "issuer": "Thanh tra tỉnh (đo hiệu năng)",
+        "title": "Kết luận đo hiệu năng",
+        "tracking_body": "Thanh tra tỉnh",
+        "inspectorate_head": "chanhthanhtra@bench.example.vn",
+        "agency_head": "chutich@bench.example.vn",
+        "units": [
+            {
+                "code": f"dv-{u:03d}",
+                "name": f"Đơn vị số {u}",
+                "contacts": [f"vanphong@dv{u:03d}.example.vn"],
+                "head": f"chutich@dv{u:03d}.example.vn",
+            }
+            for u in range(units)
+        ],
+        "actions": [
+            {
+                "id": f"dv-{u:03d}-kn-{a:04d}",
+                "unit": f"dv-{u:03d}",
+                "text": f"Khắc phục tồn tại số {a} của đơn vị {u}",
+                "due": due.isoformat(),
+            }
+            for u in range(units)
+            for a in range(actions_per_unit)
+        ],
+        "policy": ONE_STEP,
+    }
