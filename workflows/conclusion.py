@@ -137,9 +137,9 @@ class ConclusionFollowUp:
     async def _keep_calendar_current(self) -> None:
         """Office days are known for the years planned; a follow-up that runs on fetches the next years."""
         calendar = self.state.calendar
-        ahead = workflow.now() + CALENDAR_AHEAD
-        if calendar.enabled and not calendar.covers(ahead):
-            plan = await self._plan(PlanRequest(now=ahead, policy=self.state.policy, targets={}))
+        if calendar.enabled and not calendar.covers(workflow.now() + CALENDAR_AHEAD):
+            # Planning nothing gives the office days of this year and the next two.
+            plan = await self._plan(PlanRequest(now=workflow.now(), policy=self.state.policy, targets={}))
             self.state.calendar = plan.calendar
 
     def _send_due_letters(self) -> None:

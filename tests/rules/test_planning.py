@@ -278,3 +278,13 @@ def test_lich_van_phong_tat_thi_van_giu_ngay_nghi() -> None:
     office = plan(make_spec(), NOW, office=OfficeCalendar(enabled=False)).calendar
     assert not office.enabled
     assert date(2025, 9, 2) in office.days_off
+
+
+def test_planning_nothing_gives_the_office_days_of_this_year_and_the_next_two() -> None:
+    """What a long-running follow-up fetches when its office calendar nears its end."""
+    now = datetime(2030, 11, 20, 3, 0, tzinfo=UTC)
+    result = PLANNER.plan(PlanRequest(now=now, targets={}), DEFAULT_POLICY, OfficeCalendar())
+    calendar = result.calendar
+    assert (calendar.first_year, calendar.last_year) == (2030, 2032)
+    assert calendar.covers(now) and calendar.covers(now + timedelta(days=180))
+    assert date(2031, 1, 1) in calendar.days_off and not calendar.is_working_day(date(2031, 1, 1))
