@@ -234,7 +234,9 @@ class Signature(BaseModel):
     parent: str | None = None  # the body above the inspectorate in the header
 
 
-class ConclusionState(BaseModel):
+class ConclusionFacts(BaseModel):
+    """What a conclusion is: the facts the state and its read-model row share."""
+
     workflow_id: str
     number: str
     issued_on: date
@@ -244,6 +246,9 @@ class ConclusionState(BaseModel):
     tracking_body: str
     inspectorate_head: str
     agency_head: str
+
+
+class ConclusionState(ConclusionFacts):
     agency_head_title: str | None = None
     signature: Signature = Signature()
     policy: Policy

@@ -3,7 +3,7 @@ workflows)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +11,7 @@ from models.spec import ConclusionSpec
 from models.state import (
     ActionState,
     AuditEvent,
+    ConclusionFacts,
     ConclusionState,
     Evidence,
     ExtensionRequest,
@@ -44,18 +45,9 @@ class FollowUpInput(BaseModel):
     options: FollowUpOptions = FollowUpOptions()
 
 
-class ConclusionHeader(BaseModel):
+class ConclusionHeader(ConclusionFacts):
     """The conclusion row of the read model: its facts and counters."""
 
-    workflow_id: str
-    number: str
-    issued_on: date
-    received_on: date
-    issuer: str
-    title: str
-    tracking_body: str
-    inspectorate_head: str
-    agency_head: str
     status: str
     status_reason: str | None = None
     closed_at: datetime | None = None

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from models.planning import is_report_target
-from models.state import ActionStatus, ConclusionState
+from models.state import ActionStatus, ConclusionFacts, ConclusionState
 from models.workflow_io import ConclusionHeader, ProjectionInput
 from workflows.rules.ladder import next_deadline, overdue_actions
 
@@ -21,15 +21,7 @@ ROW_OVERHEAD = 1024  # what an action's row carries besides its text (schedule, 
 
 def header(state: ConclusionState, now: datetime) -> ConclusionHeader:
     return ConclusionHeader(
-        workflow_id=state.workflow_id,
-        number=state.number,
-        issued_on=state.issued_on,
-        received_on=state.received_on,
-        issuer=state.issuer,
-        title=state.title,
-        tracking_body=state.tracking_body,
-        inspectorate_head=state.inspectorate_head,
-        agency_head=state.agency_head,
+        **state.model_dump(include=set(ConclusionFacts.model_fields)),
         status=state.status.value,
         status_reason=state.status_reason,
         closed_at=state.closed_at,
