@@ -90,10 +90,12 @@ def body(r: LetterRequest) -> list[str]:
             f"{opening}, {sender} đề nghị {r.unit_name} hoàn thành {what} trước thời hạn "
             "và gửi báo cáo kết quả kèm tài liệu chứng minh.",
         ]
-    paragraphs = [
-        f"{opening}, {sender} thấy {what} đã quá thời hạn thực hiện nhưng chưa có báo cáo kết quả "
-        "kèm tài liệu chứng minh được chấp nhận."
-    ]
+    if all(line.days_overdue > 0 for line in r.items):
+        late = "đã quá thời hạn thực hiện nhưng chưa có báo cáo kết quả kèm tài liệu chứng minh được chấp nhận."
+    else:  # an assumed due date is never stated as a fact: the table says which items are late and by how much
+        late = "chưa có báo cáo kết quả kèm tài liệu chứng minh được chấp nhận (thời hạn và tình trạng từng nội dung "
+        late += "ghi trong bảng dưới đây)."
+    paragraphs = [f"{opening}, {sender} thấy {what} {late}"]
     if history:
         paragraphs.append(history)
     if r.step == Step.overdue:

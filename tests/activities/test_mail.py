@@ -578,6 +578,8 @@ async def test_a_letter_for_only_assumed_due_dates_never_says_overdue_by_days(
     plain, markup = bodies(relay.handler.messages[0])
     assert plain.count("(hạn giả định)") == 3
     assert not re.search(r"[Qq]uá hạn \d+ ngày", plain) and not re.search(r"[Qq]uá hạn \d+ ngày", markup)
+    assert "quá thời hạn" not in plain, "the body never calls an assumed deadline missed either"
+    assert "thời hạn và tình trạng từng nội dung ghi trong bảng dưới đây" in plain
 
 
 async def test_the_oversight_copy_views_and_the_unit_copy_acts(
