@@ -185,21 +185,29 @@ class ConclusionFollowUp:
         )
         return result
 
-    async def _project(self) -> None:
+    async def _project(self, local: bool = False) -> None:
         """Write what changed since the last projection (and, as time passes, the overdue flags) to SQL."""
         now = workflow.now()
         mark = (self.state.version, frozenset(a.id for a in ladder.overdue_actions(self.state, now)))
         if mark == self._projected:
             return
         for payload in projection.changes(self.state, self._projected_seq, now):
-            # A local activity: one marker in history instead of a scheduled task, for every change.
-            await workflow.execute_local_activity(
-                "project_state",
-                payload,
-                result_type=bool,
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=_QUICK_RETRY,
-            )
+            if local:  # an update's change: one marker in history instead of a scheduled activity
+                await workflow.execute_local_activity(
+                    "project_state",
+                    payload,
+                    result_type=bool,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=_QUICK_RETRY,
+                )
+            else:  # the loop's (letters, time): a large or slow write never holds the workflow task open
+                await workflow.execute_activity(
+                    "project_state",
+                    payload,
+                    result_type=bool,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=_QUICK_RETRY,
+                )
         self._projected = mark
         if self.state.events:
             self._projected_seq = self.state.events[-1].seq
@@ -249,7 +257,7 @@ class ConclusionFollowUp:
                 transitions.apply(self.state, command, workflow.now(), update_id, schedule)
             except RuleViolation as error:
                 raise ApplicationError(str(error), type="RuleViolation", non_retryable=True) from None
-            await self._project()
+            await self._project(local=True)
             self._changed = self._changed or self._loop_needed()
             created = transitions.created_by(self.state, update_id) if update_id else None
             return UpdateResult(version=self.state.version, created=created)
