@@ -16,14 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from dondoc.gateway import NotFound, Refused
 from dondoc.letters.compose import letter_filename, letter_text
 from dondoc.letters.docx import letter_docx
+from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
-from dondoc.web.pages_common import clock
 from models.labels import STEP
 from models.planning import is_report_target
 from models.policy import Step
 from models.tables import AuditEventRow, NotificationRow
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DOCX_STEPS = (Step.urging, Step.second_urging, Step.proposal)  # the formal letters staff number, sign and dispatch
 AUDIENCE = {"unit": "Bản gửi đơn vị", "oversight": "Bản để biết, theo dõi"}
 STATUS = {"sent": "Đã gửi", "failed": "Gửi lỗi", "pending": "Đang gửi"}

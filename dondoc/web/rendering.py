@@ -74,3 +74,7 @@ def page(request: Request, name: str, who: Principal | None, status_code: int = 
     return templates.TemplateResponse(
         request, name, {"who": who, "csrf_token": csrf_token(request), **context}, status_code=status_code
     )
+
+
+PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+"""Headers of every page or answer that shows one unit's or one link's own data."""

@@ -19,7 +19,7 @@ from dondoc.spec_loader import parse_spec
 from models import commands as c
 from models.state import FileRef
 from tests.web.conftest import ADMIN, AGENCY, OTHER_AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
-from tests.web.test_api import PDF, env_today, pdf_part, small_spec
+from tests.web.api.test_api import PDF, env_today, pdf_part, small_spec
 
 ANONYMOUS, BAD_TOKEN, BEARER = "anonymous", "bad_token", "bearer(staff)"
 SIGNED_IN = ("admin", "staff", BEARER, "supervisor", "outsider", "agency", "other_agency")

@@ -17,7 +17,7 @@ from dondoc import unit_directory
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.storage import StoredFile
 from dondoc.web import uploads
-from dondoc.web.api_common import (
+from dondoc.web.api.common import (
     FILE_FIELD,
     Agency,
     Conclusion,
@@ -35,7 +35,7 @@ from dondoc.web.api_common import (
     send,
     store_files,
 )
-from dondoc.web.api_models import (
+from dondoc.web.api.schemas import (
     EvidenceFields,
     ExtensionRequestIn,
     ReportFields,

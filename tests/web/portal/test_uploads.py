@@ -23,7 +23,7 @@ from models import commands as c
 from models.state import ConclusionState
 from models.tables import ActionRow, EvidenceRow
 from tests.web.conftest import AGENCY, STAFF, Web
-from tests.web.test_portal import ACTION, PDF, evidence_url, main_of, open_link, pdf
+from tests.web.portal.test_portal import ACTION, PDF, evidence_url, main_of, open_link, pdf
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\x00" * 64

@@ -15,7 +15,7 @@ from activities.calendar import WorkingCalendar
 from models.admin_tables import ConfigDocument, DirectoryUnit
 from models.policy import DEFAULT_POLICY, Step
 from tests.web.conftest import ADMIN, STAFF, Web
-from tests.web.test_api import env_today, small_spec, start
+from tests.web.api.test_api import env_today, small_spec, start
 
 SHORT_LADDER = """\
 steps:

@@ -10,10 +10,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.web import queries
-from dondoc.web.api_read import content_disposition
-from dondoc.web.letters import DOCX_TYPE, MAX_NUMBER, docx_step, draft_docx
-from dondoc.web.pages_actions import apply_form
-from dondoc.web.pages_common import DAY_HINT, Ctx, FormState, Reader, Staff, parse_day, safe_next, text, today
+from dondoc.web.clock import today
+from dondoc.web.downloads import docx_response
+from dondoc.web.letters import MAX_NUMBER, docx_step, draft_docx
+from dondoc.web.pages.actions import apply_form
+from dondoc.web.pages.common import DAY_HINT, Ctx, FormState, Reader, Staff, parse_day, safe_next, text
 from dondoc.web.security import Principal
 from models import commands as c
 from models.tables import UnitRow
@@ -31,18 +32,6 @@ def _visible_unit(engine: Engine, who: Principal, workflow_id: str, unit: str) -
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"Không tìm thấy đơn vị '{unit}' trong kết luận '{workflow_id}'."
         )
-
-
-def docx_response(content: bytes, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=DOCX_TYPE,
-        headers={
-            "Content-Disposition": content_disposition(filename),
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 @router.get("/conclusions/{workflow_id}/units/{unit}/letters/{step}.docx", include_in_schema=False)

@@ -14,14 +14,14 @@ import pytest
 from docx.document import Document
 
 from dondoc.letters.compose import letter_text
-from dondoc.web import pages_common
-from dondoc.web.letters import DOCX_TYPE
+from dondoc.web import clock as web_clock
+from dondoc.web.downloads import DOCX_TYPE
 from models import commands as c
 from models.labels import VN
 from models.policy import Step
 from models.spec import ConclusionSpec
 from tests.web.conftest import AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
-from tests.web.test_api import small_spec
+from tests.web.api.test_api import small_spec
 from tests.workflow.harness import PDF, Drive
 
 TRACKING_BODY = "THANH TRA BỘ THÔNG TIN VÀ TRUYỀN THÔNG"  # the Quảng Ngãi example's, upper-cased in the header
@@ -32,7 +32,7 @@ ITEMS_HEADER = ["TT", "Nội dung kiến nghị", "Hạn thực hiện", "Tình 
 async def aligned_clock(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pages read the time of the Temporal test server, which may have skipped ahead of the wall clock."""
     offset = await web.env.get_current_time() - datetime.now(UTC)
-    monkeypatch.setattr(pages_common, "NOW", lambda: datetime.now(UTC) + offset)
+    monkeypatch.setattr(web_clock, "NOW", lambda: datetime.now(UTC) + offset)
 
 
 @pytest.fixture(autouse=True)

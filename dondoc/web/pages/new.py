@@ -21,7 +21,7 @@ from dondoc import unit_directory
 from dondoc.gateway import AlreadyStarted
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.web.context import AppContext
-from dondoc.web.pages_common import (
+from dondoc.web.pages.common import (
     DAY_HINT,
     DAYS_HINT,
     Ctx,
@@ -34,7 +34,7 @@ from dondoc.web.pages_common import (
     split_emails,
     text,
 )
-from dondoc.web.pages_preview import Preview, preview_form, preview_spec
+from dondoc.web.pages.preview import Preview, preview_form, preview_spec
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from dondoc.yaml_text import load_yaml

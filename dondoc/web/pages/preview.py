@@ -12,7 +12,8 @@ from activities import configuration
 from activities.calendar import VN_TZ, WorkingCalendar
 from activities.planning import Planner
 from dondoc.settings import Settings
-from dondoc.web.pages_common import DAY_HINT, DAYS_HINT, clock, parse_day, parse_days
+from dondoc.web.clock import clock
+from dondoc.web.pages.common import DAY_HINT, DAYS_HINT, parse_day, parse_days
 from models.labels import STEP
 from models.planning import DueRule
 from models.policy import Policy

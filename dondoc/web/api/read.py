@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
 from dondoc.storage import ALLOWED, UploadError
 from dondoc.web import queries
-from dondoc.web.api_common import Conclusion, Ctx, Who, not_found
-from dondoc.web.api_models import (
+from dondoc.web.api.common import Conclusion, Ctx, Who, not_found
+from dondoc.web.api.schemas import (
     ConclusionOut,
     ConclusionSummary,
     EventOut,
@@ -26,6 +24,7 @@ from dondoc.web.api_models import (
     notification_out,
     split_global_id,
 )
+from dondoc.web.downloads import content_disposition
 from dondoc.web.security import csrf_token
 from models.state import ConclusionStatus, FileRef
 
@@ -173,11 +172,3 @@ def _download(path_of: Callable[[str], Path], files: list[dict[str, Any]], n: in
         "Cache-Control": "private, no-cache",
     }
     return FileResponse(path, media_type=media_type, headers=headers)
-
-
-def content_disposition(name: str) -> str:
-    """Always an attachment: an ASCII fallback name and the real one as RFC 5987 `filename*`."""
-    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
-    ascii_name = "".join(ch for ch in folded if ch.isascii() and ch.isprintable() and ch not in '"\\')
-    ascii_name = ascii_name.strip() or "tep"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

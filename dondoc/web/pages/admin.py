@@ -21,7 +21,8 @@ from activities.calendar import CalendarOverrides, WorkingCalendar
 from dondoc import unit_directory, users
 from dondoc.logs import get_logger
 from dondoc.settings import Settings
-from dondoc.web.pages_common import ROLE_LABELS, Admin, Ctx, FormState, redirect, show, split_emails, text, today
+from dondoc.web.clock import today
+from dondoc.web.pages.common import ROLE_LABELS, Admin, Ctx, FormState, redirect, show, split_emails, text
 from dondoc.web.rendering import flash, vn_datetime
 from dondoc.web.security import Principal
 from models.admin_tables import DirectoryUnit

@@ -1,5 +1,5 @@
 """One conclusion: per unit its actions, evidence, extension requests, report and the letters sent (each with its
-office number); the timeline. The staff forms it shows post to pages_actions and pages_letters."""
+office number); the timeline. The staff forms it shows post to pages.actions and pages.letters."""
 
 from __future__ import annotations
 
@@ -12,18 +12,10 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.web import queries
+from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
 from dondoc.web.letters import DOCX_STEPS, LetterView, letters
-from dondoc.web.pages_common import (
-    UNRESOLVED,
-    Ctx,
-    FormState,
-    Reader,
-    clock,
-    late_days,
-    ref_order,
-    show,
-)
+from dondoc.web.pages.common import UNRESOLVED, Ctx, FormState, Reader, late_days, ref_order, show
 from dondoc.web.security import Principal
 from models.labels import KIND, STEP
 from models.tables import (

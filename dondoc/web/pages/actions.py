@@ -18,9 +18,9 @@ from pydantic import ValidationError
 
 from dondoc.gateway import Refused
 from dondoc.spec_loader import explain
-from dondoc.web import pages_review
 from dondoc.web.context import AppContext
-from dondoc.web.pages_common import (
+from dondoc.web.pages import review
+from dondoc.web.pages.common import (
     DAY_HINT,
     Ctx,
     FormState,
@@ -33,8 +33,8 @@ from dondoc.web.pages_common import (
     split_emails,
     text,
 )
-from dondoc.web.pages_conclusion import render_conclusion
-from dondoc.web.pages_new import ROW_ERRORS
+from dondoc.web.pages.conclusion import render_conclusion
+from dondoc.web.pages.new import ROW_ERRORS
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from models import commands as c
@@ -53,7 +53,7 @@ async def _again(
     what = "Chưa thực hiện được" if code == status.HTTP_409_CONFLICT else "Chưa gửi được"
     message = f"{what}: " + " ".join(form.errors.values())
     if back.startswith("/review"):
-        return await pages_review.render_review(request, ctx, who, code, form, message)
+        return await review.render_review(request, ctx, who, code, form, message)
     return await render_conclusion(request, ctx, who, workflow_id, code, form, message)
 
 

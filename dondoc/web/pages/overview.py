@@ -1,8 +1,4 @@
-"""The staff pages: dashboard, conclusion list, overdue overview, notifications (and, from pages_*, the rest).
-
-Every route says who may use it: staff and admins change things; supervisors read what they supervise; agency users
-belong in the portal (403 here, the dashboard sends them there); anonymous visitors are sent to /login.
-"""
+"""The staff pages that look across conclusions: dashboard, conclusion list, overdue overview, notifications."""
 
 from __future__ import annotations
 
@@ -18,22 +14,14 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.gateway import Refused
-from dondoc.web import (
-    letters,
-    pages_actions,
-    pages_admin,
-    pages_conclusion,
-    pages_letters,
-    pages_new,
-    pages_review,
-    queries,
-)
-from dondoc.web.pages_common import (
+from dondoc.web import letters, queries
+from dondoc.web.clock import clock
+from dondoc.web.pages import conclusion
+from dondoc.web.pages.common import (
     Ctx,
     FormState,
     Reader,
     Staff,
-    clock,
     conclusion_numbers,
     redirect,
     safe_next,
@@ -50,12 +38,6 @@ from models.web_tables import Role
 
 router = APIRouter()
 
-router.include_router(pages_new.router)  # /conclusions/new before /conclusions/{workflow_id}
-router.include_router(pages_conclusion.router)
-router.include_router(pages_actions.router)
-router.include_router(pages_letters.router)
-router.include_router(pages_review.router)
-router.include_router(pages_admin.router)
 
 NOTIFICATION_STATUS = {"sent": "Đã gửi", "failed": "Gửi lỗi", "pending": "Đang gửi"}
 BUCKETS = (("le7", "≤ 7 ngày"), ("8to30", "8–30 ngày"), ("gt30", "> 30 ngày"))
@@ -293,7 +275,7 @@ async def resend(request: Request, ctx: Ctx, who: Staff) -> Response:
         form = FormState(key=f"resend--{key}", errors={"form": str(error)})
         message = f"Không gửi lại được văn bản: {error}"
         if back.startswith("/conclusions/"):
-            return await pages_conclusion.render_conclusion(
+            return await conclusion.render_conclusion(
                 request, ctx, who, workflow_id, status.HTTP_409_CONFLICT, form, message
             )
         return await run_in_threadpool(

@@ -20,7 +20,7 @@ from dondoc.gateway import NotFound, Refused
 from dondoc.spec_loader import explain
 from dondoc.storage import StoredFile, UploadError
 from dondoc.web import queries, uploads
-from dondoc.web.api_models import ConclusionOut, WriteResult
+from dondoc.web.api.schemas import ConclusionOut, WriteResult
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.security import VIEW_ONLY, Principal, principal, require
 from models import commands as c

@@ -10,7 +10,7 @@ from dondoc import links
 from dondoc.web.security import VIEW_ONLY
 from models.mail import Audience
 from tests.web.conftest import Web
-from tests.web.test_portal import ACTION, PDF, evidence_url, main_of, pdf
+from tests.web.portal.test_portal import ACTION, PDF, evidence_url, main_of, pdf
 
 EXTENSION = {"requested_due": "2099-01-01", "reason": "Chờ bố trí kinh phí"}
 

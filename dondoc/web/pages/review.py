@@ -11,8 +11,9 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.web import queries
+from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
-from dondoc.web.pages_common import Ctx, FormState, Staff, clock, late_days, show, unit_names
+from dondoc.web.pages.common import Ctx, FormState, Staff, late_days, show, unit_names
 from dondoc.web.security import Principal
 
 router = APIRouter()

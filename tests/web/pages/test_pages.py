@@ -18,7 +18,7 @@ from temporalio import activity
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.gateway import Gateway
-from dondoc.web import pages_common
+from dondoc.web import clock as web_clock
 from models import commands as c
 from models.labels import VN
 from models.mail import LetterRequest, MailOutcome, MailStatus
@@ -37,7 +37,7 @@ LY_SON_ACTION = "ly-son-eoffice"
 async def aligned_clock(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pages read the time of the Temporal test server, which may have skipped ahead of the wall clock."""
     offset = await web.env.get_current_time() - datetime.now(UTC)
-    monkeypatch.setattr(pages_common, "NOW", lambda: datetime.now(UTC) + offset)
+    monkeypatch.setattr(web_clock, "NOW", lambda: datetime.now(UTC) + offset)
 
 
 def text_of(response: httpx.Response) -> str:
@@ -335,7 +335,7 @@ async def test_a_unit_report_is_accepted_from_the_conclusion_page(web: Web) -> N
 async def test_overdue_actions_are_grouped_by_unit_and_age(web: Web) -> None:
     spec = await web.start_quang_ngai()
     wid = spec.workflow_id
-    now = pages_common.clock()
+    now = web_clock.clock()
     ages = {"ly-son-eoffice": 3, "ly-son-dvctt": 20, "tra-bong-dvctt": 45}
     with Session(web.ctx.engine) as session:  # the read model as if these deadlines had passed
         for action_id, days in ages.items():
@@ -771,7 +771,7 @@ async def test_the_form_shows_the_letter_fields_and_keeps_them_when_a_row_is_add
 def test_the_form_parser_puts_the_letter_fields_into_the_spec() -> None:
     from starlette.datastructures import FormData
 
-    from dondoc.web.pages_new import read_form, validate
+    from dondoc.web.pages.new import read_form, validate
 
     form = read_form(FormData(list(letter_form(place="  Quảng Ngãi ", letter_symbol="/TTr-NV").items())))
     spec = validate(form)

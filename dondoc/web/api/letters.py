@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from dondoc.web.api_common import Conclusion, Ctx, IdempotencyKey, Staff, TargetUnit, answer, send
-from dondoc.web.api_models import LetterNumberIn, WriteResult
-from dondoc.web.letters import DOCX_STEPS, DOCX_TYPE, docx_step, draft_docx
-from dondoc.web.pages_letters import docx_response
+from dondoc.web.api.common import Conclusion, Ctx, IdempotencyKey, Staff, TargetUnit, answer, send
+from dondoc.web.api.schemas import LetterNumberIn, WriteResult
+from dondoc.web.downloads import DOCX_TYPE, docx_response
+from dondoc.web.letters import DOCX_STEPS, docx_step, draft_docx
 from dondoc.web.security import Principal, require
 from models import commands as c
 from models.web_tables import Role

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from dondoc import links
 from models.web_tables import PortalLink
 from tests.web.conftest import AGENCY, STAFF, Web
-from tests.web.test_portal import evidence_url, main_of, open_link, pdf
+from tests.web.portal.test_portal import evidence_url, main_of, open_link, pdf
 
 
 def issue(web: Web, workflow_id: str, unit: str = "ly-son", days: int = 60) -> str:

@@ -1,11 +1,10 @@
-"""What the staff pages share: who may come in, the clock, forms shown again with their errors (flash messages live in rendering)."""
+"""What the staff pages share: who may come in, forms shown again with their errors (flash messages live in rendering)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, status
@@ -37,22 +36,6 @@ ROLE_LABELS = {
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 UNRESOLVED = ("open", "evidence_submitted")
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-NOW: Callable[[], datetime] = wall_clock
-"""Where the pages read the time; tests point it at the Temporal test server's clock, which may run ahead."""
-
-
-def clock() -> datetime:
-    return NOW()
-
-
-def today() -> date:
-    return clock().astimezone(VN).date()
 
 
 @dataclass

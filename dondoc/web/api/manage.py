@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from dondoc.spec_loader import explain
-from dondoc.web.api_common import (
+from dondoc.web.api.common import (
     Conclusion,
     Ctx,
     IdempotencyKey,
@@ -22,7 +22,7 @@ from dondoc.web.api_common import (
     answer,
     send,
 )
-from dondoc.web.api_models import (
+from dondoc.web.api.schemas import (
     ContactsIn,
     ExtensionDecisionIn,
     ReasonIn,
