@@ -174,6 +174,8 @@ class NotificationRow(SQLModel, table=True):
     smtp_answer: str | None = None
     created_at: datetime | None = _time(nullable=False)
     sent_at: datetime | None = _time()
+    handed_over_at: datetime | None = _time()  # DATA began, the relay has not answered yet
+    unconfirmed_handovers: int = 0  # handovers a dead attempt left unanswered: each may have been delivered twice
 
 
 class AuditEventRow(SQLModel, table=True):
