@@ -14,7 +14,16 @@ from activities.database import get_engine
 from dondoc.logs import get_logger
 from dondoc.settings import get_settings
 from models.state import ActionState, Evidence, ExtensionRequest, ReportSubmission, UnitState
-from models.tables import ActionRow, AuditEventRow, ConclusionRow, EvidenceRow, ExtensionRequestRow, ReportRow, UnitRow
+from models.tables import (
+    ActionRow,
+    AuditEventRow,
+    ConclusionRow,
+    EvidenceRow,
+    ExtensionRequestRow,
+    FileRefRow,
+    ReportRow,
+    UnitRow,
+)
 from models.workflow_io import ProjectionInput
 
 _UNRESOLVED = ("open", "evidence_submitted")
@@ -46,6 +55,9 @@ def project(engine: Engine, data: ProjectionInput) -> bool:
             session.merge(_evidence_row(wid, ev))
         for rp in data.reports:
             session.merge(_report_row(wid, rp))
+        for owner, files in [*((ev.id, ev.files) for ev in data.evidence), *((rp.id, rp.files) for rp in data.reports)]:
+            for sha256 in {f.sha256 for f in files}:  # the index the orphan-file sweep looks files up in
+                session.merge(FileRefRow(sha256=sha256, workflow_id=wid, owner=owner))
         for rq in data.extension_requests:
             session.merge(_request_row(wid, rq))
         if data.events:

@@ -148,6 +148,7 @@ class Tracked(BaseModel):
     last_step: Step | None = None  # of the current due version: the last step a letter was sent (or tried) for
     last_step_index: int | None = None
     last_letter_at: datetime | None = None
+    resume_at: datetime | None = None  # returned after its deadline: the ladder takes it up again from this moment
 
     @property
     def due(self) -> datetime:
@@ -187,6 +188,53 @@ class UnitState(Tracked):
     supervisor: str | None = None
     report_status: ReportStatus = ReportStatus.awaited
     letters: list[LetterRef] = Field(default_factory=list)  # the latest letters sent to this unit (bounded)
+
+
+class NoticeKind(StrEnum):
+    """What a notice tells: a decision on something the unit sent, or (to officers) that something arrived."""
+
+    evidence_accepted = "evidence_accepted"
+    evidence_returned = "evidence_returned"
+    extension_approved = "extension_approved"
+    extension_denied = "extension_denied"
+    report_accepted = "report_accepted"
+    report_returned = "report_returned"
+    action_waived = "action_waived"
+    action_transferred = "action_transferred"
+    withdrawn = "withdrawn"
+    arrived = "arrived"  # evidence, a report or an extension request awaits the officers' review
+
+
+class NoticeAudience(StrEnum):
+    unit = "unit"  # the unit's contacts, with the link that acts for the unit
+    officers = "officers"  # the conclusion's officers who asked to be told at once
+
+
+class NoticeLine(BaseModel):
+    """One decision (or arrival) a notice tells."""
+
+    kind: NoticeKind
+    target: str | None = None  # the action or `report.<unit>`; None for the whole conclusion
+    subject: str | None = None  # the evidence, report or extension request decided on
+    reason: str | None = None
+    new_due: datetime | None = None  # the deadline set by the decision, if it set one
+    by: str
+    at: datetime
+
+
+class NoticeRecord(BaseModel):
+    """One email telling a unit (or the officers) what was decided: every line collected until `send_at`, so staff
+    deciding several items of a unit at once send one email."""
+
+    key: str
+    unit: str
+    audience: NoticeAudience
+    lines: list[NoticeLine]
+    planned_at: datetime
+    send_at: datetime
+    status: NotificationStatus = NotificationStatus.pending
+    detail: str = ""
+    at: datetime | None = None  # when it was settled
 
 
 class LetterItem(BaseModel):
@@ -246,6 +294,7 @@ class ConclusionFacts(BaseModel):
     tracking_body: str
     inspectorate_head: str
     agency_head: str
+    officers: list[str] = Field(default_factory=list)  # staff accounts in charge of the follow-up (emails)
 
 
 class ConclusionState(ConclusionFacts):
@@ -263,6 +312,9 @@ class ConclusionState(ConclusionFacts):
     reports: list[ReportSubmission] = Field(default_factory=list)
     letters: list[LetterRecord] = Field(default_factory=list)  # pending ones and the latest settled (bounded)
     letter_seq: int = 0
+    notices: list[NoticeRecord] = Field(default_factory=list)  # pending ones and the latest settled (bounded)
+    notice_seq: int = 0
+    notice_delay_seconds: int = 120  # how long a notice collects decisions before it goes (the worker's setting)
     events: list[AuditEvent] = Field(default_factory=list)  # the latest (bounded); all of them are in SQL
     applied_updates: dict[str, str] = Field(default_factory=dict)  # update id → what it created ("" for nothing)
     version: int = 0

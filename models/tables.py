@@ -49,6 +49,7 @@ class ConclusionRow(SQLModel, table=True):
     tracking_body: str
     inspectorate_head: str
     agency_head: str
+    officers: list[str] = _json()  # emails of the staff accounts in charge of the follow-up
     status: str = Field(index=True, max_length=20)
     status_reason: str | None = None
     closed_at: datetime | None = _time()
@@ -149,6 +150,16 @@ class ExtensionRequestRow(SQLModel, table=True):
     decided_at: datetime | None = _time()
     decision_reason: str | None = None
     granted_due: datetime | None = _time()
+
+
+class FileRefRow(SQLModel, table=True):
+    """A stored file (by content hash) that a recorded evidence or report uses: the orphan-file sweep's index."""
+
+    __tablename__ = "file_refs"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    workflow_id: str = Field(primary_key=True, max_length=120)
+    owner: str = Field(primary_key=True, max_length=32)  # the evidence or report id
 
 
 class NotificationRow(SQLModel, table=True):

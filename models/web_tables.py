@@ -58,3 +58,15 @@ class PortalLink(SQLModel, table=True):
     expires_at: datetime | None = _time(nullable=False)
     revoked_at: datetime | None = _time()
     view_only: bool = False  # mailed to supervisors and heads: may look, never act for the unit
+
+
+class MailPreference(SQLModel, table=True):
+    """What informational emails an account receives (formal letters cannot be switched off); no row: the defaults."""
+
+    __tablename__ = "mail_preferences"
+
+    email: str = Field(primary_key=True, max_length=254)
+    review_queue: bool = True  # officers: the daily list of what awaits their review
+    digest: bool = True  # supervisors and heads: the daily overview of overdue items
+    immediate_review: bool = False  # officers: one email as soon as something arrives for review
+    updated_at: datetime | None = _time(nullable=False)

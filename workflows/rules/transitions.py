@@ -27,14 +27,19 @@ from models.state import (
     ExtensionStatus,
     LetterRecord,
     LetterRef,
+    NoticeAudience,
+    NoticeKind,
+    NoticeLine,
     NotificationStatus,
     ReportStatus,
     ReportSubmission,
     ReviewStatus,
     Schedule,
     Signature,
+    Tracked,
     UnitState,
 )
+from workflows.rules import decisions
 from workflows.rules.ladder import DueLetter, closing_key, letter_key, target
 
 SYSTEM = "hệ thống"
@@ -84,6 +89,7 @@ def new_conclusion(
         tracking_body=spec.tracking_body,
         inspectorate_head=spec.inspectorate_head,
         agency_head=spec.agency_head,
+        officers=list(dict.fromkeys(spec.officers)),
         agency_head_title=spec.agency_head_title,
         signature=Signature(
             title=signer.title if signer else Signature().title,
@@ -165,6 +171,35 @@ def _event(
     state.events.append(AuditEvent(seq=seq, at=now, actor=actor, kind=kind, target=target, message=message, data=data))
 
 
+def _tell_unit(
+    state: ConclusionState,
+    unit: str,
+    kind: NoticeKind,
+    cmd: c.Command,
+    now: datetime,
+    target_id: str | None = None,
+    subject: str | None = None,
+    reason: str | None = None,
+    new_due: datetime | None = None,
+) -> None:
+    line = NoticeLine(
+        kind=kind, target=target_id, subject=subject, reason=reason, new_due=new_due, by=cmd.actor, at=now
+    )
+    decisions.notify(state, unit, NoticeAudience.unit, line, now)
+
+
+def _tell_officers(state: ConclusionState, cmd: c.Command, now: datetime, target_id: str, subject: str) -> None:
+    """Something arrived for review: the officers who asked to know at once are told (their choice lives in SQL)."""
+    line = NoticeLine(kind=NoticeKind.arrived, target=target_id, subject=subject, by=cmd.actor, at=now)
+    decisions.notify(state, "", NoticeAudience.officers, line, now)
+
+
+def _replan(tracked: Tracked, schedule: Schedule) -> None:
+    """A new deadline: a new due version that climbs the ladder from its start."""
+    tracked.schedule, tracked.due_version = schedule, tracked.due_version + 1
+    tracked.last_step, tracked.last_step_index, tracked.last_letter_at, tracked.resume_at = None, None, None, None
+
+
 def _active(state: ConclusionState) -> None:
     if state.status == ConclusionStatus.closed:
         raise RuleViolation(f"Kết luận {state.number} đã kết thúc theo dõi; không thể thay đổi.")
@@ -238,6 +273,7 @@ def _check_review_evidence(state: ConclusionState, cmd: c.ReviewEvidence) -> Non
         raise RuleViolation(f"Minh chứng '{evidence.id}' đã được xem xét.")
     if cmd.decision == c.Decision.reject:
         _need_reason(cmd.reason, "yêu cầu bổ sung minh chứng")
+    _check_new_due(state, cmd.decision, cmd.new_due)
 
 
 def _check_request_extension(state: ConclusionState, cmd: c.RequestExtension) -> None:
@@ -276,6 +312,16 @@ def _check_review_report(state: ConclusionState, cmd: c.ReviewReport) -> None:
         raise RuleViolation(f"Báo cáo '{report.id}' đã được xem xét.")
     if cmd.decision == c.Decision.reject:
         _need_reason(cmd.reason, "trả lại báo cáo")
+    _check_new_due(state, cmd.decision, cmd.new_due)
+
+
+def _check_new_due(state: ConclusionState, decision: c.Decision, new_due: date | datetime | None) -> None:
+    if new_due is None:
+        return
+    if decision != c.Decision.reject:
+        raise RuleViolation("new_due: chỉ đặt hạn mới khi trả lại để bổ sung.")
+    if _day(new_due) < state.issued_on:
+        raise RuleViolation("new_due: hạn mới không được trước ngày ban hành kết luận.")
 
 
 def _check_waive(state: ConclusionState, cmd: c.WaiveAction) -> None:
@@ -346,9 +392,12 @@ def _apply_submit_evidence(state: ConclusionState, cmd: c.SubmitEvidence, now: d
     action.status = ActionStatus.evidence_submitted
     names = ", ".join(f.name for f in cmd.files)
     _event(state, now, cmd.actor, "evidence_submitted", action.id, f"Nộp minh chứng {evidence.id}: {names}")
+    _tell_officers(state, cmd, now, action.id, evidence.id)
 
 
-def _apply_review_evidence(state: ConclusionState, cmd: c.ReviewEvidence, now: datetime, _: Schedule | None) -> None:
+def _apply_review_evidence(
+    state: ConclusionState, cmd: c.ReviewEvidence, now: datetime, schedule: Schedule | None
+) -> None:
     evidence: Evidence = _by_id(state.evidence, cmd.evidence_id, "minh chứng")
     action = state.actions[evidence.action_id]
     evidence.reviewed_by, evidence.reviewed_at, evidence.reason = cmd.actor, now, cmd.reason
@@ -357,18 +406,28 @@ def _apply_review_evidence(state: ConclusionState, cmd: c.ReviewEvidence, now: d
         if action.status == ActionStatus.evidence_submitted:
             action.status, action.resolved_at = ActionStatus.done, now
         _event(state, now, cmd.actor, "evidence_accepted", action.id, f"Chấp nhận minh chứng {evidence.id}")
-    else:
-        evidence.status = ReviewStatus.rejected
-        if action.status == ActionStatus.evidence_submitted:
-            action.status, action.status_reason = ActionStatus.open, cmd.reason
-        _event(
-            state,
-            now,
-            cmd.actor,
-            "evidence_rejected",
-            action.id,
-            f"Yêu cầu bổ sung minh chứng {evidence.id}: {cmd.reason}",
-        )
+        _tell_unit(state, action.unit, NoticeKind.evidence_accepted, cmd, now, action.id, evidence.id)
+        return
+    evidence.status = ReviewStatus.rejected
+    reopened = action.status == ActionStatus.evidence_submitted
+    if reopened:
+        action.status, action.status_reason = ActionStatus.open, cmd.reason
+    new_due = _returned(state, action, schedule, now) if reopened else None
+    message = f"Yêu cầu bổ sung minh chứng {evidence.id}: {cmd.reason}"
+    if new_due is not None:
+        message += f" (hạn mới {new_due.astimezone(VN):%d/%m/%Y})"
+    _event(state, now, cmd.actor, "evidence_rejected", action.id, message)
+    _tell_unit(state, action.unit, NoticeKind.evidence_returned, cmd, now, action.id, evidence.id, cmd.reason, new_due)
+
+
+def _returned(state: ConclusionState, tracked: Tracked, schedule: Schedule | None, now: datetime) -> datetime | None:
+    """After a return: the new deadline staff set (a new due version), or the ladder taken up again from the step it
+    had reached; never silence. Returns the new deadline, if any."""
+    if schedule is not None:
+        _replan(tracked, schedule)
+        return schedule.due
+    decisions.resume_after_return(state, tracked, now)
+    return None
 
 
 def _apply_request_extension(
@@ -383,6 +442,7 @@ def _apply_request_extension(
         requested_at=now,
     )
     state.extension_requests.append(request)
+    _tell_officers(state, cmd, now, cmd.action_id, request.id)
     _event(
         state,
         now,
@@ -409,12 +469,15 @@ def _apply_decide_extension(
             action.id,
             f"Không chấp thuận gia hạn {request.id}: {cmd.reason}",
         )
+        _tell_unit(state, action.unit, NoticeKind.extension_denied, cmd, now, action.id, request.id, cmd.reason)
         return
     if schedule is None:
         raise RuleViolation("Chưa tính được lịch mới cho hạn gia hạn.")
     request.status, request.granted_due = ExtensionStatus.approved, schedule.due
-    action.schedule, action.due_version = schedule, action.due_version + 1
-    action.last_step, action.last_step_index, action.last_letter_at = None, None, None
+    _replan(action, schedule)
+    _tell_unit(
+        state, action.unit, NoticeKind.extension_approved, cmd, now, action.id, request.id, cmd.reason, schedule.due
+    )
     _event(
         state,
         now,
@@ -446,9 +509,10 @@ def _apply_submit_report(state: ConclusionState, cmd: c.SubmitReport, now: datet
         report_target(unit.code),
         f"{unit.name} nộp báo cáo {report.id}",
     )
+    _tell_officers(state, cmd, now, report_target(unit.code), report.id)
 
 
-def _apply_review_report(state: ConclusionState, cmd: c.ReviewReport, now: datetime, _: Schedule | None) -> None:
+def _apply_review_report(state: ConclusionState, cmd: c.ReviewReport, now: datetime, schedule: Schedule | None) -> None:
     report: ReportSubmission = _by_id(state.reports, cmd.report_id, "báo cáo")
     unit = state.units[report.unit]
     report.reviewed_by, report.reviewed_at, report.reason = cmd.actor, now, cmd.reason
@@ -456,28 +520,29 @@ def _apply_review_report(state: ConclusionState, cmd: c.ReviewReport, now: datet
     if cmd.decision == c.Decision.accept:
         report.status, unit.report_status = ReviewStatus.accepted, ReportStatus.accepted
         _event(state, now, cmd.actor, "report_accepted", target, f"Chấp nhận báo cáo {report.id} của {unit.name}")
-    else:
-        report.status, unit.report_status = ReviewStatus.rejected, ReportStatus.returned
-        _event(
-            state,
-            now,
-            cmd.actor,
-            "report_returned",
-            target,
-            f"Trả lại báo cáo {report.id} của {unit.name}: {cmd.reason}",
-        )
+        _tell_unit(state, unit.code, NoticeKind.report_accepted, cmd, now, target, report.id)
+        return
+    report.status, unit.report_status = ReviewStatus.rejected, ReportStatus.returned
+    new_due = _returned(state, unit, schedule, now)
+    message = f"Trả lại báo cáo {report.id} của {unit.name}: {cmd.reason}"
+    if new_due is not None:
+        message += f" (hạn mới {new_due.astimezone(VN):%d/%m/%Y})"
+    _event(state, now, cmd.actor, "report_returned", target, message)
+    _tell_unit(state, unit.code, NoticeKind.report_returned, cmd, now, target, report.id, cmd.reason, new_due)
 
 
 def _apply_waive(state: ConclusionState, cmd: c.WaiveAction, now: datetime, _: Schedule | None) -> None:
     action = state.actions[cmd.action_id]
     action.status, action.status_reason, action.resolved_at = ActionStatus.waived, cmd.reason, now
     _event(state, now, cmd.actor, "action_waived", action.id, f"Miễn thực hiện: {cmd.reason}")
+    _tell_unit(state, action.unit, NoticeKind.action_waived, cmd, now, action.id, reason=cmd.reason)
 
 
 def _apply_transfer(state: ConclusionState, cmd: c.TransferAction, now: datetime, _: Schedule | None) -> None:
     action = state.actions[cmd.action_id]
     action.status, action.status_reason, action.resolved_at = ActionStatus.transferred, cmd.reason, now
     _event(state, now, cmd.actor, "action_transferred", action.id, f"Chuyển cơ quan điều tra: {cmd.reason}")
+    _tell_unit(state, action.unit, NoticeKind.action_transferred, cmd, now, action.id, reason=cmd.reason)
 
 
 def _apply_add_action(state: ConclusionState, cmd: c.AddAction, now: datetime, schedule: Schedule | None) -> None:
@@ -547,6 +612,8 @@ def _apply_record_letter_number(
 def _apply_withdraw(state: ConclusionState, cmd: c.Withdraw, now: datetime, _: Schedule | None) -> None:
     state.status, state.status_reason, state.closed_at = ConclusionStatus.withdrawn, cmd.reason, now
     _event(state, now, cmd.actor, "withdrawn", None, f"Rút kết luận khỏi theo dõi: {cmd.reason}")
+    for unit in state.units.values():
+        _tell_unit(state, unit.code, NoticeKind.withdrawn, cmd, now, reason=cmd.reason)
 
 
 _Check = Callable[[ConclusionState, Any], None]
@@ -607,6 +674,14 @@ def plan_needed(state: ConclusionState, command: c.Command, now: datetime) -> Pl
         request: ExtensionRequest = _by_id(state.extension_requests, command.request_id, "đề nghị gia hạn")
         rule = action_rule_for_date(state, command.granted_due or request.requested_due)
         return PlanRequest(now=now, policy=state.policy, targets={request.action_id: rule})
+    if isinstance(command, c.ReviewEvidence) and command.decision == c.Decision.reject and command.new_due:
+        evidence: Evidence = _by_id(state.evidence, command.evidence_id, "minh chứng")
+        rule = action_rule_for_date(state, command.new_due)
+        return PlanRequest(now=now, policy=state.policy, targets={evidence.action_id: rule})
+    if isinstance(command, c.ReviewReport) and command.decision == c.Decision.reject and command.new_due:
+        report: ReportSubmission = _by_id(state.reports, command.report_id, "báo cáo")
+        rule = action_rule_for_date(state, command.new_due)
+        return PlanRequest(now=now, policy=state.policy, targets={report_target(report.unit): rule})
     if isinstance(command, c.AddAction):
         rule = action_rule(command.action, state.received_on)
         return PlanRequest(now=now, policy=state.policy, targets={command.action.id: rule})
@@ -699,7 +774,8 @@ def settle_letter(
             tracked.last_step_index, tracked.last_step = item.step_index, state.policy.steps[item.step_index].step
             tracked.last_letter_at = now
         elif reached == current and status == NotificationStatus.sent:
-            tracked.last_letter_at = now  # a failed letter sent again: the next step counts from when it really went
+            tracked.last_letter_at = now  # sent again (after a failure or a return): the next step counts from now
+        tracked.resume_at = None  # the letter after a return went: the ladder runs on as usual
     unit = state.units.get(record.unit)
     if status == NotificationStatus.sent and unit is not None:
         unit.letters = [*unit.letters, LetterRef(key=key, step=record.step, sent_at=now)][-KEEP_UNIT_LETTERS:]

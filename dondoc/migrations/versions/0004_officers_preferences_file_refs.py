@@ -15,6 +15,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
+import models.tables
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -35,7 +37,7 @@ def upgrade() -> None:
         sa.Column("review_queue", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("digest", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("immediate_review", sa.Boolean(), nullable=False, server_default=sa.false()),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", models.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("email"),
     )
     refs = op.create_table(
