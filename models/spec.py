@@ -227,6 +227,8 @@ class ConclusionSpec(BaseModel):
     place: Name | None = None  # the letters' date line: "Quảng Ngãi, ngày … tháng … năm …"
     letter_symbol: LetterSymbol | None = None  # "TTr-NV": letters are numbered "Số:      /TTr-NV"
     inspectorate_parent: Title | None = None  # the body above the inspectorate in the header: "UBND TỈNH QUẢNG NGÃI"
+    # Staff accounts in charge (emails): they get the review queue; empty: whoever registers it (the web form)
+    officers: list[Annotated[EmailStr, AfterValidator(str.lower)]] = Field(default_factory=list, max_length=20)
 
     @property
     def start_day(self) -> date:
