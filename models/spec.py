@@ -112,11 +112,19 @@ class Period(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    days: int = Field(default=0, ge=0)
-    hours: int = Field(default=0, ge=0)
-    minutes: int = Field(default=0, ge=0)
-    seconds: int = Field(default=0, ge=0)
+    # Each part alone is bounded by MAX_PERIOD, so that no input (1111080720 days, 1e20) overflows timedelta.
+    days: int = Field(default=0, ge=0, json_schema_extra={"maximum": MAX_PERIOD // timedelta(days=1)})
+    hours: int = Field(default=0, ge=0, json_schema_extra={"maximum": MAX_PERIOD // timedelta(hours=1)})
+    minutes: int = Field(default=0, ge=0, json_schema_extra={"maximum": MAX_PERIOD // timedelta(minutes=1)})
+    seconds: int = Field(default=0, ge=0, json_schema_extra={"maximum": MAX_PERIOD // timedelta(seconds=1)})
     working: bool = False
+
+    @field_validator("days", "hours", "minutes", "seconds")
+    @classmethod
+    def _part_in_range(cls, value: int, info: ValidationInfo) -> int:
+        if value > MAX_PERIOD // timedelta(**{str(info.field_name): 1}):
+            raise ValueError(f"thời hạn tối đa {MAX_PERIOD.days} ngày (10 năm)")
+        return value
 
     @property
     def sub_day(self) -> timedelta:
@@ -211,8 +219,8 @@ class ConclusionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64)]
-    issued_on: date
-    received_on: date | None = None
+    issued_on: Day
+    received_on: Day | None = None
     issuer: Text
     title: Text
     tracking_body: Text

@@ -173,7 +173,7 @@ def test_so_ket_luan_co_dau_va_chu_d_gach_thanh_slug_ascii(number: str, slug: st
         ),
         pytest.param(
             lambda d: d["actions"][1].update(due=None, due_in={"days": 3000000}),
-            "actions[1].due_in",
+            "actions[1].due_in.days",
             "thời hạn tối đa 3650 ngày (10 năm)",
             id="thoi-han-qua-dai",
         ),

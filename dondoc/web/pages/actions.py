@@ -22,11 +22,13 @@ from dondoc.web.context import AppContext
 from dondoc.web.pages import review
 from dondoc.web.pages.common import (
     DAY_HINT,
+    DAYS_HINT,
     Ctx,
     FormState,
     Staff,
     parse_amount,
     parse_day,
+    parse_days,
     redirect,
     refusal,
     safe_next,
@@ -252,10 +254,10 @@ async def add_action(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -
             form.errors["due"] = DAY_HINT
         spec["due"] = day
     if values["due_in"]:
-        days = values["due_in"]
-        if not (days.isdigit() and int(days) > 0):
-            form.errors["due_in"] = "Số ngày phải là số nguyên dương."
-        spec["due_in"] = {"days": days, "working": bool(values["due_in_working"])}
+        days = parse_days(values["due_in"])
+        if days is None:
+            form.errors["due_in"] = DAYS_HINT
+        spec["due_in"] = {"days": days or 1, "working": bool(values["due_in_working"])}
     if values["amount_vnd"]:
         amount = parse_amount(values["amount_vnd"])
         if amount is None:
