@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
+from dondoc.refs import ref_order as ref_order  # re-exported: the portal sorts items too
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.rendering import page
 from dondoc.web.security import Principal, require
@@ -132,27 +133,6 @@ def day_text(value: str) -> str:
     if len(value) <= 10:
         return f"{moment:%d/%m/%Y}"
     return f"{moment.astimezone(VN):%H:%M %d/%m/%Y}" if moment.tzinfo else f"{moment:%H:%M %d/%m/%Y}"
-
-
-_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
-
-
-def _part(token: str) -> tuple[int, int, str]:
-    """One part of an item number: a number, a Roman numeral (a section) or letters, in reading order."""
-    if token.isdigit():
-        return (0, int(token), "")
-    if token and all(ch in _ROMAN for ch in token.upper()) and token.isupper():
-        values = [_ROMAN[ch] for ch in token]
-        total = sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
-        return (0, total, "")
-    return (1, 0, token)
-
-
-def ref_order(ref: str | None) -> tuple[bool, list[tuple[int, int, str]]]:
-    """Sorts items as the conclusion numbers them ("II.2.1.a" before "II.2.2", "IX" after "V"); unnumbered last."""
-    if not ref:
-        return (True, [])
-    return (False, [_part(t) for t in re.split(r"[.\-\s)]+", ref) if t])
 
 
 def late_days(due: datetime | None, unresolved: bool, flagged: bool, now: datetime) -> int | None:
