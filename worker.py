@@ -11,11 +11,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.database import get_engine
 from activities.mail import send_letter
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from activities.smtp import close_pools
+from dondoc import health
 from dondoc.logs import get_logger
+from dondoc.ops import serve_ops
 from dondoc.settings import Settings
 from dondoc.temporal_client import connect
 from workflows.conclusion import ConclusionFollowUp
@@ -42,12 +45,19 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Callable[
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
-    """Run until `stop` is set, then finish in-flight activities and shut down."""
+    """Run until `stop` is set, then finish in-flight activities and shut down.
+
+    Refuses to start on a database at another schema revision (dondoc.schema). The process's operations port
+    (DONDOC_METRICS_PORT, when set) serves /metrics, /healthz (the worker still polls) and /readyz (database and
+    Temporal reachable too).
+    """
+    engine = get_engine(settings.sqlalchemy_url)
     client = await connect(settings)
     worker = build_worker(client, settings.task_queue)
     log = get_logger(task_queue=settings.task_queue)
+    checks = {"database": health.database(engine), "temporal": health.temporal(client)}
     async with worker:
         log.info("worker_started", temporal=settings.effective_temporal_address)
-        await stop.wait()
+        await asyncio.gather(stop.wait(), serve_ops(settings, stop, alive=lambda: worker.is_running, checks=checks))
         log.info("worker_stopping")
     close_pools()

@@ -15,7 +15,7 @@ from dondoc import schema
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    """One engine per URL, with the schema migrated to the newest revision."""
+    """One engine per URL, its schema at the newest revision (upgraded in the embedded default, checked in production)."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -27,7 +27,7 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "begin", _begin_immediate)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    schema.upgrade(engine)
+    schema.prepare(engine)
     return engine
 
 

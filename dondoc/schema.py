@@ -1,8 +1,12 @@
-"""The database schema, kept current by Alembic migrations (dondoc/migrations) whenever an engine is first made.
+"""The database schema, versioned by Alembic migrations (dondoc/migrations).
+
+Production upgrades as a one-shot job (`dondoc db upgrade`) before a rollout, and every other process only checks
+that the database is at the revision its code knows as newest, refusing to start otherwise (`prepare`). The embedded
+default (environment `dev`: `dondoc up`, the tests) upgrades when an engine is first made, as a convenience.
 
 A database created by `create_all` before migrations existed is recognised and stamped with the revision it
-matches, then upgraded like any other. Concurrent starts (worker and web app) are serialised: PostgreSQL by an
-advisory lock, SQLite by the write lock its transactions take at BEGIN.
+matches, then upgraded like any other. Concurrent upgrades are serialised: PostgreSQL by an advisory lock, SQLite by
+the write lock its transactions take at BEGIN.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
@@ -38,6 +43,54 @@ def upgrade(engine: Engine) -> None:
             if baseline is not None:
                 command.stamp(config(connection), baseline)
         command.upgrade(config(connection), "head")
+
+
+class SchemaMismatch(RuntimeError):
+    """The database is not at the revision this code expects; the message says what to do, in Vietnamese."""
+
+
+def head() -> str:
+    """The newest revision this code knows."""
+    revision = ScriptDirectory.from_config(config()).get_current_head()
+    assert revision is not None, "dondoc/migrations has no revision"
+    return revision
+
+
+def check(engine: Engine) -> str:
+    """The database's revision when it is the newest this code knows; else SchemaMismatch."""
+    found, expected = current(engine), head()
+    if found == expected:
+        return found
+    if found is None:
+        raise SchemaMismatch(
+            f"Cơ sở dữ liệu chưa có lược đồ của dondoc (cần phiên bản {expected}). "
+            "Hãy chạy 'dondoc db upgrade' (job migration) trước khi khởi động worker và trang web."
+        )
+    known = {script.revision for script in ScriptDirectory.from_config(config()).walk_revisions()}
+    if found in known:
+        raise SchemaMismatch(
+            f"Lược đồ cơ sở dữ liệu ở phiên bản {found}, cũ hơn phiên bản {expected} mà chương trình này cần. "
+            "Hãy chạy 'dondoc db upgrade' (job migration) trước khi triển khai phiên bản mới."
+        )
+    raise SchemaMismatch(
+        f"Lược đồ cơ sở dữ liệu ở phiên bản {found}, mới hơn mọi phiên bản chương trình này biết (mới nhất {expected}): "
+        "cơ sở dữ liệu đã được một bản dondoc mới hơn nâng cấp. Hãy chạy image mới hơn, không chạy lại bản cũ."
+    )
+
+
+def upgrades_on_connect() -> bool:
+    """Whether a process upgrades the schema itself when it first connects: only the embedded default does."""
+    from dondoc.settings import get_settings
+
+    return get_settings().environment != "production"
+
+
+def prepare(engine: Engine) -> None:
+    """What every new engine goes through: upgrade (embedded default) or check (production)."""
+    if upgrades_on_connect():
+        upgrade(engine)
+    else:
+        check(engine)
 
 
 def current(engine: Engine) -> str | None:

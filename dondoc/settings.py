@@ -24,6 +24,18 @@ class Settings(BaseSettings):
     task_queue: str = "dondoc"
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+    temporal_api_key: str | None = Field(default=None, description="API key (Temporal Cloud); implies TLS")
+    temporal_tls: bool = Field(default=False, description="TLS to the Temporal frontend, checked against system CAs")
+    temporal_tls_cert_file: Path | None = Field(default=None, description="client certificate (PEM), mTLS; implies TLS")
+    temporal_tls_key_file: Path | None = Field(default=None, description="client private key (PEM) of that certificate")
+    temporal_tls_ca_file: Path | None = Field(default=None, description="CA (PEM) of the server's certificate; TLS")
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="name the server certificate must carry when it is not the address's host"
+    )
+    temporal_metrics_port: int | None = Field(default=None, description="Temporal SDK Prometheus metrics; unset: off")
+    metrics_port: int | None = Field(default=None, description="dondoc's metrics and the worker's health; unset: off")
+    metrics_host: str = Field(default="127.0.0.1", description="address both metrics ports listen on")
+    tracing_enabled: bool = Field(default=False, description="OpenTelemetry traces over OTLP (OTEL_* variables)")
     smtp_host: str | None = Field(default=None, description="SMTP relay; unset: the built-in sink")
     smtp_port: int | None = None
     smtp_username: str | None = None
@@ -62,6 +74,12 @@ class Settings(BaseSettings):
             if missing:
                 names = ", ".join(f"DONDOC_{m.upper()}" for m in missing)
                 raise ValueError(f"Môi trường production cần đặt {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _temporal_client_certificate_is_a_pair(self) -> Self:
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError("DONDOC_TEMPORAL_TLS_CERT_FILE và DONDOC_TEMPORAL_TLS_KEY_FILE phải được đặt cùng nhau")
         return self
 
     @property

@@ -11,7 +11,7 @@ import secrets
 import signal
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -30,7 +30,6 @@ from dondoc.devserver import DevServer
 from dondoc.gateway import AlreadyStarted, Gateway
 from dondoc.logs import configure, get_logger
 from dondoc.settings import Settings, get_settings
-from dondoc.smtp_sink import start_sink
 from dondoc.snapshot_view import snapshot_json, snapshot_text
 from dondoc.spec_loader import SpecError, load_spec
 from dondoc.temporal_client import connect, register_search_attributes
@@ -62,6 +61,9 @@ def _run(factory: Callable[[], Awaitable[T]]) -> None:
         code = stop.exit_code
     except KeyboardInterrupt:
         code = 130
+    tracing = sys.modules.get("dondoc.tracing")
+    if tracing is not None:  # spans still batched would be lost to os._exit
+        tracing.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()
@@ -96,6 +98,7 @@ def up() -> None:
     """Chạy toàn bộ trên một máy: máy chủ Temporal, worker, trang web và hộp thư thử (Ctrl-C để dừng)."""
     settings = get_settings()
     configure(settings)
+    _upgrade_schema(settings)  # the embedded default migrates itself; production runs `dondoc db upgrade` as a job
     _run(lambda: _up(settings))
 
 
@@ -116,6 +119,8 @@ async def _up(settings: Settings) -> None:
                 db=str(settings.data_dir / "temporal.sqlite3"),
             )
         if not settings.smtp_host:
+            from dondoc.smtp_sink import start_sink  # the `embedded` extra: not in the production image
+
             sink = await start_sink(settings.mail_sink_dir, "127.0.0.1", settings.sink_port)
             stack.callback(sink.close)
             log.info("smtp_sink_started", port=settings.sink_port, folder=str(settings.mail_sink_dir))
@@ -157,11 +162,33 @@ def api() -> None:
     configure(settings)
 
     async def main() -> None:
+        from dondoc.ops import serve_ops
         from dondoc.web.server import serve
 
-        await serve(settings, await _stop_on_signals())
+        stop = await _stop_on_signals()
+        with _refusing_another_schema():
+            await asyncio.gather(serve(settings, stop), serve_ops(settings, stop))
 
     _run(main)
+
+
+@contextlib.contextmanager
+def _refusing_another_schema() -> Iterator[None]:
+    """A production process on a database at another schema revision stops with what to do, not a traceback."""
+    try:
+        yield
+    except schema.SchemaMismatch as error:
+        raise _fail(str(error)) from None
+
+
+def _upgrade_schema(settings: Settings) -> str:
+    """Migrate to the newest revision with an engine of its own (get_engine only checks in production)."""
+    engine = create_engine(settings.sqlalchemy_url)
+    try:
+        schema.upgrade(engine)
+        return schema.check(engine)
+    finally:
+        engine.dispose()
 
 
 users_app = typer.Typer(help="Người dùng và mã truy cập API.", no_args_is_help=True)
@@ -204,10 +231,26 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Nâng lược đồ cơ sở dữ liệu lên phiên bản mới nhất (cũng tự làm mỗi lần khởi động)."""
+    """Nâng lược đồ cơ sở dữ liệu lên phiên bản mới nhất (job chạy một lần trước khi triển khai; 'dondoc up' tự làm)."""
     settings = get_settings()
-    engine = get_engine(settings.sqlalchemy_url)  # migrates on creation
-    typer.echo(f"Lược đồ cơ sở dữ liệu ở phiên bản {schema.current(engine)}.")
+    configure(settings)
+    if settings.sqlalchemy_url.startswith("sqlite"):
+        Path(settings.sqlalchemy_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"Lược đồ cơ sở dữ liệu ở phiên bản {_upgrade_schema(settings)}.")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Kiểm tra lược đồ cơ sở dữ liệu đúng phiên bản chương trình này cần (mã thoát 1 nếu không)."""
+    settings = get_settings()
+    engine = create_engine(settings.sqlalchemy_url)
+    try:
+        revision = schema.check(engine)
+    except schema.SchemaMismatch as error:
+        raise _fail(str(error)) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"Lược đồ cơ sở dữ liệu ở phiên bản {revision}, đúng phiên bản chương trình cần.")
 
 
 @db_app.command("revision")
@@ -230,7 +273,9 @@ def worker() -> None:
     configure(settings)
 
     async def main() -> None:
-        await run_worker(settings, await _stop_on_signals())
+        stop = await _stop_on_signals()
+        with _refusing_another_schema():
+            await run_worker(settings, stop)
 
     _run(main)
 

@@ -16,10 +16,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from dondoc import users
 from dondoc.gateway import AlreadyStarted, NotFound, Refused
 from dondoc.spec_loader import describe
-from dondoc.web import api, pages, portal
+from dondoc.web import api, health, pages, portal
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.rendering import templates
-from dondoc.web.security import SESSION_USER, Principal, csrf_token, optional_principal, verify_csrf, verify_login_csrf
+from dondoc.web.security import SESSION_USER, csrf_token, verify_csrf, verify_login_csrf
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -48,6 +48,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(pages.router, dependencies=[Depends(verify_csrf)])
     _auth_routes(app)
     _error_handlers(app)
+    health.install(app, ctx)  # /healthz, /readyz, request metrics
     return app
 
 
@@ -144,7 +145,3 @@ def _auth_routes(app: FastAPI) -> None:
     async def logout(request: Request) -> Response:
         request.session.clear()
         return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def health(who: Annotated[Principal | None, Depends(optional_principal)]) -> dict[str, str]:
-        return {"status": "ok"}

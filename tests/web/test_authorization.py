@@ -318,7 +318,7 @@ async def test_an_agency_without_a_unit_in_the_conclusion_cannot_reach_it(web: W
 
 def page_routes(app: Any) -> set[tuple[str, str]]:
     """Every route outside the API, the static files and the login pages."""
-    skip = ("/api", "/static", "/openapi.json", "/docs", "/login", "/logout", "/healthz")  # public on purpose
+    skip = ("/api", "/static", "/openapi.json", "/docs", "/login", "/logout", "/healthz", "/readyz")  # public on purpose
     routes = set()
     for route in iter_route_contexts(app.routes):
         if route.path and route.methods and not route.path.startswith(skip):
