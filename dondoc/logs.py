@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from temporalio import activity
@@ -13,7 +13,10 @@ from temporalio import activity
 from dondoc.settings import Settings
 
 
-def configure(settings: Settings) -> None:
+def configure(settings: Settings, stream: TextIO | None = None) -> None:
+    """One writer for every record: structlog's events are handed to the standard library and rendered by the one
+    handler on the root logger, whose lock makes each record one write of one line (two writers under two locks once
+    merged records on one line)."""
     fmt = settings.log_format
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
@@ -23,10 +26,14 @@ def configure(settings: Settings) -> None:
     level = logging.getLevelName(settings.log_level.upper())
     # Standard-library records (Temporal's workflow.logger, uvicorn) go through the same renderer, with their
     # `extra` fields (workflow id, unit, action, step) as keys.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processor=renderer,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
             foreign_pre_chain=[
                 structlog.stdlib.add_log_level,
                 structlog.stdlib.ExtraAdder(),
@@ -46,10 +53,10 @@ def configure(settings: Settings) -> None:
             _temporal_context,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
-            renderer,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
 
