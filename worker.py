@@ -12,6 +12,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.database import get_engine
+from activities.digest import plan_digest, send_digest
+from activities.file_sweep import sweep_files
 from activities.mail import send_letter
 from activities.planning import plan_deadlines
 from activities.projection import project_state
@@ -19,14 +21,23 @@ from activities.smtp import close_pools
 from dondoc import health
 from dondoc.logs import get_logger
 from dondoc.ops import serve_ops
+from dondoc.schedules import ensure_schedules
 from dondoc.settings import Settings
 from dondoc.temporal_client import connect
 from workflows.conclusion import ConclusionFollowUp
+from workflows.digest import DailyDigest, FileSweep
 
 # Loaded lazily by pydantic's EmailStr; deterministic, so shared with the sandbox rather than re-imported there.
 _PASSTHROUGH = ("email_validator", "idna", "models", "workflows.rules")
 
-ACTIVITIES: list[Callable[..., Any]] = [plan_deadlines, project_state, send_letter]
+ACTIVITIES: list[Callable[..., Any]] = [
+    plan_deadlines,
+    project_state,
+    send_letter,
+    plan_digest,
+    send_digest,
+    sweep_files,
+]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -37,7 +48,7 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Callable[
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ConclusionFollowUp],
+        workflows=[ConclusionFollowUp, DailyDigest, FileSweep],
         activities=list(activities),
         graceful_shutdown_timeout=timedelta(seconds=10),
         workflow_runner=workflow_runner(),
@@ -55,6 +66,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     client = await connect(settings)
     worker = build_worker(client, settings.task_queue)
     log = get_logger(task_queue=settings.task_queue)
+    await ensure_schedules(client, settings.task_queue)  # digests and the file sweep, once per cluster
     checks = {"database": health.database(engine), "temporal": health.temporal(client)}
     async with worker:
         log.info("worker_started", temporal=settings.effective_temporal_address)
