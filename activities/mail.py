@@ -4,23 +4,34 @@ A letter has at most two copies: the unit's own (with the link that acts for the
 (supervisors and heads, with a read-only link). Each copy's outbox key is its Message-ID, so a retry finds the copy
 already `sent` and sends nothing. SMTP 5xx answers are permanent (recorded as `failed`, not retried); 4xx answers
 and connection errors raise, so Temporal retries this unit's letter with backoff while other units' letters go on.
+
+The only window for a duplicate is DATA itself: the row is marked handed over (committed) right before DATA and
+`sent` right after the relay's answer; a retry that finds a handover unanswered sends again with the same Message-ID
+and counts it (docs/mail-delivery.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import ParamSpec
 
 import aiosmtplib
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session, col
 from temporalio import activity
 
 from activities.database import get_engine
-from activities.smtp import SmtpPool, pool_for
+from activities.smtp import Handover, SmtpPool, pool_for
 from dondoc import links
 from dondoc.letters.compose import letter_filename, letter_text
 from dondoc.letters.docx import letter_docx
@@ -35,6 +46,15 @@ from models.tables import NotificationRow
 
 FORMAL_STEPS = frozenset({Step.urging, Step.second_urging, Step.proposal})  # these carry the letter as DOCX
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+SETTLE_PATIENCE_SECONDS = 60.0  # an answer the database cannot take yet is retried this long (the activity has 120 s)
+
+# The outbox marks around DATA run on threads of their own, never queued behind the worker's other threaded work.
+_MARKS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbox-mark")
+P = ParamSpec("P")
+
+
+async def on_mark_thread(mark: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+    await asyncio.get_running_loop().run_in_executor(_MARKS, functools.partial(mark, *args, **kwargs))
 
 
 def copy_key(letter_key: str, audience: Audience) -> str:
@@ -45,51 +65,92 @@ def message_id(key: str) -> str:
     return f"<{key}@dondoc>"
 
 
-def claim(engine: Engine, request: LetterRequest, copy: LetterCopy, mail: RenderedMail) -> MailOutcome | None:
-    """Write (or find) the copy's outbox row. Returns the earlier outcome when it was settled already."""
-    key = copy_key(request.key, copy.audience)
+def claim(engine: Engine, new: NotificationRow, resend: bool = False) -> MailOutcome | None:
+    """Write (or find) a message's outbox row (`new`, when there is none yet). Returns the earlier outcome when it was
+    settled already; `resend`: staff asked for a failed one again."""
+    key = new.key
     with Session(engine) as session:
         row = session.get(NotificationRow, key, with_for_update=True)
-        if row is not None and row.status == MailStatus.failed and request.resend:
+        if row is not None and row.status == MailStatus.failed and resend:
             row.status, row.smtp_answer = "pending", None  # staff asked for it again
         elif row is not None and row.status in (MailStatus.sent, MailStatus.failed):
             return MailOutcome(status=MailStatus(row.status), detail=row.smtp_answer or "")
+        elif row is not None and row.handed_over_at is not None:
+            # An earlier attempt died (or timed out) between DATA and the relay's answer: the message may have
+            # arrived. A lost letter is worse than a second copy with the same Message-ID, so it goes again.
+            get_logger(key=key).warning("mail_handover_unconfirmed", handed_over_at=row.handed_over_at.isoformat())
+            row.unconfirmed_handovers += 1
+            row.handed_over_at = None
         if row is None:
-            items = [line.target for line in request.items]
-            row = NotificationRow(
-                key=key,
-                message_id=message_id(key),
-                letter_key=request.key,
-                audience=copy.audience.value,
-                workflow_id=request.workflow_id,
-                target=items[0]
-                if len(items) == 1
-                else (report_target(request.unit_code) if request.unit_code else "conclusion"),
-                items=items,
-                unit=request.unit_code,
-                step=request.step.value,
-                recipients=copy.to,
-                cc=copy.cc,
-                subject=mail.subject,
-                status="pending",
-                created_at=datetime.now(UTC),
-            )
+            row = new
         row.attempts += 1
         session.add(row)
         session.commit()
     return None
 
 
+def copy_row(request: LetterRequest, copy: LetterCopy, mail: RenderedMail) -> NotificationRow:
+    """The outbox row of one copy of a letter."""
+    key = copy_key(request.key, copy.audience)
+    items = [line.target for line in request.items]
+    return NotificationRow(
+        key=key,
+        message_id=message_id(key),
+        letter_key=request.key,
+        audience=copy.audience.value,
+        workflow_id=request.workflow_id,
+        target=items[0]
+        if len(items) == 1
+        else (report_target(request.unit_code) if request.unit_code else "conclusion"),
+        items=items,
+        unit=request.unit_code,
+        step=request.step.value,
+        recipients=copy.to,
+        cc=copy.cc,
+        subject=mail.subject,
+        status="pending",
+        created_at=datetime.now(UTC),
+    )
+
+
+def _update(engine: Engine, key: str, **values: object) -> None:
+    """One UPDATE of the copy's row, committed on its own (a single round trip on a pooled connection)."""
+    with engine.begin() as connection:
+        done = connection.execute(update(NotificationRow).where(col(NotificationRow.key) == key).values(**values))
+    if done.rowcount != 1:
+        raise LookupError(f"no outbox row {key}")
+
+
+def hand_over(engine: Engine, key: str) -> None:
+    """Committed right before DATA: from here on the relay may take the message before we hear its answer."""
+    _update(engine, key, handed_over_at=datetime.now(UTC))
+
+
+def release(engine: Engine, key: str) -> None:
+    """The relay answered DATA with a refusal: nothing was handed over."""
+    _update(engine, key, handed_over_at=None)
+
+
 def settle(engine: Engine, key: str, outcome: MailOutcome) -> None:
-    with Session(engine) as session:
-        row = session.get(NotificationRow, key)
-        assert row is not None
-        row.status = outcome.status.value
-        row.smtp_answer = outcome.detail
-        if outcome.status == MailStatus.sent:
-            row.sent_at = datetime.now(UTC)
-        session.add(row)
-        session.commit()
+    values: dict[str, object] = {"status": outcome.status.value, "smtp_answer": outcome.detail, "handed_over_at": None}
+    if outcome.status == MailStatus.sent:
+        values["sent_at"] = datetime.now(UTC)
+    _update(engine, key, **values)
+
+
+async def settle_patiently(engine: Engine, key: str, outcome: MailOutcome) -> None:
+    """Record the relay's answer, retrying while the database is unreachable: the answer is known, and giving up
+    would leave the handover unconfirmed (a second copy on retry)."""
+    deadline, pause = time.monotonic() + SETTLE_PATIENCE_SECONDS, 0.2
+    while True:
+        try:
+            return await on_mark_thread(settle, engine, key, outcome)
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + pause > deadline:
+                raise
+            get_logger(key=key).warning("mail_settle_retry", status=outcome.status.value, pause=pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 def build_message(
@@ -111,10 +172,11 @@ def build_message(
     return message
 
 
-async def deliver(pool: SmtpPool, message: EmailMessage) -> MailOutcome:
-    """One SMTP transaction. Permanent refusals come back as `failed`; temporary ones raise."""
+async def deliver(pool: SmtpPool, message: EmailMessage, handover: Handover | None = None) -> MailOutcome:
+    """One SMTP transaction (`handover` runs right before DATA). Permanent refusals come back as `failed`;
+    temporary ones raise."""
     try:
-        refused, answer = await pool.send(message)
+        refused, answer = await pool.send(message, handover)
     except aiosmtplib.SMTPRecipientsRefused as error:
         codes = [r.code for r in error.recipients]
         detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in error.recipients)
@@ -152,17 +214,39 @@ def copy_link(engine: Engine, settings: Settings, request: LetterRequest, copy: 
 async def send_copy(
     engine: Engine, settings: Settings, pool: SmtpPool, request: LetterRequest, copy: LetterCopy, docx: bytes | None
 ) -> MailOutcome:
-    key = copy_key(request.key, copy.audience)
     link = await asyncio.to_thread(copy_link, engine, settings, request, copy)
     mail = render(request, copy, link)
-    log = get_logger(key=key, unit=request.unit_code, step=request.step.value, items=len(request.items))
-    earlier = await asyncio.to_thread(claim, engine, request, copy, mail)
-    if earlier is not None:
-        log.info("mail_already_settled", status=earlier.status.value)
-        return earlier
-    outcome = await deliver(pool, build_message(settings, request, copy, mail, docx))
-    await asyncio.to_thread(settle, engine, key, outcome)
+    message = build_message(settings, request, copy, mail, docx)
+    log = get_logger(unit=request.unit_code, step=request.step.value, items=len(request.items))
+    outcome = await deliver_once(engine, pool, copy_row(request, copy, mail), message, request.resend)
     log.info("mail_" + outcome.status.value, to=copy.to, cc=copy.cc, detail=outcome.detail)
+    return outcome
+
+
+async def deliver_once(
+    engine: Engine, pool: SmtpPool, row: NotificationRow, message: EmailMessage, resend: bool = False
+) -> MailOutcome:
+    """Send `message` unless its outbox row says it went (or failed for good) already: claim the row, mark the
+    handover right before DATA, record the answer right after it."""
+    key = row.key
+    earlier = await asyncio.to_thread(claim, engine, row, resend)
+    if earlier is not None:
+        get_logger(key=key).info("mail_already_settled", status=earlier.status.value)
+        return earlier
+    handed = False
+
+    async def handover() -> None:
+        nonlocal handed
+        await on_mark_thread(hand_over, engine, key)
+        handed = True
+
+    try:
+        outcome = await deliver(pool, message, handover)
+    except aiosmtplib.SMTPResponseException:
+        if handed:  # DATA refused for now (4xx): the relay did not take it
+            await on_mark_thread(release, engine, key)
+        raise
+    await settle_patiently(engine, key, outcome)  # first thing after the answer
     return outcome
 
 

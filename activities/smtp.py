@@ -1,18 +1,43 @@
-"""SMTP connections kept open and reused by the worker's letters, instead of one connection per message."""
+"""SMTP connections kept open and reused by the worker's letters, instead of one connection per message.
+
+A send may pass a `handover` step that runs after the relay accepted the envelope (MAIL, RCPT) and right before
+DATA: the outbox records there that the message is being handed over (see docs/mail-delivery.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from email.message import EmailMessage
+from typing import Literal
 
 import aiosmtplib
+from aiosmtplib.typing import Default
 
 from dondoc.settings import Settings
 
 IDLE_CHECK_SECONDS = 5.0
 Answer = tuple[dict[str, aiosmtplib.SMTPResponse], str]
+Handover = Callable[[], Awaitable[None]]
+
+
+class HandoverSMTP(aiosmtplib.SMTP):
+    """aiosmtplib's client (MAIL, RCPT, SIZE, SMTPUTF8, 8BITMIME as it does them), running the current send's
+    handover step before DATA. A connection serves one send at a time, so the step is per connection."""
+
+    handover: Handover | None = None
+
+    async def data(
+        self,
+        message: str | bytes,
+        /,
+        *,
+        timeout: float | Literal[Default.token] | None = Default.token,  # noqa: ASYNC109 (aiosmtplib's signature)
+    ) -> aiosmtplib.SMTPResponse:
+        if self.handover is not None:
+            await self.handover()
+        return await super().data(message, timeout=timeout)
 
 
 class SmtpPool:
@@ -21,14 +46,14 @@ class SmtpPool:
     def __init__(self, settings: Settings, keep: int = 4) -> None:
         self.settings = settings
         self.keep = keep
-        self._idle: list[aiosmtplib.SMTP] = []
+        self._idle: list[HandoverSMTP] = []
         self._used: dict[int, float] = {}  # loop time each connection last sent
         self.loop = asyncio.get_running_loop()
         self.opened = 0  # connections opened so far (for tests and benchmarks)
 
-    async def _open(self) -> aiosmtplib.SMTP:
+    async def _open(self) -> HandoverSMTP:
         host, port = self.settings.effective_smtp
-        client = aiosmtplib.SMTP(
+        client = HandoverSMTP(
             hostname=host,
             port=port,
             username=self.settings.smtp_username,
@@ -41,7 +66,7 @@ class SmtpPool:
         return client
 
     @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[aiosmtplib.SMTP]:
+    async def connection(self) -> AsyncIterator[HandoverSMTP]:
         client = None
         while self._idle and client is None:
             candidate = self._idle.pop()
@@ -59,8 +84,9 @@ class SmtpPool:
         else:
             client.close()
 
-    async def send(self, message: EmailMessage) -> Answer:
-        """One message over a kept connection; one idle for a while is checked first (relays drop idle ones)."""
+    async def send(self, message: EmailMessage, handover: Handover | None = None) -> Answer:
+        """One message over a kept connection; one idle for a while is checked first (relays drop idle ones).
+        `handover` runs right before DATA, once the envelope was accepted; if it raises, DATA is never sent."""
         async with self.connection() as client:
             loop = asyncio.get_running_loop()
             if loop.time() - self._used.get(id(client), loop.time()) > IDLE_CHECK_SECONDS:
@@ -70,9 +96,11 @@ class SmtpPool:
                     client.close()
                     await client.connect()
                     self.opened += 1
+            client.handover = handover
             try:
                 return await client.send_message(message)
             finally:
+                client.handover = None
                 self._used[id(client)] = loop.time()
 
     def close(self) -> None:

@@ -1,0 +1,165 @@
+"""The duplicate window of a letter copy is DATA alone: the outbox row is committed `handed over` right before DATA
+and `sent` right after the relay's answer; a retry that finds a handover unanswered sends again (same Message-ID)
+and counts it. On SQLite and PostgreSQL outboxes, against a real SMTP conversation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import aiosmtplib
+import pytest
+from aiosmtpd.smtp import Envelope
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from activities import mail
+from activities.mail import send
+from dondoc.settings import Settings
+from models.mail import LetterRequest, MailOutcome, MailStatus
+from models.tables import NotificationRow
+from tests.activities.smtp_server import SmtpServer
+from tests.activities.states import WID, overdue_letter
+
+UNIT_KEY = f"{WID}/nghia-hanh/overdue/1/unit"
+MESSAGE_ID = f"<{UNIT_KEY}@dondoc>"
+
+
+def outbox(engine: Engine) -> NotificationRow:
+    with Session(engine) as session:
+        row = session.get(NotificationRow, UNIT_KEY)
+    assert row is not None
+    return row
+
+
+def handover_state(engine: Engine) -> tuple[str, bool, int]:
+    row = outbox(engine)
+    return row.status, row.handed_over_at is not None, row.unconfirmed_handovers
+
+
+@pytest.fixture
+def request_() -> LetterRequest:
+    return overdue_letter()
+
+
+async def test_the_row_is_committed_handed_over_during_data_and_sent_after_the_answer(
+    engine: Engine, mail_settings: Settings, relay: SmtpServer, request_: LetterRequest
+) -> None:
+    during_data: list[tuple[str, datetime | None]] = []
+
+    def look_at_outbox(_envelope: Envelope) -> None:  # another connection: sees only what was committed
+        row = outbox(engine)
+        during_data.append((row.status, row.handed_over_at))
+
+    relay.handler.on_data = look_at_outbox
+    before = datetime.now(UTC)
+
+    outcome = await send(engine, mail_settings, request_)
+
+    ((status, handed_over_at),) = during_data
+    assert status == "pending" and handed_over_at is not None and handed_over_at >= before
+    assert outcome.status == MailStatus.sent
+    assert handover_state(engine) == ("sent", False, 0)
+
+
+async def test_a_refused_envelope_hands_nothing_over(
+    engine: Engine, mail_settings: Settings, relay: SmtpServer, request_: LetterRequest
+) -> None:
+    relay.handler.rcpt_answers = {a: "451 4.3.0 Try again later" for a in request_.copies[0].to}
+
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+        await send(engine, mail_settings, request_)
+
+    assert handover_state(engine) == ("pending", False, 0)
+
+
+async def test_a_4xx_answer_to_data_releases_the_handover_and_the_retry_is_no_duplicate(
+    engine: Engine, mail_settings: Settings, relay: SmtpServer, request_: LetterRequest
+) -> None:
+    relay.handler.data_answers.append("451 4.3.0 Try again later")
+
+    with pytest.raises(aiosmtplib.SMTPDataError):
+        await send(engine, mail_settings, request_)
+    assert handover_state(engine) == ("pending", False, 0)
+
+    await send(engine, mail_settings, request_)
+
+    assert handover_state(engine) == ("sent", False, 0)
+    assert [m["Message-ID"] for m in relay.handler.messages] == [MESSAGE_ID]
+
+
+async def test_a_5xx_answer_to_data_settles_failed_with_nothing_handed_over(
+    engine: Engine, mail_settings: Settings, relay: SmtpServer, request_: LetterRequest
+) -> None:
+    relay.handler.data_answers.append("554 5.7.1 Rejected by policy")
+
+    outcome = await send(engine, mail_settings, request_)
+
+    assert outcome.status == MailStatus.failed
+    assert handover_state(engine) == ("failed", False, 0)
+
+
+async def test_an_unanswered_handover_is_sent_again_with_the_same_message_id_and_counted(
+    engine: Engine, mail_settings: Settings, relay: SmtpServer, request_: LetterRequest
+) -> None:
+    """The relay took the message but its answer never came in time (as when the worker dies during DATA): the
+    retry cannot know, sends again, and the row says a second copy may exist."""
+    relay.handler.data_delay = 1.0
+    impatient = mail_settings.model_copy(update={"smtp_timeout_seconds": 0.3})
+
+    with pytest.raises(aiosmtplib.SMTPTimeoutError):
+        await send(engine, impatient, request_)
+    assert handover_state(engine) == ("pending", True, 0)
+
+    relay.handler.data_delay = 0.0
+    await send(engine, mail_settings, request_)
+    await send(engine, mail_settings, request_)  # settled: nothing more
+
+    assert handover_state(engine) == ("sent", False, 1)
+    assert outbox(engine).attempts == 2
+    assert [m["Message-ID"] for m in relay.handler.messages] == [MESSAGE_ID] * 2
+
+
+async def test_data_is_never_sent_when_the_handover_cannot_be_recorded(
+    engine: Engine,
+    mail_settings: Settings,
+    relay: SmtpServer,
+    request_: LetterRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def database_gone(_engine: Engine, _key: str) -> None:
+        raise OperationalError("UPDATE notifications", {}, ConnectionRefusedError("database unreachable"))
+
+    monkeypatch.setattr(mail, "hand_over", database_gone)
+
+    with pytest.raises(OperationalError):
+        await send(engine, mail_settings, request_)
+
+    assert relay.handler.transactions == 1 and relay.handler.accepted == []
+    assert handover_state(engine) == ("pending", False, 0)
+
+
+async def test_the_answer_is_recorded_once_the_database_takes_it_again(
+    engine: Engine,
+    mail_settings: Settings,
+    relay: SmtpServer,
+    request_: LetterRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The relay's 250 is known: a short database outage right after it delays the `sent` mark, never turns it
+    into an unconfirmed handover (a second copy on retry)."""
+    real_settle, refusals = mail.settle, [2]
+
+    def settle_after_an_outage(engine_: Engine, key: str, outcome: MailOutcome) -> None:
+        if refusals[0]:
+            refusals[0] -= 1
+            raise OperationalError("UPDATE notifications", {}, ConnectionRefusedError("database restarting"))
+        real_settle(engine_, key, outcome)
+
+    monkeypatch.setattr(mail, "settle", settle_after_an_outage)
+
+    outcome = await send(engine, mail_settings, request_)
+
+    assert outcome.status == MailStatus.sent and refusals == [0]
+    assert handover_state(engine) == ("sent", False, 0)
+    assert len(relay.handler.messages) == 1
