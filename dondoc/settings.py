@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.office import OfficeCalendar
@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     )
     environment: Literal["dev", "production"] = "dev"
     storage_dir: Path | None = Field(default=None, description="evidence files; default: <data dir>/files")
+    storage_backend: Literal["local", "s3"] = Field(default="local", description="where evidence files are kept")
+    s3_bucket: str | None = Field(default=None, description="bucket of the s3 backend (required for it)")
+    s3_prefix: str = Field(default="", description="key prefix inside the bucket, e.g. 'dondoc/'")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible server; unset: AWS")
+    s3_region: str | None = None
+    s3_access_key_id: str | None = Field(default=None, description="unset: the AWS credential chain")
+    s3_secret_access_key: SecretStr | None = None
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     max_upload_mb: int = 50
     link_days: int = Field(default=60, description="how long an emailed portal link stays valid")
     log_format: Literal["auto", "console", "json"] = "auto"
@@ -74,6 +82,12 @@ class Settings(BaseSettings):
             if missing:
                 names = ", ".join(f"DONDOC_{m.upper()}" for m in missing)
                 raise ValueError(f"Môi trường production cần đặt {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _s3_has_a_bucket(self) -> Self:
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("DONDOC_STORAGE_BACKEND=s3 cần đặt DONDOC_S3_BUCKET")
         return self
 
     @model_validator(mode="after")

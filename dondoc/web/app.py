@@ -17,6 +17,7 @@ from dondoc import users
 from dondoc.gateway import AlreadyStarted, NotFound, Refused
 from dondoc.spec_loader import describe
 from dondoc.web import api, health, pages, portal
+from dondoc.web.bodies import BodyLimit
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.rendering import templates
 from dondoc.web.security import SESSION_USER, csrf_token, verify_csrf, verify_login_csrf
@@ -42,6 +43,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         https_only=ctx.settings.environment == "production",
         max_age=12 * 3600,
     )
+    app.add_middleware(BodyLimit, ctx=ctx)  # 413 once a body passes its cap, while it streams
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router, prefix="/api", dependencies=[Depends(verify_csrf)])
     app.include_router(portal.router, dependencies=[Depends(verify_csrf)])

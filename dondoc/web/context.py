@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from dondoc.gateway import Gateway
 from dondoc.settings import Settings
-from dondoc.storage import FileStore
+from dondoc.storage import Store
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class AppContext:
     settings: Settings
     engine: Engine
     gateway: Gateway
-    files: FileStore
+    files: Store
 
 
 def get_context(request: Request) -> AppContext:

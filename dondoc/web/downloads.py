@@ -5,7 +5,9 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote
 
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
+
+from dondoc.storage import Blob
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -16,6 +18,15 @@ def content_disposition(name: str) -> str:
     ascii_name = "".join(ch for ch in folded if ch.isascii() and ch.isprintable() and ch not in '"\\')
     ascii_name = ascii_name.strip() or "tep"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def stored_response(blob: Blob, media_type: str, headers: dict[str, str]) -> Response:
+    """Stored content: a local file served by the web server (ranges included), else streamed through as the
+    object store sends it, never held whole in memory."""
+    if blob.path is not None:
+        return FileResponse(blob.path, media_type=media_type, headers=headers)
+    assert blob.chunks is not None
+    return StreamingResponse(blob.chunks, media_type=media_type, headers={**headers, "Content-Length": str(blob.size)})
 
 
 def docx_response(content: bytes, filename: str) -> Response:

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from dondoc import links, users
+from dondoc.web import bodies
 from dondoc.web.context import AppContext, get_context
 from models.web_tables import Role
 
@@ -138,24 +139,8 @@ async def verify_login_csrf(request: Request) -> None:
     sent = request.headers.get("x-csrf-token")
     content_type = request.headers.get("content-type", "")
     if sent is None and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        if content_type.startswith("multipart/form-data"):
-            _refuse_oversize(request)
-        form = await request.form()
+        form = await bodies.read_form(request, request.app.state.ctx)  # within the upload limits, kept for the route
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(str(expected), sent):
         raise refused
-
-
-_MAX_FILES_PER_REQUEST = 20  # the portal's limit; the API's is lower
-
-
-def _refuse_oversize(request: Request) -> None:
-    """A body larger than any acceptable upload is refused from its Content-Length, before it is read."""
-    ctx: AppContext = request.app.state.ctx
-    limit = ctx.files.max_bytes * _MAX_FILES_PER_REQUEST + 1024 * 1024
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, f"Dữ liệu gửi lên quá lớn (tối đa {limit // (1024 * 1024)} MB mỗi lần)."
-        )

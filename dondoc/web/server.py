@@ -11,7 +11,7 @@ from activities.database import get_engine
 from dondoc.gateway import Gateway
 from dondoc.logs import get_logger
 from dondoc.settings import Settings
-from dondoc.storage import FileStore
+from dondoc.storage import open_store
 from dondoc.temporal_client import connect
 from dondoc.web import uploads
 from dondoc.web.app import create_app
@@ -24,7 +24,7 @@ async def build_context(settings: Settings) -> AppContext:
         settings=settings,
         engine=get_engine(settings.sqlalchemy_url),
         gateway=Gateway(client, settings.task_queue),
-        files=FileStore(settings.files_dir, settings.max_upload_mb * 1024 * 1024),
+        files=open_store(settings),
     )
 
 

@@ -14,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from dondoc.gateway import Refused
-from dondoc.storage import StoredFile
+from dondoc.storage import StoredFile, safe_name, too_large
+from dondoc.web.bodies import LimitedUpload
 from dondoc.web.context import AppContext
 from models.tables import EvidenceRow, ReportRow
 
@@ -28,10 +29,13 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
 
 
 async def store(ctx: AppContext, uploads: list[UploadFile]) -> list[StoredFile]:
-    """Stream every upload to the store; when one is refused (UploadError) none of them is kept."""
+    """Stream every upload to the store; when one is refused (UploadError) none of them is kept. A file the form
+    parser already found too large (its content dropped while it streamed) is refused like one the store finds so."""
     stored: list[StoredFile] = []
     try:
         for upload in uploads:
+            if isinstance(upload, LimitedUpload) and upload.too_large:
+                raise too_large(safe_name(upload.filename or ""), ctx.files.max_bytes)
             stored.append(await ctx.files.save(upload.filename or "", _chunks(upload)))
     except BaseException:
         await run_in_threadpool(forget, ctx, stored)

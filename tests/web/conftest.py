@@ -28,7 +28,7 @@ from dondoc import users
 from dondoc.gateway import Gateway
 from dondoc.mail_render import render
 from dondoc.settings import Settings, get_settings
-from dondoc.storage import FileStore
+from dondoc.storage import open_store
 from dondoc.web.app import create_app
 from dondoc.web.context import AppContext
 from models.labels import VN
@@ -185,7 +185,7 @@ async def web(
         settings=settings,
         engine=engine,
         gateway=Gateway(time_skipping_env.client, task_queue),
-        files=FileStore(settings.files_dir, settings.max_upload_mb * 1024 * 1024),
+        files=open_store(settings),
     )
     mail = outbox_activity(recorder, engine)
     async with build_worker(time_skipping_env.client, task_queue, [plan_deadlines, project_state, mail]):

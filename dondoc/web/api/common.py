@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 from dondoc.gateway import NotFound, Refused
 from dondoc.spec_loader import explain
 from dondoc.storage import StoredFile, UploadError
-from dondoc.web import queries, uploads
+from dondoc.web import bodies, queries, uploads
 from dondoc.web.api.schemas import ConclusionOut, WriteResult
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.security import VIEW_ONLY, Principal, principal, require
@@ -43,8 +43,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-UPLOAD_MARGIN = 1024 * 1024  # multipart framing and the form fields around the files
-MAX_FILES = 10
+MAX_FILES = bodies.API_FILES
 
 
 def not_found(message: str) -> HTTPException:
@@ -180,20 +179,19 @@ async def answer(ctx: AppContext, who: Principal, workflow_id: str, created: str
 
 
 def check_upload_size(request: Request, ctx: AppContext) -> None:
-    """Refuse before reading the body when the declared size is already too large (a chunked body is still
-    limited while it streams, by the file store)."""
+    """Refuse before reading the body when the declared size is already too large (a chunked body is limited
+    while it streams, by `read_form`)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > ctx.files.max_bytes + UPLOAD_MARGIN:
-        mb = ctx.files.max_bytes // (1024 * 1024)
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, f"Yêu cầu vượt quá dung lượng cho phép ({mb} MB mỗi lần gửi)."
-        )
+    limit = bodies.request_limit(request.url.path, ctx.files.max_bytes)
+    if declared.isdigit() and int(declared) > limit:
+        raise bodies.over_request_limit(limit)
 
 
 async def read_form(request: Request) -> FormData:
+    """The multipart form, per file and per request within the upload limits while it streams."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise unprocessable("Cần gửi dạng multipart/form-data với trường file (tệp) và note (ghi chú).")
-    return await request.form(max_files=MAX_FILES, max_fields=20)
+    return await bodies.read_form(request, request.app.state.ctx)
 
 
 def form_fields(form: FormData, model: type[BaseModel], names: tuple[str, ...]) -> Any:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
-from dondoc.storage import ALLOWED, UploadError
+from dondoc.storage import ALLOWED, Store, UploadError
 from dondoc.web import queries
 from dondoc.web.api.common import Conclusion, Ctx, Who, not_found
 from dondoc.web.api.schemas import (
@@ -24,7 +22,7 @@ from dondoc.web.api.schemas import (
     notification_out,
     split_global_id,
 )
-from dondoc.web.downloads import content_disposition
+from dondoc.web.downloads import content_disposition, stored_response
 from dondoc.web.security import csrf_token
 from models.state import ConclusionStatus, FileRef
 
@@ -130,12 +128,12 @@ def get_notifications(
     tags=["evidence"],
     summary="Download an evidence file; the id is global: `<workflow_id>.<ev-n>`",
 )
-def evidence_file(evidence_id: str, ctx: Ctx, who: Who, n: FileIndex = 0) -> FileResponse:
+def evidence_file(evidence_id: str, ctx: Ctx, who: Who, n: FileIndex = 0) -> Response:
     parsed = split_global_id(evidence_id)
     row = queries.evidence_row(ctx.engine, who, *parsed) if parsed else None
     if row is None:
         raise not_found(f"Không tìm thấy minh chứng '{evidence_id}'.")
-    return _download(ctx.files.path_of, row.files, n)
+    return _download(ctx.files, row.files, n)
 
 
 @router.get(
@@ -145,24 +143,24 @@ def evidence_file(evidence_id: str, ctx: Ctx, who: Who, n: FileIndex = 0) -> Fil
     tags=["reports"],
     summary="Download a follow-up report file; the id is global: `<workflow_id>.<rp-n>`",
 )
-def report_file(report_id: str, ctx: Ctx, who: Who, n: FileIndex = 0) -> FileResponse:
+def report_file(report_id: str, ctx: Ctx, who: Who, n: FileIndex = 0) -> Response:
     parsed = split_global_id(report_id)
     detail = queries.conclusion_detail(ctx.engine, who, parsed[0]) if parsed else None
     row = next((r for r in detail.reports if parsed and r.report_id == parsed[1]), None) if detail else None
     if row is None:
         raise not_found(f"Không tìm thấy báo cáo '{report_id}'.")
-    return _download(ctx.files.path_of, row.files, n)
+    return _download(ctx.files, row.files, n)
 
 
-def _download(path_of: Callable[[str], Path], files: list[dict[str, Any]], n: int) -> FileResponse:
+def _download(store: Store, files: list[dict[str, Any]], n: int) -> Response:
     if n >= len(files):
         raise not_found(f"Không có tệp số {n} (có {len(files)} tệp).")
     ref = FileRef.model_validate(files[n])
     try:
-        path = path_of(ref.sha256)
+        blob = store.open(ref.sha256)
     except UploadError:
         raise not_found("Không tìm thấy tệp.") from None
-    if not path.is_file():
+    if blob is None:
         raise not_found(f"Tệp «{ref.name}» không còn trong kho lưu trữ.")
     media_type = ref.content_type if ref.content_type in ALLOWED else "application/octet-stream"
     headers = {
@@ -171,4 +169,4 @@ def _download(path_of: Callable[[str], Path], files: list[dict[str, Any]], n: in
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, no-cache",
     }
-    return FileResponse(path, media_type=media_type, headers=headers)
+    return stored_response(blob, media_type, headers)

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from dondoc.gateway import Refused
 from dondoc.storage import StoredFile, UploadError
-from dondoc.web import queries, uploads
+from dondoc.web import bodies, queries, uploads
 from dondoc.web.context import AppContext
 from dondoc.web.pages.common import DAY_HINT, parse_amount, parse_day, text
 from dondoc.web.portal.access import MAX_FILES, MAX_NOTE, NOT_YOURS, Ctx, actor_of, agency
@@ -153,7 +153,7 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
     if isinstance(who, Response):
         return who
     conclusion, action = await run_in_threadpool(_own_action, ctx.engine, who, workflow_id, action_id)
-    data = await request.form()
+    data = await bodies.read_form(request, ctx)
     try:
         files = _uploads(data)
         note, recovered_text = text(data, "note"), text(data, "recovered_vnd")
@@ -197,7 +197,7 @@ async def request_extension(request: Request, workflow_id: str, action_id: str, 
     if isinstance(who, Response):
         return who
     conclusion, action = await run_in_threadpool(_own_action, ctx.engine, who, workflow_id, action_id)
-    data = await request.form()
+    data = await bodies.read_form(request, ctx)
     due_text, reason = text(data, "requested_due"), text(data, "reason")
     await data.close()
     form = FormState(f"{workflow_id}--{action_id}--extension", values={"requested_due": due_text, "reason": reason})
@@ -232,7 +232,7 @@ async def submit_report(request: Request, workflow_id: str, ctx: Ctx) -> Respons
     if isinstance(who, Response):
         return who
     conclusion, unit = await run_in_threadpool(_own_unit, ctx.engine, who, workflow_id)
-    data = await request.form()
+    data = await bodies.read_form(request, ctx)
     try:
         files, note = _uploads(data), text(data, "note")
         form = FormState(f"{workflow_id}--report", values={"note": note})

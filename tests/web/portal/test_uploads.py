@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import Session, select
 
 from dondoc.gateway import Refused
-from dondoc.storage import FileStore
+from dondoc.storage import LocalStore
 from dondoc.web.app import create_app
 from models import commands as c
 from models.state import ConclusionState
@@ -118,7 +118,7 @@ async def test_no_file_chosen_is_asked_for_beside_the_field(web: Web, visitor: t
 
 
 async def test_an_oversize_file_is_refused_and_leaves_nothing(web: Web, tmp_path: Path) -> None:
-    small = dataclasses.replace(web.ctx, files=FileStore(tmp_path / "small-store", max_bytes=1024))
+    small = dataclasses.replace(web.ctx, files=LocalStore(tmp_path / "small-store", max_bytes=1024))
     web = dataclasses.replace(web, app=create_app(small), ctx=small)
     spec = await web.start_quang_ngai()
     client = await open_link(web, spec.workflow_id)
@@ -269,15 +269,16 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def test_a_discard_never_removes_content_a_later_save_relies_on(tmp_path: Path) -> None:
-    store = FileStore(tmp_path / "files", 1024 * 1024)
+    store = LocalStore(tmp_path / "files", 1024 * 1024)
     first = await store.save("a.pdf", _chunks(PDF))
     second = await store.save("b.pdf", _chunks(PDF))  # the same content, by another request, while the first fails
-    assert first.fresh and not second.fresh and first.path == second.path
-    assert store.discard(first) is False and first.path.exists()
-    assert store.discard(second) is False and first.path.exists()
+    path = store.path_of(first.ref.sha256)
+    assert first.fresh and not second.fresh and first.ref.sha256 == second.ref.sha256
+    assert store.discard(first) is False and path.exists()
+    assert store.discard(second) is False and path.exists()
 
     alone = await store.save("c.pdf", _chunks(PDF + b"% khac\n"))
-    assert store.discard(alone) is True and not alone.path.exists()
+    assert store.discard(alone) is True and not store.path_of(alone.ref.sha256).exists()
 
 
 async def test_an_anonymous_upload_is_not_signed_in_and_an_oversize_one_is_refused_by_its_declared_size(
@@ -298,18 +299,18 @@ async def test_an_anonymous_upload_is_not_signed_in_and_an_oversize_one_is_refus
 
 
 async def test_a_sweep_removes_only_old_content_nothing_uses(tmp_path: Path) -> None:
-    store = FileStore(tmp_path / "files", 1024 * 1024)
+    store = LocalStore(tmp_path / "files", 1024 * 1024)
     used = await store.save("dung.pdf", _chunks(PDF))
     orphan = await store.save("bo-roi.pdf", _chunks(PDF + b"% bo roi\n"))
     recent = await store.save("moi.pdf", _chunks(PDF + b"% moi\n"))
     abandoned = store.root / ".upload-abc"
     abandoned.write_bytes(b"half")
     week_ago = time.time() - 8 * 24 * 3600
-    for path in (used.path, orphan.path, abandoned):
+    for path in (store.path_of(used.ref.sha256), store.path_of(orphan.ref.sha256), abandoned):
         os.utime(path, (week_ago, week_ago))
 
     removed = store.sweep(lambda sha256: sha256 == used.ref.sha256, timedelta(days=7))
 
     assert removed == [orphan.ref.sha256]
-    assert used.path.exists() and recent.path.exists()
-    assert not orphan.path.exists() and not abandoned.exists()
+    assert store.open(used.ref.sha256) is not None and store.open(recent.ref.sha256) is not None
+    assert store.open(orphan.ref.sha256) is None and not abandoned.exists()
