@@ -21,7 +21,8 @@ class RenderedMail:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja2 environment of every email template (dondoc/templates/mail)."""
     return Environment(
         loader=PackageLoader("dondoc", "templates/mail"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -58,7 +59,7 @@ def _action_text(request: LetterRequest, copy: LetterCopy) -> str:
 
 def render(request: LetterRequest, copy: LetterCopy, link: str) -> RenderedMail:
     """`link` opens the unit's portal for the unit's copy, a read-only view for everyone else."""
-    env = _environment()
+    env = environment()
     context: dict[str, object] = {
         "t": letter_text(request),
         "subject": subject(request),

@@ -37,6 +37,7 @@ class ReviewEvidence(Command):
     evidence_id: str
     decision: Decision
     reason: str | None = None
+    new_due: DayOrMoment | None = None  # with a return: the new deadline for what the unit sends again
 
 
 class RequestExtension(Command):
@@ -62,6 +63,7 @@ class ReviewReport(Command):
     report_id: str
     decision: Decision
     reason: str | None = None
+    new_due: DayOrMoment | None = None  # with a return: the new deadline for the corrected report
 
 
 class WaiveAction(Command):

@@ -68,3 +68,9 @@ EXTENSION_STATUS = {
     ExtensionStatus.approved: "Đã gia hạn",
     ExtensionStatus.denied: "Không chấp thuận",
 }
+
+NOTICE_STEP = {
+    "decision": "Thông báo kết quả xem xét",
+    "arrival": "Báo hồ sơ chờ xem xét",
+}
+"""The outbox's `step` of notices (besides the ladder's steps), as staff read it."""

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from models.policy import Step
-from models.state import Signature
+from models.state import NoticeAudience, NoticeKind, Signature
 
 
 class Audience(StrEnum):
@@ -70,6 +70,40 @@ class LetterRequest(BaseModel):
     @property
     def recipients(self) -> list[str]:
         return [a for copy in self.copies for a in copy.to]
+
+
+class NoticeItem(BaseModel):
+    """One decision as the notice tells it: about which item, what was decided, why, and what follows."""
+
+    kind: NoticeKind
+    target: str | None = None
+    ref: str | None = None
+    text: str = ""
+    is_report: bool = False
+    subject: str | None = None  # the evidence, report or extension request decided on (ev-…, rp-…, ext-…)
+    files: list[str] = Field(default_factory=list)  # the names of the files decided on
+    reason: str | None = None
+    new_due: datetime | None = None
+    due: datetime | None = None  # the item's deadline now
+    by: str
+    at: datetime
+
+
+class NoticeRequest(BaseModel):
+    """What the mail activity needs to render and send one notice of decisions (or arrivals)."""
+
+    key: str
+    workflow_id: str
+    audience: NoticeAudience
+    to: list[str]  # the unit's contacts; for officers resolved when sending (their preferences live in SQL)
+    number: str
+    issued_on: date
+    issuer: str
+    title: str
+    unit_code: str
+    unit_name: str
+    items: list[NoticeItem]
+    now: datetime
 
 
 class MailStatus(StrEnum):

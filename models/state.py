@@ -315,6 +315,7 @@ class ConclusionState(ConclusionFacts):
     notices: list[NoticeRecord] = Field(default_factory=list)  # pending ones and the latest settled (bounded)
     notice_seq: int = 0
     notice_delay_seconds: int = 120  # how long a notice collects decisions before it goes (the worker's setting)
+    decision_notices: bool = True  # False only while replaying a run that began before notices existed
     events: list[AuditEvent] = Field(default_factory=list)  # the latest (bounded); all of them are in SQL
     applied_updates: dict[str, str] = Field(default_factory=dict)  # update id → what it created ("" for nothing)
     version: int = 0

@@ -33,6 +33,7 @@ SEARCH_ATTRIBUTES = {
 class FollowUpOptions(BaseModel):
     history_limit: int | None = None  # continue-as-new past this many history events; None: when Temporal suggests
     search_attributes: bool = True
+    notice_delay_seconds: int = 120  # how long a notice of decisions collects more before it goes
 
 
 class FollowUpInput(BaseModel):

@@ -17,12 +17,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models import commands as c
-    from models.mail import LetterRequest, MailOutcome, MailStatus
+    from models.mail import LetterRequest, MailOutcome, MailStatus, NoticeRequest
     from models.planning import PlanRequest, PlanResult, conclusion_plan_request
     from models.policy import Step
     from models.state import ConclusionState, ConclusionStatus, NotificationStatus, Schedule
     from models.workflow_io import WORKFLOW_NAME, FollowUpInput, FollowUpResult, UpdateResult
-    from workflows.rules import ladder, notices, projection, transitions
+    from workflows.rules import decisions, ladder, notices, projection, transitions
     from workflows.rules.transitions import RuleViolation
 
 # Workflow id and run travel as structured `extra` (bound by dondoc.logs), not appended to each message.
@@ -39,6 +39,7 @@ _MAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
 CALENDAR_AHEAD = timedelta(days=180)
+DECISION_NOTICES = "decision-notices"  # workflow.patched: notices of decisions and the ladder after a return
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -49,7 +50,7 @@ class ConclusionFollowUp:
         self._changed = False
         self._projected: tuple[int, frozenset[str]] | None = None
         self._projected_seq = 0  # the last audit event SQL holds
-        self._sending: set[str] = set()  # letters whose activity is running
+        self._sending: set[str] = set()  # letters and notices whose activity is running
         self._sleeping_until: datetime | None = None  # the loop's timer, while it sleeps
         self._search: list[Any] | None = None
 
@@ -57,6 +58,8 @@ class ConclusionFollowUp:
 
     @workflow.run
     async def run(self, data: FollowUpInput) -> FollowUpResult:
+        # Runs started before notices of decisions existed replay without them (until their next continue-as-new).
+        decision_notices = workflow.patched(DECISION_NOTICES)
         if data.state is not None:
             self._state = data.state
             self._projected_seq = data.projected_seq
@@ -68,11 +71,14 @@ class ConclusionFollowUp:
             )
         else:
             raise ApplicationError("Thiếu hồ sơ kết luận để bắt đầu theo dõi.", non_retryable=True)
+        self._state.notice_delay_seconds = data.options.notice_delay_seconds
+        self._state.decision_notices = decision_notices
         workflow.logger.info("follow-up running", extra={"conclusion": self._state.number})
         while True:
             async with self._lock:
                 await self._keep_calendar_current()
                 self._send_due_letters()
+                self._send_due_notices()
                 await self._project()
             self._publish(data)
             if self._finished():
@@ -99,6 +105,7 @@ class ConclusionFollowUp:
         return (
             state.status != ConclusionStatus.active
             and not pending
+            and not decisions.pending(state)
             and not self._sending
             and not ladder.due_letters(state, workflow.now())
         )
@@ -110,7 +117,7 @@ class ConclusionFollowUp:
 
     async def _sleep_until_next_event(self, data: FollowUpInput) -> None:
         now = workflow.now()
-        wake = ladder.next_wakeup(self.state, now)
+        wake = self._next_wakeup(now)
         if wake is not None and wake <= now:
             return  # something is due already: go round again
         self._changed = False
@@ -123,6 +130,11 @@ class ConclusionFollowUp:
             )
         self._sleeping_until = None
 
+    def _next_wakeup(self, now: datetime) -> datetime | None:
+        """The next letter or deadline, or the next notice to go (those being sent wake the loop when they end)."""
+        moments = [ladder.next_wakeup(self.state, now), decisions.next_send(self.state, exclude=self._sending)]
+        return min((m for m in moments if m is not None), default=None)
+
     def _loop_needed(self) -> bool:
         """Whether an update must wake the loop: it ended the follow-up, asked for a letter again, or brought the
         next letter or deadline forward. Otherwise the timer stands (no cancelled timer in history per update)."""
@@ -131,7 +143,7 @@ class ConclusionFollowUp:
             return True
         if any(n.status == NotificationStatus.pending and n.key not in self._sending for n in state.letters):
             return True
-        wake = ladder.next_wakeup(state, workflow.now())
+        wake = self._next_wakeup(workflow.now())
         return wake is not None and (self._sleeping_until is None or wake < self._sleeping_until)
 
     async def _keep_calendar_current(self) -> None:
@@ -152,6 +164,37 @@ class ConclusionFollowUp:
                 self._sending.add(letter.key)
                 request = notices.letter_request(self.state, letter, now)
                 asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked by key in self._sending
+
+    def _send_due_notices(self) -> None:
+        """Start every notice whose collecting time is over; each goes on its own, like letters."""
+        now = workflow.now()
+        for record in decisions.due_notices(self.state, now):
+            if record.key not in self._sending:
+                self._sending.add(record.key)
+                request = decisions.notice_request(self.state, record, now)
+                asyncio.create_task(self._deliver_notice(request))  # noqa: RUF006 - tracked by key in self._sending
+
+    async def _deliver_notice(self, request: NoticeRequest) -> None:
+        log = {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}
+        try:
+            outcome: MailOutcome = await workflow.execute_activity(
+                "send_notice",
+                request,
+                result_type=MailOutcome,
+                summary=request.key,
+                start_to_close_timeout=timedelta(seconds=120),
+                schedule_to_close_timeout=timedelta(days=2),
+                retry_policy=_MAIL_RETRY,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("notice not delivered", extra=log)
+            outcome = MailOutcome(status=MailStatus.failed, detail=f"Không gửi được sau nhiều lần thử: {error.cause}")
+        workflow.logger.info("notice " + outcome.status.value, extra=log)
+        async with self._lock:
+            status = NotificationStatus.sent if outcome.status == MailStatus.sent else NotificationStatus.failed
+            decisions.settle_notice(self.state, request.key, status, outcome.detail, workflow.now())
+            self._sending.discard(request.key)
+            self._changed = True
 
     async def _deliver(self, request: LetterRequest) -> None:
         log = {"unit": request.unit_code, "step": request.step.value, "letter": request.key}

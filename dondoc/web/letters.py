@@ -18,7 +18,7 @@ from dondoc.letters.compose import letter_filename, letter_text
 from dondoc.letters.docx import letter_docx
 from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
-from models.labels import STEP
+from models.labels import NOTICE_STEP, STEP
 from models.planning import is_report_target
 from models.policy import Step
 from models.tables import AuditEventRow, NotificationRow
@@ -44,7 +44,7 @@ def step_label(step: str) -> str:
     try:
         return STEP[Step(step)]
     except ValueError:
-        return step
+        return NOTICE_STEP.get(step, step)
 
 
 @dataclass
@@ -149,6 +149,8 @@ def letters(events: list[AuditEventRow], outbox: list[NotificationRow]) -> list[
             found[key].number = str(event.data.get("number") or "") or None
             found[key].signed_on = _day(event.data.get("signed_on"))
     for row in outbox:
+        if row.step in NOTICE_STEP:
+            continue  # notices of decisions are emails, not letters of the ladder
         key = row.letter_key or row.key.rsplit("/", 1)[0]
         letter = found.get(key)
         if letter is None:

@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.database import get_engine
-from activities.mail import claim, copy_key, settle
+from activities.mail import claim, copy_key, copy_row, settle
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc import users
@@ -144,7 +144,7 @@ def write_outbox(engine: Engine, request: LetterRequest, outcome: MailOutcome) -
     """The outbox rows of every copy of a letter, as the mail activity writes them (its own functions)."""
     for copy in request.copies:
         mail = render(request, copy, "http://testserver/portal/lien-ket")
-        if claim(engine, request, copy, mail) is None:
+        if claim(engine, copy_row(request, copy, mail)) is None:
             settle(engine, copy_key(request.key, copy.audience), outcome)
 
 
@@ -188,7 +188,8 @@ async def web(
         files=open_store(settings),
     )
     mail = outbox_activity(recorder, engine)
-    async with build_worker(time_skipping_env.client, task_queue, [plan_deadlines, project_state, mail]):
+    activities = [plan_deadlines, project_state, mail, recorder.notice_activity()]
+    async with build_worker(time_skipping_env.client, task_queue, activities):
         yield Web(create_app(ctx), ctx, time_skipping_env, recorder)
         with Session(engine) as session:
             workflow_ids = list(session.exec(select(ConclusionRow.workflow_id)).all())

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.spec_loader import load_spec
-from models.mail import LetterRequest, MailOutcome, MailStatus
+from models.mail import LetterRequest, MailOutcome, MailStatus, NoticeRequest
 from models.spec import ConclusionSpec, PriorStatus
 from models.state import ConclusionState, FileRef, NotificationStatus
 from models.workflow_io import FollowUpInput, FollowUpOptions, UpdateResult
@@ -43,6 +43,7 @@ class MailRecorder:
     attempts: dict[str, int] = field(default_factory=dict)
     temporary_failures: dict[str, int] = field(default_factory=dict)  # unit -> attempts that answer 4xx first
     refused_units: set[str] = field(default_factory=set)  # units whose relay answers 550
+    notices: list[NoticeRequest] = field(default_factory=list)  # notices of decisions and arrivals, once per key
 
     def activity(self) -> Callable[[LetterRequest], Any]:
         @activity.defn(name="send_letter")
@@ -57,6 +58,21 @@ class MailRecorder:
             return MailOutcome(status=MailStatus.sent, detail="250 OK")
 
         return send_letter
+
+    def notice_activity(self) -> Callable[[NoticeRequest], Any]:
+        @activity.defn(name="send_notice")
+        async def send_notice(request: NoticeRequest) -> MailOutcome:
+            if request.unit_code in self.refused_units:
+                return MailOutcome(status=MailStatus.failed, detail="550 5.1.1 mailbox unavailable")
+            if all(n.key != request.key for n in self.notices):
+                self.notices.append(request)
+            return MailOutcome(status=MailStatus.sent, detail="250 OK")
+
+        return send_notice
+
+    def activities(self) -> list[Callable[..., Any]]:
+        """Both mail activities, recorded."""
+        return [self.activity(), self.notice_activity()]
 
     def for_target(self, target: str) -> list[LetterRequest]:
         """Every letter that listed `target`, in order."""
@@ -147,7 +163,7 @@ async def running(
 ) -> AsyncIterator[Drive]:
     task_queue = f"tq-{uuid.uuid4()}"
     workflow_id = f"{spec.workflow_id}-{uuid.uuid4().hex[:6]}"
-    async with build_worker(env.client, task_queue, [plan_deadlines, project_state, recorder.activity()]):
+    async with build_worker(env.client, task_queue, [plan_deadlines, project_state, *recorder.activities()]):
         handle = await env.client.start_workflow(
             ConclusionFollowUp.run,
             FollowUpInput(spec=spec, actor="staff@thanhtra.example.vn", options=options or FollowUpOptions()),

@@ -43,7 +43,7 @@ async def test_after_a_worker_outage_only_the_next_step_goes_never_a_jump_to_the
     assert {a.last_step for a in state.actions.values()} == {Step.overdue}
     recorder = MailRecorder()
     task_queue = f"tq-{uuid.uuid4()}"
-    async with build_worker(env.client, task_queue, [plan_deadlines, project_state, recorder.activity()]):
+    async with build_worker(env.client, task_queue, [plan_deadlines, project_state, *recorder.activities()]):
         handle = await env.client.start_workflow(
             ConclusionFollowUp.run, FollowUpInput(state=state), id=state.workflow_id, task_queue=task_queue
         )

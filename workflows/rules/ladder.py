@@ -148,6 +148,10 @@ def next_step(state: ConclusionState, item: Target, now: datetime) -> NextStep |
             # the bare difference would push a ladder sent on time past its scheduled days.
             offsets = state.policy.steps[chosen.index].offset - state.policy.steps[previous.index].offset
             eligible = max(eligible, tracked.last_letter_at + min(offsets, chosen.at - previous.at))
+        if tracked.resume_at is not None:
+            eligible = max(eligible, tracked.resume_at)
+    elif tracked.resume_at is not None and position >= 0:
+        chosen, eligible = steps[position], tracked.resume_at  # returned at the top: that step once more
     else:
         return None
     return NextStep(item, chosen, next_office_moment(state.calendar, max(eligible, now)))

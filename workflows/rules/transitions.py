@@ -182,6 +182,8 @@ def _tell_unit(
     reason: str | None = None,
     new_due: datetime | None = None,
 ) -> None:
+    if not state.decision_notices:
+        return
     line = NoticeLine(
         kind=kind, target=target_id, subject=subject, reason=reason, new_due=new_due, by=cmd.actor, at=now
     )
@@ -190,6 +192,8 @@ def _tell_unit(
 
 def _tell_officers(state: ConclusionState, cmd: c.Command, now: datetime, target_id: str, subject: str) -> None:
     """Something arrived for review: the officers who asked to know at once are told (their choice lives in SQL)."""
+    if not state.decision_notices:
+        return
     line = NoticeLine(kind=NoticeKind.arrived, target=target_id, subject=subject, by=cmd.actor, at=now)
     decisions.notify(state, "", NoticeAudience.officers, line, now)
 
@@ -426,7 +430,8 @@ def _returned(state: ConclusionState, tracked: Tracked, schedule: Schedule | Non
     if schedule is not None:
         _replan(tracked, schedule)
         return schedule.due
-    decisions.resume_after_return(state, tracked, now)
+    if state.decision_notices:
+        decisions.resume_after_return(state, tracked, now)
     return None
 
 

@@ -1,0 +1,115 @@
+"""Sending notices of decisions (to a unit) and of arrivals (to officers who asked for them), exactly once.
+
+The same outbox as letters: a row per notice whose key is its Message-ID, written before sending; a retry finds it
+settled and sends nothing. The unit's notice carries the link that acts for the unit; the officers' the review queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from temporalio import activity
+
+from activities.database import get_engine
+from activities.mail import deliver_once
+from activities.smtp import pool_for
+from dondoc import links
+from dondoc.logs import get_logger
+from dondoc.mail_render import RenderedMail
+from dondoc.notice_mail import render
+from dondoc.preferences import immediate_review_recipients
+from dondoc.settings import Settings, get_settings
+from models.labels import VN
+from models.mail import MailOutcome, MailStatus, NoticeRequest
+from models.state import NoticeAudience, NoticeKind
+from models.tables import NotificationRow
+
+STEP = {NoticeAudience.unit: "decision", NoticeAudience.officers: "arrival"}  # the outbox's `step` of a notice
+
+
+def recipients(engine: Engine, request: NoticeRequest) -> list[str]:
+    if request.audience == NoticeAudience.officers:
+        with Session(engine) as session:
+            return immediate_review_recipients(session, request.workflow_id)
+    return list(request.to)
+
+
+def link(engine: Engine, settings: Settings, request: NoticeRequest) -> str | None:
+    """The unit's portal through a signed link (the same on a retry); the review queue for officers; none when the
+    conclusion was withdrawn (nothing is left to do)."""
+    if request.audience == NoticeAudience.officers:
+        return f"{settings.link_base}/review"
+    if all(item.kind == NoticeKind.withdrawn for item in request.items):
+        return None
+    token = links.issue(
+        engine,
+        settings.signing_key,
+        request.workflow_id,
+        request.unit_code,
+        settings.link_days,
+        link_id=hashlib.sha256(request.key.encode()).hexdigest()[:16],
+    )
+    return f"{settings.link_base}/portal/{token}"
+
+
+def outbox_row(request: NoticeRequest, to: list[str], mail: RenderedMail) -> NotificationRow:
+    targets = [item.target for item in request.items if item.target]
+    return NotificationRow(
+        key=request.key,
+        message_id=message_id(request.key),
+        letter_key=request.key,
+        audience=request.audience.value,
+        workflow_id=request.workflow_id,
+        target=targets[0] if len(set(targets)) == 1 else "conclusion",
+        items=list(dict.fromkeys(targets)),
+        unit=request.unit_code,
+        step=STEP[request.audience],
+        recipients=to,
+        cc=[],
+        subject=mail.subject,
+        status="pending",
+        created_at=datetime.now(UTC),
+    )
+
+
+def message_id(key: str) -> str:
+    return f"<{key}@dondoc>"
+
+
+def build_message(settings: Settings, request: NoticeRequest, to: list[str], mail: RenderedMail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(to)
+    message["Subject"] = mail.subject
+    message["Message-ID"] = message_id(request.key)
+    message["Date"] = format_datetime(request.now.astimezone(VN))
+    message["X-Dondoc-Key"] = request.key
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    return message
+
+
+async def send(engine: Engine, settings: Settings, request: NoticeRequest) -> MailOutcome:
+    log = get_logger(key=request.key, unit=request.unit_code, audience=request.audience.value)
+    to = await asyncio.to_thread(recipients, engine, request)
+    if not to:
+        log.info("notice_without_recipients")
+        return MailOutcome(status=MailStatus.sent, detail="Không có người nhận (không ai đăng ký nhận thông báo này).")
+    mail = render(request, await asyncio.to_thread(link, engine, settings, request))
+    outcome = await deliver_once(
+        engine, pool_for(settings), outbox_row(request, to, mail), build_message(settings, request, to, mail)
+    )
+    log.info("notice_" + outcome.status.value, to=to, detail=outcome.detail)
+    return outcome
+
+
+@activity.defn(name="send_notice")
+async def send_notice(request: NoticeRequest) -> MailOutcome:
+    settings = get_settings()
+    return await send(get_engine(settings.sqlalchemy_url), settings, request)
