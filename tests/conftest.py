@@ -33,7 +33,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settin
     """Settings pointing at a fresh data dir; activities read them through get_settings()."""
     monkeypatch.setenv("DONDOC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DONDOC_LOG_FORMAT", "console")
-    for name in ("DATABASE_URL", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT", "POLICY_FILE", "HOLIDAYS_FILE"):
+    ambient = ("DATABASE_URL", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT", "POLICY_FILE", "HOLIDAYS_FILE")
+    for name in (*ambient, "STORAGE_BACKEND", "STORAGE_DIR", "S3_BUCKET", "S3_ENDPOINT_URL", "MAX_UPLOAD_MB"):
         monkeypatch.delenv(f"DONDOC_{name}", raising=False)
     get_settings.cache_clear()
     yield get_settings()

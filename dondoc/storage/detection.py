@@ -60,8 +60,8 @@ def _zip_kind(handle: BinaryIO) -> str:
     (`mimetype`, read through a bounded decompressor: its declared or real size does not matter)."""
     try:
         directory = zip_directory_size(handle)
-        if directory is None:
-            return "application/octet-stream"  # no end record: not a ZIP anyone can open
+        if directory is None or directory > handle.seek(0, 2):
+            return "application/octet-stream"  # no end record, or one that lies: not a ZIP anyone can open
         if directory > MAX_ZIP_DIRECTORY:
             return "application/zip"
         handle.seek(0)
