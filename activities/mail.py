@@ -69,7 +69,7 @@ def claim(engine: Engine, new: NotificationRow, resend: bool = False) -> MailOut
     """Write (or find) a message's outbox row (`new`, when there is none yet). Returns the earlier outcome when it was
     settled already; `resend`: staff asked for a failed one again."""
     key = new.key
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:  # `new` stays readable
         row = session.get(NotificationRow, key, with_for_update=True)
         if row is not None and row.status == MailStatus.failed and resend:
             row.status, row.smtp_answer = "pending", None  # staff asked for it again

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -59,15 +60,19 @@ async def crash_after_send(request: LetterRequest, settings: Settings) -> MailOu
 
 
 async def crash_before_recording(request: LetterRequest, settings: Settings) -> MailOutcome:
-    """SMTP accepted every copy but the worker died before the outbox rows were marked sent."""
+    """SMTP accepted every copy but the worker died before the outbox rows were marked sent (each row is left
+    handed over, as a worker killed during DATA leaves it)."""
     engine = get_engine(settings.sqlalchemy_url)
     if activity.info().attempt == 1:
         attachment = letter_docx(letter_text(request)) if request.step in mail.FORMAL_STEPS else None
         for copy in request.copies:
             rendered = render(request, copy, mail.copy_link(engine, settings, request, copy))
-            await asyncio.to_thread(mail.claim, engine, request, copy, rendered)
+            row = mail.copy_row(request, copy, rendered)
+            await asyncio.to_thread(mail.claim, engine, row)
             message = mail.build_message(settings, request, copy, rendered, attachment)
-            await mail.deliver(pool_for(settings), message)
+            await mail.deliver(
+                pool_for(settings), message, functools.partial(mail.on_mark_thread, mail.hand_over, engine, row.key)
+            )
         raise RuntimeError("worker crashed between the SMTP answers and the outbox update")
     return await mail.send(engine, settings, request)
 
@@ -136,5 +141,6 @@ async def test_a_crash_around_the_send_still_delivers_each_copy_exactly_once(
         "oversight": ([INSPECTORATE_HEAD], []),
     }
     assert [r.attempts for r in rows] == [smtp_attempts] * 2 and {r.status for r in rows} == {"sent"}
+    assert [r.unconfirmed_handovers for r in rows] == [smtp_attempts - 1] * 2, "each second copy is accounted for"
     assert {r.letter_key for r in rows} == {letter.key}
     assert all(r.items == ["ly-son-email", "report.ly-son"] for r in rows)
