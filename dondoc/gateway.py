@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -14,7 +20,7 @@ from models import commands as c
 from models.mail import LetterRequest
 from models.spec import ConclusionSpec
 from models.state import ConclusionState
-from models.workflow_io import WORKFLOW_NAME, FollowUpInput, UpdateResult
+from models.workflow_io import WORKFLOW_NAME, FollowUpInput, FollowUpOptions, UpdateResult
 
 UPDATE_NAMES: dict[type[c.Command], str] = {
     c.SubmitEvidence: "submit_evidence",
@@ -45,16 +51,37 @@ class AlreadyStarted(Exception):
     """This conclusion is followed up already (HTTP 409)."""
 
 
+class Unavailable(Exception):
+    """Temporal, or the workflow's worker, cannot answer now (HTTP 503 with Retry-After): the server is unreachable,
+    the call timed out, or a query failed on the worker ("Potential deadlock detected" under load). A change may
+    still be applied later: a retry with the same Idempotency-Key applies it at most once."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause  # what Temporal said, for the log (never shown to users)
+
+
+T = TypeVar("T")
+
+UNAVAILABLE = "Hệ thống theo dõi (Temporal) tạm thời không trả lời; vui lòng thử lại sau ít phút."
+_GONE = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)  # no such workflow (or its id cannot be one)
+
+
+def _outage(error: BaseException) -> Unavailable:
+    return Unavailable(UNAVAILABLE, f"{type(error).__name__}: {error}")
+
+
 class Gateway:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(self, client: Client, task_queue: str, options: FollowUpOptions | None = None) -> None:
         self.client = client
         self.task_queue = task_queue
+        self.options = options or FollowUpOptions()  # how new follow-ups run (from settings)
 
     async def start(self, spec: ConclusionSpec, actor: str) -> str:
         try:
             await self.client.start_workflow(
                 WORKFLOW_NAME,
-                FollowUpInput(spec=spec, actor=actor),
+                FollowUpInput(spec=spec, actor=actor, options=self.options),
                 id=spec.workflow_id,
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -64,6 +91,8 @@ class Gateway:
             raise AlreadyStarted(
                 f"Kết luận {spec.number} đã được đăng ký theo dõi (mã {spec.workflow_id}); không bắt đầu lần hai."
             ) from None
+        except RPCError as error:
+            raise _outage(error) from error
         return spec.workflow_id
 
     async def update(self, workflow_id: str, command: c.Command, update_id: str | None = None) -> UpdateResult:
@@ -77,52 +106,49 @@ class Gateway:
             cause: Any = error.cause
             if isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError):
                 cause = cause.cause  # e.g. a due date that cannot be planned: nothing was applied
-            if isinstance(cause, ApplicationError):
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
                 raise Refused(cause.message) from None
-            raise
+            raise _outage(error) from error  # e.g. a projection that kept failing while the database was down
+        except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+            raise _outage(error) from error
         except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
+            if error.status in _GONE:
                 raise NotFound(f"Không tìm thấy kết luận '{workflow_id}' đang theo dõi.") from None
-            raise
+            raise _outage(error) from error
         return result
 
-    async def snapshot(self, workflow_id: str) -> ConclusionState:
+    async def _query(self, workflow_id: str, name: str, result_type: type[T], *args: Any) -> T | None:
+        """A query's answer; NotFound when there is no such workflow, Unavailable when it cannot answer now."""
         try:
-            state: ConclusionState | None = await self.client.get_workflow_handle(workflow_id).query(
-                "snapshot", result_type=ConclusionState
+            answer: T | None = await self.client.get_workflow_handle(workflow_id).query(
+                name, args=args, result_type=result_type
             )
         except RPCError as error:
-            raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
+            if error.status in _GONE:
+                raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
+            raise _outage(error) from error
+        except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
+            raise _outage(error) from error
+        return answer
+
+    async def snapshot(self, workflow_id: str) -> ConclusionState:
+        state = await self._query(workflow_id, "snapshot", ConclusionState)
         if state is None:
             raise NotFound(f"Kết luận '{workflow_id}' đang khởi tạo; thử lại sau giây lát.")
         return state
 
     async def files_in_use(self, workflow_id: str) -> set[str]:
         """Content hashes the conclusion's recorded submissions use (applied, maybe not projected yet)."""
-        try:
-            found: list[str] = await self.client.get_workflow_handle(workflow_id).query("files", result_type=list[str])
-        except RPCError as error:
-            raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
-        return set(found)
+        found: list[str] | None = await self._query(workflow_id, "files", list[str])
+        return set(found or [])
 
     async def applied(self, workflow_id: str, update_id: str) -> UpdateResult | None:
         """The answer of an update applied before (also once the follow-up ended), else None."""
-        try:
-            done: UpdateResult | None = await self.client.get_workflow_handle(workflow_id).query(
-                "applied", update_id, result_type=UpdateResult
-            )
-        except RPCError as error:
-            raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
-        return done
+        return await self._query(workflow_id, "applied", UpdateResult, update_id)
 
     async def letter(self, workflow_id: str, unit: str, step: str, now: datetime | None = None) -> LetterRequest:
         """The letter a unit would get now at `step` (every item it still owes), built by the workflow's rules."""
-        try:
-            found: LetterRequest | None = await self.client.get_workflow_handle(workflow_id).query(
-                "letter", args=[unit, step, now], result_type=LetterRequest
-            )
-        except RPCError as error:
-            raise NotFound(f"Không tìm thấy kết luận '{workflow_id}'.") from error
+        found = await self._query(workflow_id, "letter", LetterRequest, unit, step, now)
         if found is None:
             raise NotFound(f"Không tìm thấy đơn vị '{unit}' trong kết luận '{workflow_id}'.")
         return found

@@ -10,17 +10,28 @@ from fastapi import Depends, FastAPI, Form, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from dondoc import users
 from dondoc.gateway import AlreadyStarted, NotFound, Refused
 from dondoc.spec_loader import describe
-from dondoc.web import api, health, pages, portal
+from dondoc.web import api, health, outages, pages, portal
 from dondoc.web.bodies import BodyLimit
 from dondoc.web.context import AppContext, get_context
+from dondoc.web.headers import SecurityHeaders
 from dondoc.web.rendering import templates
 from dondoc.web.security import SESSION_USER, csrf_token, verify_csrf, verify_login_csrf
+from dondoc.web.throttle import (
+    LOGIN_FAILURES_PER_ACCOUNT,
+    LOGIN_FAILURES_PER_IP,
+    Throttle,
+    TooManyAttempts,
+    client_ip,
+    throttle_of,
+    wait_text,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -44,6 +55,8 @@ def create_app(ctx: AppContext) -> FastAPI:
         max_age=12 * 3600,
     )
     app.add_middleware(BodyLimit, ctx=ctx)  # 413 once a body passes its cap, while it streams
+    app.add_middleware(SecurityHeaders)  # outermost of these: also on the answers of the middlewares inside
+    app.state.throttle = Throttle()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router, prefix="/api", dependencies=[Depends(verify_csrf)])
     app.include_router(portal.router, dependencies=[Depends(verify_csrf)])
@@ -73,13 +86,20 @@ def _standard_message(detail: str) -> str:
 
 
 def _error_handlers(app: FastAPI) -> None:
-    def error(request: Request, code: int, message: str, extra: dict[str, Any] | None = None) -> Response:
+    def error(
+        request: Request,
+        code: int,
+        message: str,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": message, **(extra or {})}, status_code=code)
+            return JSONResponse({"detail": message, **(extra or {})}, status_code=code, headers=headers)
         if code == status.HTTP_401_UNAUTHORIZED:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=status.HTTP_303_SEE_OTHER)
-        return templates.TemplateResponse(request, "error.html", {"code": code, "message": message}, status_code=code)
+        context = {"code": code, "message": message}
+        return templates.TemplateResponse(request, "error.html", context, status_code=code, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException included: unknown paths and methods too
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -97,6 +117,18 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return error(request, status.HTTP_404_NOT_FOUND, str(exc))
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        message = outages.explain(exc, request.url.path)
+        return error(request, status.HTTP_503_SERVICE_UNAVAILABLE, message, headers=outages.retry_after())
+
+    for outage in outages.OUTAGES:
+        app.add_exception_handler(outage, unavailable)
+
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(request: Request, exc: TooManyAttempts) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return error(request, status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -125,19 +157,21 @@ def _auth_routes(app: FastAPI) -> None:
         password: Annotated[str, Form()] = "",
         next: Annotated[str, Form()] = "/",
     ) -> Response:
-        user = users.authenticate(ctx.engine, email, password)
+        def again(message: str, code: int, headers: dict[str, str] | None = None) -> Response:
+            context = {"next": next, "error": message, "email": email, "csrf_token": csrf_token(request)}
+            return templates.TemplateResponse(request, "login.html", context, status_code=code, headers=headers)
+
+        # Checked before the password, so that a locked account cannot be probed (and costs no hashing).
+        throttle, ip, account = throttle_of(request), client_ip(request), email.strip().lower()
+        wait = throttle.wait(LOGIN_FAILURES_PER_IP, ip) or throttle.wait(LOGIN_FAILURES_PER_ACCOUNT, account)
+        if wait is not None:
+            message = f"Đăng nhập sai quá nhiều lần; vui lòng thử lại sau {wait_text(wait)}."
+            return again(message, status.HTTP_429_TOO_MANY_REQUESTS, {"Retry-After": str(wait)})
+        user = await run_in_threadpool(users.authenticate, ctx.engine, email, password)
         if user is None:
-            return templates.TemplateResponse(
-                request,
-                "login.html",
-                {
-                    "next": next,
-                    "error": "Email hoặc mật khẩu không đúng.",
-                    "email": email,
-                    "csrf_token": csrf_token(request),
-                },
-                status_code=status.HTTP_401_UNAUTHORIZED,
-            )
+            throttle.count(LOGIN_FAILURES_PER_IP, ip)
+            throttle.count(LOGIN_FAILURES_PER_ACCOUNT, account)
+            return again("Email hoặc mật khẩu không đúng.", status.HTTP_401_UNAUTHORIZED)
         request.session.clear()
         request.session[SESSION_USER] = user.email
         target = next if next.startswith("/") and not next.startswith("//") else "/"

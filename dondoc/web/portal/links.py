@@ -11,6 +11,14 @@ from dondoc.logs import get_logger
 from dondoc.web.portal.access import Ctx, link_error, unit_name
 from dondoc.web.rendering import PRIVATE, page
 from dondoc.web.security import SESSION_LINK, SESSION_USER
+from dondoc.web.throttle import (
+    LINK_OPENINGS_PER_TOKEN,
+    LINK_REFUSALS_PER_IP,
+    TooManyAttempts,
+    client_ip,
+    throttle_of,
+    wait_text,
+)
 
 router = APIRouter()
 
@@ -20,10 +28,17 @@ router = APIRouter()
 @router.get("/portal/{token}", include_in_schema=False)
 async def open_link(request: Request, token: str, ctx: Ctx, confirm: bool = False) -> Response:
     """An emailed link: valid → a fresh session scoped to its unit and conclusion; otherwise a clear page. A browser
-    signed in to an account is asked first: opening the link signs that account out here."""
+    signed in to an account is asked first: opening the link signs that account out here. Guessing is limited per
+    client address (refused links) and per link (every opening): 429 beyond."""
+    throttle, ip = throttle_of(request), client_ip(request)
+    wait = throttle.wait(LINK_REFUSALS_PER_IP, ip) or throttle.wait(LINK_OPENINGS_PER_TOKEN, token)
+    if wait is not None:
+        raise TooManyAttempts(f"Đường dẫn được mở quá nhiều lần; vui lòng thử lại sau {wait_text(wait)}.", wait)
+    throttle.count(LINK_OPENINGS_PER_TOKEN, token)
     try:
         scope = await run_in_threadpool(links.verify, ctx.engine, ctx.settings.signing_key, token)
     except links.LinkError as error:
+        throttle.count(LINK_REFUSALS_PER_IP, ip)
         get_logger().info("portal_link_refused", reason=str(error))
         return link_error(request, error)
     signed_in = request.session.get(SESSION_USER)
