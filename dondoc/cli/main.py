@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 from activities.database import get_engine
 from dondoc import schema, unit_directory
 from dondoc import users as accounts
+from dondoc.cli.importing import import_command
 from dondoc.devserver import DevServer
 from dondoc.gateway import AlreadyStarted, Gateway
 from dondoc.logs import configure, get_logger
@@ -282,6 +283,9 @@ def worker() -> None:
 
 def _directory(settings: Settings) -> dict[str, dict[str, Any]]:
     return unit_directory.defaults(get_engine(settings.sqlalchemy_url))
+
+
+app.command(name="import")(import_command)
 
 
 @app.command()

@@ -1,0 +1,128 @@
+"""The text of a document file: plain text (UTF-8, UTF-16 or Windows-1258), DOCX (paragraphs and tables in reading
+order, python-docx) or PDF with a text layer (pypdf). A scanned PDF or another format is refused with a reason."""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from collections.abc import Iterator
+
+from docx import Document
+from docx.table import Table
+from docx.text.paragraph import Paragraph as DocxParagraph
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from dondoc.importer.text import Paragraph, RawLine, drop_page_artefacts, paragraphs
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PDF_PAGES = 300
+SUFFIXES = (".txt", ".docx", ".pdf")
+
+
+class UnreadableDocument(ValueError):
+    """The file cannot be read as a document (a Vietnamese message for staff)."""
+
+
+def kind_of(name: str, content: bytes) -> str:
+    """'pdf', 'docx' or 'txt', by content first (a renamed file is still read), then by name."""
+    if content.startswith(b"%PDF-"):
+        return "pdf"
+    if content.startswith(b"PK\x03\x04"):
+        return "docx"
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableDocument(
+            "Tệp Word cũ (.doc) chưa đọc được: hãy mở bằng Word hoặc LibreOffice và lưu lại dưới dạng .docx."
+        )
+    lower = name.lower()
+    if lower.endswith((".pdf", ".docx")):
+        raise UnreadableDocument(f"Tệp {name} bị hỏng hoặc không đúng định dạng như tên tệp.")
+    return "txt"
+
+
+def read_document(name: str, content: bytes) -> list[Paragraph]:
+    if len(content) > MAX_BYTES:
+        raise UnreadableDocument(f"Tệp quá lớn (tối đa {MAX_BYTES // (1024 * 1024)} MB).")
+    kind = kind_of(name, content)
+    if kind == "pdf":
+        lines = _pdf_lines(content)
+    elif kind == "docx":
+        lines = _docx_lines(content)
+    else:
+        lines = [RawLine(line) for line in _decode(content).splitlines()]
+    result = paragraphs(lines)
+    if not result:
+        if kind == "pdf":
+            raise UnreadableDocument(
+                "Tệp PDF không có lớp chữ (có lẽ là bản quét): hãy dùng bản Word, hoặc PDF đã nhận dạng chữ (OCR)."
+            )
+        raise UnreadableDocument("Tệp không có nội dung chữ.")
+    return result
+
+
+def _decode(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content.decode("utf-16")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in content[:4096]:
+        raise UnreadableDocument("Tệp không phải văn bản (không đọc được dưới dạng chữ).")
+    return content.decode("cp1258", errors="replace")
+
+
+def _docx_lines(content: bytes) -> list[RawLine]:
+    try:
+        document = Document(io.BytesIO(content))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise UnreadableDocument(f"Không mở được tệp Word: {error}") from None
+    lines: list[RawLine] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, DocxParagraph):
+            lines.extend(_paragraph_lines(block, cell=False))
+        else:
+            lines.extend(_table_lines(block))
+    return lines
+
+
+def _paragraph_lines(paragraph: DocxParagraph, cell: bool) -> Iterator[RawLine]:
+    """A paragraph's manual line breaks (Shift+Enter) become lines of their own; its end is a hard break."""
+    parts = paragraph.text.split("\n")
+    for i, part in enumerate(parts):
+        yield RawLine(part, hard=i == len(parts) - 1, cell=cell)
+
+
+def _table_lines(table: Table) -> Iterator[RawLine]:
+    """Row by row, each cell's paragraphs once (merged cells repeat in python-docx), a blank line between cells."""
+    for row in table.rows:
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            for block in cell.iter_inner_content():
+                if isinstance(block, DocxParagraph):
+                    yield from _paragraph_lines(block, cell=True)
+                else:
+                    yield from _table_lines(block)
+            yield RawLine("", cell=True)
+
+
+def _pdf_lines(content: bytes) -> list[RawLine]:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are common; a warning per object is noise
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableDocument("Tệp PDF có mật khẩu: hãy gỡ mật khẩu rồi tải lên lại.")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise UnreadableDocument(f"Tệp PDF quá dài (tối đa {MAX_PDF_PAGES} trang).")
+        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        if isinstance(error, UnreadableDocument):
+            raise
+        raise UnreadableDocument(f"Không đọc được tệp PDF: {error}") from None
+    return [
+        RawLine(line, page=number) for number, lines in enumerate(drop_page_artefacts(pages), start=1) for line in lines
+    ]

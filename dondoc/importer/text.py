@@ -1,0 +1,154 @@
+"""A document as numbered paragraphs: line breaks inside sentences joined, page-break artefacts removed, markdown
+emphasis dropped. Every field the importer finds points back to a paragraph here."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+# A list marker at the start of a paragraph: "II.", "2.1.", "2.1 ", "a)", "-", "+", "*", "•".
+MARKER = re.compile(
+    r"^(?:(?P<roman>[IVX]{1,5})\.(?=\s)"
+    r"|(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|(?<=\d\.\d)|(?<=\d\.\d\d))(?=\s)"
+    r"|(?P<letter>[a-zđ])\)(?=\s)"
+    r"|(?P<bullet>[-–—+*•·▪○]+)(?=\s))\s*"
+)
+_TERMINAL = (".", ";", ":", "!", "?", "./.", "”", '"', ")")
+_PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:trang\s*)?\d{1,3}(?:\s*/\s*\d{1,3})?[-–—\s]*$", re.IGNORECASE)
+_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+
+
+class Place(BaseModel):
+    """Where something was read: the paragraph number (1-based), the PDF page when known, and the words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    paragraph: int
+    page: int | None = None
+    excerpt: str
+
+    def label(self) -> str:
+        where = f"đoạn {self.paragraph}"
+        return f"{where}, trang {self.page}" if self.page else where
+
+
+@dataclass(frozen=True)
+class RawLine:
+    """One line as extracted; `page` for PDFs; `hard` when the source marks a paragraph end (DOCX paragraphs)."""
+
+    text: str
+    page: int | None = None
+    hard: bool = False
+    cell: bool = False  # inside a table cell: never joined with what is outside it
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    number: int  # 1-based, as shown to staff
+    text: str
+    page: int | None = None
+
+    def place(self, excerpt: str | None = None) -> Place:
+        words = excerpt if excerpt is not None else self.text
+        return Place(paragraph=self.number, page=self.page, excerpt=words[:300])
+
+
+def clean(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = _EMPHASIS.sub(lambda m: m.group(1) or "", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.endswith(_TERMINAL) or is_caps(text)
+
+
+_STARTS = re.compile(
+    r"^(?:Số\s*:|Nơi nhận|Kính gửi|V/v|Căn cứ|Thực hiện|Xét |Từ ngày|[A-ZĐ][\w ]{1,30}, ngày\b)", re.IGNORECASE
+)
+
+
+def _opens(line: str) -> bool:
+    """Whether a line can only start a paragraph: a list item, a heading in capitals, a header or closing line."""
+    return bool(MARKER.match(line) or is_caps(line) or _STARTS.match(line))
+
+
+def _lower_start(line: str) -> bool:
+    return line[0].islower() or line[0].isdigit() or line[0] in "(,&"
+
+
+def _broken(previous: str, line: str) -> bool:
+    """A paragraph end that is really a page break or a hard line break inside a sentence."""
+    return not _ends_sentence(previous) and not _opens(line) and _lower_start(line)
+
+
+def _wrapped(previous: str, line: str, width: int | None) -> bool:
+    """A soft line break (PDF, wrapped text) inside a paragraph: the previous line is full and leaves its sentence
+    open, and the next one does not start a new item."""
+    if _opens(line) or is_caps(previous):
+        return False
+    if _broken(previous, line):
+        return True
+    return not _ends_sentence(previous) and width is not None and len(previous) >= width * 3 // 4
+
+
+def _width(lines: list[str]) -> int | None:
+    """The usual length of a full line when text is wrapped (PDF), from the longer lines."""
+    sizes = sorted(len(line) for line in lines if line)
+    if len(sizes) < 8:
+        return None
+    return sizes[len(sizes) * 9 // 10]
+
+
+def paragraphs(lines: list[RawLine]) -> list[Paragraph]:
+    """Lines to numbered paragraphs. A blank line, a hard break (a DOCX paragraph) or a table cell ends a paragraph
+    unless the next text plainly continues the sentence (a page break inside it); a soft break (PDF, wrapped text)
+    joins lines of one paragraph."""
+    cleaned = [(clean(raw.text), raw) for raw in lines]
+    width = _width([text for text, raw in cleaned if not raw.hard and not raw.cell])
+    merged: list[tuple[str, int | None, bool]] = []  # text, page, in a cell
+    hard = True  # whether the break before the next line is a paragraph end
+    for text, raw in cleaned:
+        if not text:
+            hard = True
+            continue
+        if merged:
+            previous, page, in_cell = merged[-1]
+            joined = (raw.cell == in_cell and not hard and _wrapped(previous, text, width)) or (
+                not raw.cell and not in_cell and hard and _broken(previous, text)
+            )
+            if joined:
+                merged[-1] = (f"{previous} {text}", page, in_cell)
+                hard = raw.hard
+                continue
+        merged.append((text, raw.page, raw.cell))
+        hard = raw.hard
+    return [Paragraph(number=i + 1, text=text, page=page) for i, (text, page, _) in enumerate(merged)]
+
+
+def drop_page_artefacts(pages: list[list[str]]) -> list[list[str]]:
+    """Page numbers alone on a line at a page's top or bottom, and running headers or footers repeated on most pages."""
+    if not pages:
+        return pages
+    edges: dict[str, int] = {}
+    for lines in pages:
+        texts = [clean(t) for t in lines if clean(t)]
+        for text in {*texts[:2], *texts[-2:]}:
+            edges[text] = edges.get(text, 0) + 1
+    repeated = {t for t, n in edges.items() if len(pages) >= 3 and n >= max(3, len(pages) * 2 // 3)}
+    result = []
+    for lines in pages:
+        kept = [line for line in lines if clean(line) not in repeated]
+        filled = [i for i, line in enumerate(kept) if clean(line)]
+        edge = set(filled[:1] + filled[-1:])
+        result.append([line for i, line in enumerate(kept) if not (i in edge and _PAGE_NUMBER.match(clean(line)))])
+    return result

@@ -1,0 +1,78 @@
+"""Any text gives a draft (with warnings when fields are missing) or a clear refusal, never a crash."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dondoc.importer import NotAConclusion, import_text
+from dondoc.importer.text import MARKER
+
+PIECES = [
+    "KẾT LUẬN",
+    "BÁO CÁO",
+    "Số: /KL-TTr",
+    "Số: 12/KL-STTTT",
+    "Hà Nội, ngày tháng 3 năm 2021",
+    "Hà Nội, ngày 31 tháng 2 năm 2021",
+    "I. KIẾN NGHỊ",
+    "III. Nhận xét và kết luận",
+    "2.1. Yêu cầu UBND huyện A và Phòng B thực hiện:",
+    "Giao Thanh tra Sở theo dõi, đôn đốc",
+    "Đối với UBND huyện C:",
+    "a) Thu hồi 1.000.000 đồng (bằng chữ: hai triệu đồng)",
+    "- Chỉ đạo sửa đổi",
+    "+ Kiểm điểm trách nhiệm trong thời hạn 15 ngày làm việc",
+    "* Xử phạt",
+    "Đoàn thanh tra đã tiến hành thanh tra đối với UBND huyện A và Phòng B (PB).",
+    "Giám đốc Sở X kết luận như sau:",
+    "Quyết định số 1/QĐ-X ngày 1/1/2020",
+    "Nơi nhận:",
+    "- Lưu: VT.",
+    "KT. CHỦ TỊCH",
+    "Nguyễn Văn A",
+    "trước ngày 45/13/2021",
+    "",
+    ")",
+    "(",
+    "Kết luận Thanh tra số 312/KL-Ttra ngày 31/5/2018",
+]
+
+
+def _imports_or_refuses(text: str) -> None:
+    try:
+        imported = import_text(text)
+    except NotAConclusion as refused:
+        assert refused.message.strip()
+        return
+    draft = imported.draft
+    assert draft.actions or any(w.code == "no_action" for w in draft.warnings)
+    assert len({a.id for a in draft.actions}) == len(draft.actions)
+    codes = {u.code for u in draft.units}
+    assert all(a.unit in codes for a in draft.actions)
+    assert all(1 <= len(a.ref) <= 32 for a in draft.actions)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600))
+def test_any_text(text: str) -> None:
+    _imports_or_refuses(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=40), max_size=40))
+def test_any_arrangement_of_conclusion_parts(lines: list[str]) -> None:
+    _imports_or_refuses("\n".join(lines))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.sampled_from(["\n", "\n\n", " "]))
+def test_conclusion_parts_with_any_line_breaks(lines: list[str], joiner: str) -> None:
+    _imports_or_refuses("KẾT LUẬN\n\n" + joiner.join(lines))
+
+
+def test_markers_are_recognised() -> None:
+    for text in ["2.1. Yêu cầu", "2.1 Yêu cầu", "a) Thu hồi", "- Rà soát", "+ Lập", "* Đối với", "III. KIẾN NGHỊ"]:
+        assert MARKER.match(text), text
+    for text in ["2020 là năm", "Phòng TT", "1.500.000 đồng"]:
+        assert not MARKER.match(text), text
