@@ -46,6 +46,15 @@ class PostgresServer:
         log = str(self.folder / "server.log")
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
 
+    def halt(self) -> None:
+        """Stop the server but keep its data, as an outage would (`resume` brings it back on the same port)."""
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
+        log = str(self.folder / "server.log")
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+
     def create_database(self) -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
         self._run(str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
