@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import models.admin_tables
+import models.draft_tables
 import models.tables
 import models.web_tables  # noqa: F401  (every table registers itself on SQLModel.metadata)
 
