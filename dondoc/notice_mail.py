@@ -50,7 +50,7 @@ def _details(item: NoticeItem) -> list[str]:
     if item.files:
         out.append("Tệp: " + ", ".join(item.files))
     if item.reason:
-        out.append(("Nội dung đề nghị: " if item.kind == NoticeKind.arrived else "Lý do: ") + item.reason)
+        out.append(item.reason if item.kind == NoticeKind.arrived else f"Lý do: {item.reason}")
     if item.kind == NoticeKind.evidence_accepted:
         out.append("Nội dung này được ghi nhận là đã thực hiện xong.")
     elif item.kind in (NoticeKind.evidence_returned, NoticeKind.report_returned):

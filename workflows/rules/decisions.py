@@ -30,7 +30,7 @@ KEEP_FAILED_NOTICES = 100
 
 
 def notice_key(workflow_id: str, unit: str, audience: NoticeAudience, seq: int) -> str:
-    return f"{workflow_id}/{unit}/notice-{audience.value}/{seq}"
+    return f"{workflow_id}/{unit or 'conclusion'}/notice-{audience.value}/{seq}"
 
 
 def notify(
@@ -111,7 +111,13 @@ def resume_after_return(state: ConclusionState, tracked: Tracked, now: datetime)
 
 def _item(state: ConclusionState, line: NoticeLine) -> NoticeItem:
     item = NoticeItem(
-        kind=line.kind, target=line.target, reason=line.reason, new_due=line.new_due, by=line.by, at=line.at
+        kind=line.kind,
+        target=line.target,
+        subject=line.subject,
+        reason=line.reason,
+        new_due=line.new_due,
+        by=line.by,
+        at=line.at,
     )
     found = target(state, line.target) if line.target else None
     if found is not None:

@@ -190,11 +190,13 @@ def _tell_unit(
     decisions.notify(state, unit, NoticeAudience.unit, line, now)
 
 
-def _tell_officers(state: ConclusionState, cmd: c.Command, now: datetime, target_id: str, subject: str) -> None:
+def _tell_officers(
+    state: ConclusionState, cmd: c.Command, now: datetime, target_id: str, subject: str, reason: str | None = None
+) -> None:
     """Something arrived for review: the officers who asked to know at once are told (their choice lives in SQL)."""
     if not state.decision_notices:
         return
-    line = NoticeLine(kind=NoticeKind.arrived, target=target_id, subject=subject, by=cmd.actor, at=now)
+    line = NoticeLine(kind=NoticeKind.arrived, target=target_id, subject=subject, reason=reason, by=cmd.actor, at=now)
     decisions.notify(state, "", NoticeAudience.officers, line, now)
 
 
@@ -447,7 +449,14 @@ def _apply_request_extension(
         requested_at=now,
     )
     state.extension_requests.append(request)
-    _tell_officers(state, cmd, now, cmd.action_id, request.id)
+    _tell_officers(
+        state,
+        cmd,
+        now,
+        cmd.action_id,
+        request.id,
+        f"Xin gia hạn đến ngày {_day(cmd.requested_due):%d/%m/%Y}. Lý do: {cmd.reason}",
+    )
     _event(
         state,
         now,

@@ -1,0 +1,96 @@
+"""Notices of decisions on the time-skipping server: staff deciding several items of a unit send one email after the
+collecting delay, other units get their own, officers are told what arrived, and a withdrawn conclusion ends only
+once every unit was told."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from dondoc.devserver import find_binary
+from dondoc.settings import Settings
+from dondoc.temporal_client import register_search_attributes
+from models import commands as c
+from models.labels import VN
+from models.state import NoticeAudience, NoticeKind
+from models.workflow_io import FollowUpOptions
+from tests.workflow.harness import PDF, MailRecorder, quang_ngai, redated, running
+
+STAFF = "thanhtra.vien@mic.example.vn"
+DELAY = 300
+
+
+@pytest.fixture
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(find_binary("temporal-test-server")), data_converter=pydantic_data_converter
+    )
+    await register_search_attributes(env.client)
+    async with env:
+        yield env
+
+
+async def test_quyet_dinh_cung_luc_cua_mot_don_vi_thanh_mot_thu_sau_thoi_gian_gom(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env = time_skipping_env
+    start = (await env.get_current_time()).astimezone(VN).date()
+    spec = redated(quang_ngai(), start, {}, default_days=60)
+    lyson = [a.id for a in spec.actions if a.unit == "ly-son"][:3]
+    trabong = next(a.id for a in spec.actions if a.unit == "tra-bong")
+    recorder = MailRecorder()
+    async with running(env, spec, recorder, FollowUpOptions(notice_delay_seconds=DELAY)) as run:
+        for action_id in [*lyson, trabong]:
+            await run.update("submit_evidence", c.SubmitEvidence(actor="don-vi", action_id=action_id, files=[PDF]))
+        state = await run.state()
+        evidence = {e.action_id: e.id for e in state.evidence}
+        accept = c.Decision.accept
+        await run.update(
+            "review_evidence", c.ReviewEvidence(actor=STAFF, evidence_id=evidence[lyson[0]], decision=accept)
+        )
+        await run.update(
+            "review_evidence",
+            c.ReviewEvidence(
+                actor=STAFF, evidence_id=evidence[lyson[1]], decision=c.Decision.reject, reason="Thiếu biên bản"
+            ),
+        )
+        await run.update(
+            "review_evidence", c.ReviewEvidence(actor=STAFF, evidence_id=evidence[trabong], decision=accept)
+        )
+        assert [n for n in recorder.notices if n.audience == NoticeAudience.unit] == []  # still collecting
+        state = await run.advance(timedelta(seconds=DELAY + 5))
+    to_units = {n.unit_code: n for n in recorder.notices if n.audience == NoticeAudience.unit}
+    assert set(to_units) == {"ly-son", "tra-bong"}
+    assert [(i.target, i.kind) for i in to_units["ly-son"].items] == [
+        (lyson[0], NoticeKind.evidence_accepted),
+        (lyson[1], NoticeKind.evidence_returned),
+    ]
+    assert to_units["ly-son"].items[1].reason == "Thiếu biên bản"
+    [arrivals] = [n for n in recorder.notices if n.audience == NoticeAudience.officers]
+    assert [i.subject for i in arrivals.items] == [evidence[a] for a in [*lyson, trabong]]
+    assert all(n.status.value == "sent" for n in state.notices)
+
+
+async def test_rut_ket_luan_chi_ket_thuc_khi_moi_don_vi_da_duoc_bao(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env = time_skipping_env
+    start = (await env.get_current_time()).astimezone(VN).date()
+    spec = redated(quang_ngai(), start, {}, default_days=60)
+    recorder = MailRecorder()
+    async with running(env, spec, recorder, FollowUpOptions(notice_delay_seconds=DELAY)) as run:
+        await run.update("withdraw", c.Withdraw(actor=STAFF, reason="Kết luận được thay thế"))
+        assert recorder.notices == []  # the follow-up waits for its notices before it ends
+        await run.advance(timedelta(seconds=DELAY + 5))
+        await run.handle.result()
+    told = {n.unit_code for n in recorder.notices}
+    assert told == {u.code for u in spec.units}
+    assert all(
+        i.kind == NoticeKind.withdrawn and i.reason == "Kết luận được thay thế"
+        for n in recorder.notices
+        for i in n.items
+    )
