@@ -74,7 +74,7 @@ def _setup(doc: DocumentObject, text: LetterText) -> None:
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.line_spacing = 1.0
     doc.core_properties.author = text.issuing_body
-    doc.core_properties.title = f"V/v {text.subject}"
+    doc.core_properties.title = f"V/v {text.subject}" if text.subject else ""
     doc.core_properties.comments = ""
 
 
@@ -90,7 +90,8 @@ def _header(doc: DocumentObject, text: LetterText) -> None:
     _para(right, TIEU_NGU, size=13, bold=True)
     _rule(right, Length(TEXT_WIDTH - Mm(68)), Mm(58))
     _para(table.cell(1, 0), text.number_line, size=13).paragraph_format.space_before = Pt(4)
-    _para(table.cell(1, 0), f"V/v {text.subject}", size=12).paragraph_format.space_before = Pt(2)
+    if text.subject:  # letters carry a V/v line; reports have a title instead
+        _para(table.cell(1, 0), f"V/v {text.subject}", size=12).paragraph_format.space_before = Pt(2)
     _para(table.cell(1, 1), text.place_date, italic=True).paragraph_format.space_before = Pt(4)
     _para(doc, "").paragraph_format.space_after = Pt(6)
 

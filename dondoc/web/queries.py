@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from dondoc.refs import ref_order
 from dondoc.web.security import Principal
 from models.tables import (
     ActionRow,
@@ -200,6 +201,113 @@ def overdue(engine: Engine, who: Principal, now: datetime) -> list[OverdueItem]:
             assert action.due is not None
             items.append(OverdueItem(conclusion, action, unit.name, max((now - action.due).days, 0) + 1))
         return items
+
+
+@dataclass(frozen=True)
+class LateItem:
+    """An action or a unit's follow-up report past its due date, and whom it waits for: the unit (nothing sent, or
+    sent back) or the inspectorate (sent, awaiting review)."""
+
+    conclusion: ConclusionRow
+    unit: UnitRow
+    action: ActionRow | None  # None: the unit's follow-up report
+    due: datetime
+    days: int
+    waits_for_review: bool
+
+    @property
+    def key(self) -> str:
+        return f"action-{self.action.action_id}" if self.action else f"unit-{self.unit.code}"
+
+
+def late_items(
+    engine: Engine,
+    who: Principal,
+    now: datetime,
+    workflow_id: str | None = None,
+    unit: str | None = None,
+    issuer: str | None = None,
+) -> list[LateItem]:
+    """Unresolved actions and awaited reports past their due time on active conclusions `who` may see, most days
+    overdue first; `unit` is a unit's name (one name across conclusions), `issuer` as the conclusions write it."""
+    with Session(engine) as session:
+        visible = visible_workflow_ids(session, who)
+        conclusions = select(ConclusionRow).where(ConclusionRow.status == "active")
+        if visible is not None:
+            conclusions = conclusions.where(col(ConclusionRow.workflow_id).in_(visible))
+        if workflow_id:
+            conclusions = conclusions.where(ConclusionRow.workflow_id == workflow_id)
+        if issuer:
+            conclusions = conclusions.where(ConclusionRow.issuer == issuer)
+        by_id = {c.workflow_id: c for c in session.exec(conclusions)}
+        if not by_id:
+            return []
+        units_query = select(UnitRow).where(col(UnitRow.workflow_id).in_(by_id))
+        own = unit_filter(who)
+        if own is not None:
+            units_query = units_query.where(UnitRow.code == own)
+        if unit:
+            units_query = units_query.where(UnitRow.name == unit)
+        units = {(u.workflow_id, u.code): u for u in session.exec(units_query)}
+        actions = session.exec(
+            select(ActionRow)
+            .where(col(ActionRow.workflow_id).in_(by_id), col(ActionRow.status).in_(["open", "evidence_submitted"]))
+            .where(col(ActionRow.due) < now)
+        ).all()
+    items: list[LateItem] = []
+    for action in actions:
+        found = units.get((action.workflow_id, action.unit))
+        if found is None or action.due is None:
+            continue
+        days = max((now - action.due).days, 0) + 1
+        waiting = action.status == "evidence_submitted"
+        items.append(LateItem(by_id[action.workflow_id], found, action, action.due, days, waiting))
+    for found in units.values():
+        due = found.report_due
+        if found.report_status in ("accepted",) or due is None or due >= now:
+            continue
+        waiting = found.report_status == "submitted"
+        items.append(LateItem(by_id[found.workflow_id], found, None, due, max((now - due).days, 0) + 1, waiting))
+    items.sort(key=lambda i: (-i.days, i.conclusion.number, i.unit.name, ref_order(i.action.ref if i.action else None)))
+    return items
+
+
+def ordered_units(units: list[UnitRow], actions: list[ActionRow]) -> list[UnitRow]:
+    """Units in the conclusion's order: by the first item each is given as the conclusion numbers them; units
+    without numbered items after, by name."""
+    first: dict[str, tuple[bool, list[tuple[int, int, str]]]] = {}
+    for action in actions:
+        order = ref_order(action.ref)
+        if action.unit not in first or order < first[action.unit]:
+            first[action.unit] = order
+    return sorted(units, key=lambda u: (first.get(u.code, (True, [])), u.name))
+
+
+def notifications_page(
+    engine: Engine, who: Principal, status: str | None, workflow_id: str | None, page: int, per_page: int
+) -> tuple[list[NotificationRow], int, Counter[str]]:
+    """One page of the outbox, newest first, with the number of rows matching and the count per status."""
+    with Session(engine) as session:
+        query = select(NotificationRow)
+        visible = visible_workflow_ids(session, who)
+        if visible is not None:
+            query = query.where(col(NotificationRow.workflow_id).in_(visible))
+        own = unit_filter(who)
+        if own is not None:
+            query = query.where(NotificationRow.unit == own)
+        if workflow_id:
+            query = query.where(NotificationRow.workflow_id == workflow_id)
+        counted = select(NotificationRow.status, func.count()).select_from(query.subquery()).group_by("status")
+        counts: Counter[str] = Counter({status_: n for status_, n in session.exec(counted)})
+        if status:
+            query = query.where(NotificationRow.status == status)
+        total = counts.get(status, 0) if status else sum(counts.values())
+        rows = session.exec(
+            query.order_by(col(NotificationRow.created_at).desc(), col(NotificationRow.key))
+            .offset(max(page - 1, 0) * per_page)
+            .limit(per_page)
+        ).all()
+        return list(rows), total, counts
 
 
 def notifications(

@@ -71,7 +71,11 @@ def _conclusion(wid: str, number: str, issuer: str, received: str, **extra: obje
 
 def _unit(wid: str, code: str, name: str) -> UnitRow:
     return UnitRow(
-        workflow_id=wid, code=code, name=name, contacts=[f"{code}@example.vn"], report_status="awaited",
+        workflow_id=wid,
+        code=code,
+        name=name,
+        contacts=[f"{code}@example.vn"],
+        report_status="awaited",
         report_due=due(d("2026-06-30")),
     )
 
@@ -91,7 +95,9 @@ def _action(wid: str, aid: str, unit: str, ref: str, due_on: str, status: str = 
     )
 
 
-def _evidence(wid: str, eid: str, aid: str, sent: str, reviewed: str | None, status: str, **extra: object) -> EvidenceRow:
+def _evidence(
+    wid: str, eid: str, aid: str, sent: str, reviewed: str | None, status: str, **extra: object
+) -> EvidenceRow:
     return EvidenceRow(
         workflow_id=wid,
         evidence_id=eid,
@@ -157,17 +163,61 @@ def build(engine: Engine) -> None:
         _unit(c, "ly-son", LY_SON),
         _unit(dd, "so-xd", SO_XD),
         _action(a, "a1", "ly-son", "1.a", "2026-01-31", "done", resolved_at=at(d("2026-02-05"), 15)),
-        _action(a, "a2", "ly-son", "1.b", "2026-01-15", "done", current_due="2026-02-28", due_version=2,
-                resolved_at=at(d("2026-02-25"), 15)),
-        _action(a, "a3", "ly-son", "1.c", "2026-01-15", "done", current_due="2026-02-28", due_version=2,
-                resolved_at=at(d("2026-02-22"), 15)),
+        _action(
+            a,
+            "a2",
+            "ly-son",
+            "1.b",
+            "2026-01-15",
+            "done",
+            current_due="2026-02-28",
+            due_version=2,
+            resolved_at=at(d("2026-02-25"), 15),
+        ),
+        _action(
+            a,
+            "a3",
+            "ly-son",
+            "1.c",
+            "2026-01-15",
+            "done",
+            current_due="2026-02-28",
+            due_version=2,
+            resolved_at=at(d("2026-02-22"), 15),
+        ),
         _action(a, "a4", "ly-son", "2.a", "2026-02-15", kind="recover", amount_vnd=100_000_000, overdue=True),
-        _action(a, "a5", "ly-son", "2.b", "2026-03-31", "done", kind="recover", amount_vnd=50_000_000,
-                recovered_vnd=50_000_000, resolved_at=at(d("2026-03-05"), 15)),
-        _action(a, "a6", "so-xd", "3.a", "2026-03-31", "waived", status_reason="Không còn đối tượng",
-                resolved_at=at(d("2026-02-01"))),
-        _action(a, "a7", "so-xd", "3.b", "2026-03-31", "transferred", status_reason="Chuyển Công an tỉnh",
-                resolved_at=at(d("2026-03-10"))),
+        _action(
+            a,
+            "a5",
+            "ly-son",
+            "2.b",
+            "2026-03-31",
+            "done",
+            kind="recover",
+            amount_vnd=50_000_000,
+            recovered_vnd=50_000_000,
+            resolved_at=at(d("2026-03-05"), 15),
+        ),
+        _action(
+            a,
+            "a6",
+            "so-xd",
+            "3.a",
+            "2026-03-31",
+            "waived",
+            status_reason="Không còn đối tượng",
+            resolved_at=at(d("2026-02-01")),
+        ),
+        _action(
+            a,
+            "a7",
+            "so-xd",
+            "3.b",
+            "2026-03-31",
+            "transferred",
+            status_reason="Chuyển Công an tỉnh",
+            resolved_at=at(d("2026-03-10")),
+        ),
         _action(a, "a8", "so-xd", "3.c", "2026-06-30"),
         _action(a, "a9", "so-xd", "3.d", "2025-12-31", "done", resolved_at=at(d("2025-12-15"), 15)),
         _action(a, "a10", "so-xd", "3.e", "2026-03-20", current_due="2026-04-30", due_version=2),

@@ -82,7 +82,13 @@ def test_the_first_quarter_per_issuer_and_per_unit(engine: Engine) -> None:
     units = {line.name: line.figures for line in stats.by_unit}
     assert [line.name for line in stats.by_unit] == [LY_SON, SO_XD, TRA_BONG]  # most overdue first
     ly_son = units[LY_SON]
-    assert (ly_son.conclusions, ly_son.actions, ly_son.done_on_time, ly_son.done_late, ly_son.overdue) == (2, 7, 3, 1, 3)
+    assert (ly_son.conclusions, ly_son.actions, ly_son.done_on_time, ly_son.done_late, ly_son.overdue) == (
+        2,
+        7,
+        3,
+        1,
+        3,
+    )
     so_xd = units[SO_XD]
     assert (so_xd.actions, so_xd.waived, so_xd.transferred, so_xd.in_progress) == (4, 1, 1, 2)
     assert units[TRA_BONG] == Figures(conclusions=1, units=1, actions=1, in_progress=1)
@@ -105,8 +111,14 @@ def test_statistics_as_a_workbook(engine: Engine) -> None:
     sheet = book["Theo đơn vị"]
     header = next(r for r in range(1, 10) if sheet.cell(r, 1).value == "STT")
     titles = [c.value for c in sheet[header]]
-    assert titles[:6] == ["STT", "Đơn vị thực hiện", "Số kết luận theo dõi", "Số kiến nghị theo dõi",
-                          "Hoàn thành đúng hạn", "Hoàn thành quá hạn"]
+    assert titles[:6] == [
+        "STT",
+        "Đơn vị thực hiện",
+        "Số kết luận theo dõi",
+        "Số kiến nghị theo dõi",
+        "Hoàn thành đúng hạn",
+        "Hoàn thành quá hạn",
+    ]
     assert sheet.freeze_panes == f"A{header + 1}"
     first = [c.value for c in sheet[header + 1]]
     assert first[1] == LY_SON and first[3] == 7

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dondoc.web.api import letters, manage, read, submit
+from dondoc.web.api import letters, manage, read, reports, submit
+from dondoc.web.api.errors import EVERY_ROUTE
 
-router = APIRouter()
+router = APIRouter(responses=EVERY_ROUTE)  # every route: 401 and 503; each adds its own
 router.include_router(read.router)
 router.include_router(submit.router)
 router.include_router(manage.router)
 router.include_router(letters.router)
+router.include_router(reports.router)  # register, statistics, follow-up report

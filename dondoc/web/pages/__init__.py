@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dondoc.web.pages import actions, admin, conclusion, letters, links, new, overview, review
+from dondoc.web.pages import actions, admin, conclusion, letters, links, new, overview, registers, review
 
 router = APIRouter()
 router.include_router(new.router)  # /conclusions/new before /conclusions/{workflow_id}
@@ -23,3 +23,4 @@ router.include_router(links.router)
 router.include_router(review.router)
 router.include_router(admin.router)
 router.include_router(overview.router)
+router.include_router(registers.router)  # register, statistics, follow-up report
