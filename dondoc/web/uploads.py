@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from dondoc import drafts
 from dondoc.gateway import Refused
 from dondoc.storage import StoredFile, safe_name, too_large
 from dondoc.web.bodies import LimitedUpload
@@ -77,7 +78,10 @@ def sweep(ctx: AppContext) -> list[str]:
 
 
 def _referenced(engine: Engine, sha256: str) -> bool:
-    """Whether any recorded evidence or report (of any conclusion) uses this content."""
+    """Whether any recorded evidence or report (of any conclusion), or a conclusion's draft as its original
+    document, uses this content."""
+    if drafts.references(engine, sha256):
+        return True
     with Session(engine) as session:
         for table in (EvidenceRow, ReportRow):
             hit = session.exec(select(table.workflow_id).where(cast(col(table.files), String).contains(sha256))).first()

@@ -1,5 +1,6 @@
-"""Registering a conclusion: the form (header, units, actions as repeatable rows), the deadline preview, or a spec
-file (YAML/JSON) — validated by the spec rules, explained field by field in Vietnamese, then started."""
+"""Registering a conclusion: the form (header, units, actions as repeatable rows, a pasted list), the deadline
+preview, a spec file (YAML/JSON) or the conclusion's own document (imported into a draft, see `drafts`) — validated
+by the spec rules, explained field by field in Vietnamese, then kept as a draft or started."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from dondoc import unit_directory
+from dondoc import drafts, unit_directory
 from dondoc.gateway import AlreadyStarted
+from dondoc.importer import SUFFIXES
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.web.context import AppContext
 from dondoc.web.pages.common import (
@@ -35,6 +37,7 @@ from dondoc.web.pages.common import (
     text,
 )
 from dondoc.web.pages.preview import Preview, preview_form, preview_spec
+from dondoc.web.pages.rows import paste_rows
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from dondoc.yaml_text import load_yaml
@@ -286,6 +289,9 @@ def _page(
     message: str | None = None,
 ) -> Response:
     extra = {"flash": message, "flash_kind": "error"} if message else {}
+    directory = unit_directory.list_units(ctx.engine)
+    names = {entry.code: entry.name for entry in directory}
+    names.update({u["code"]: u.get("name") or names.get(u["code"], "") for u in form.units if u.get("code")})
     return show(
         request,
         "pages/conclusion_new.html",
@@ -298,9 +304,16 @@ def _page(
         header_labels=HEADER,
         unit_labels=UNIT_FIELDS,
         action_labels=ACTION_FIELDS,
-        directory=unit_directory.list_units(ctx.engine),
+        directory=directory,
+        unit_names=names,
+        rows_url="/conclusions/new",
+        open_drafts=drafts.open_drafts(ctx.engine),
+        import_suffixes=", ".join(SUFFIXES),
         **extra,
     )
+
+
+render = _page  # the page as other staff pages show it again (an import refused, a draft saved)
 
 
 @router.get("/conclusions/new", include_in_schema=False)
@@ -311,11 +324,14 @@ def new_conclusion(request: Request, ctx: Ctx, who: Staff) -> Response:
 @router.post("/conclusions/new", include_in_schema=False)
 async def new_conclusion_rows(request: Request, ctx: Ctx, who: Staff, add: str = "") -> Response:
     """The form again as typed, with one more empty unit or action row ('Thêm dòng', with or without htmx)."""
-    form = read_form(await request.form())
+    data = await request.form()
+    form = read_form(data)
     if add == "units" and len(form.units) < MAX_ROWS:
         form.units.append({})
     elif add == "actions" and len(form.actions) < MAX_ROWS:
         form.actions.append({})
+    elif add == "paste":
+        form.actions, _ = paste_rows(form.actions, text(data, "paste_text"), text(data, "paste_unit"), MAX_ROWS)
     return await run_in_threadpool(_page, request, ctx, who, form)
 
 
@@ -329,7 +345,7 @@ async def preview(request: Request, ctx: Ctx, who: Staff) -> Response:
     return await run_in_threadpool(_page, request, ctx, who, form, status.HTTP_200_OK, result)
 
 
-async def _projected(ctx: AppContext, workflow_id: str, seconds: float = 10.0) -> bool:
+async def projected(ctx: AppContext, workflow_id: str, seconds: float = 10.0) -> bool:
     """Wait until the new conclusion's first projection is readable (starting returns before it)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
@@ -347,7 +363,7 @@ def _exists(ctx: AppContext, workflow_id: str) -> bool:
 
 async def _start(ctx: AppContext, request: Request, spec: ConclusionSpec, who: Principal) -> Response:
     workflow_id = await ctx.gateway.start(spec, who.email)
-    ready = await _projected(ctx, workflow_id)
+    ready = await projected(ctx, workflow_id)
     if ready:
         flash(request, f"Đã đăng ký và bắt đầu theo dõi kết luận {spec.number}.")
     else:

@@ -1,5 +1,6 @@
 """The deadline preview: each due date as the planner will compute it, with its working days, the holidays it crosses
-and its escalation ladder — from the registration form as typed, or from a spec file."""
+and its escalation ladder — from the registration form as typed, or from a spec file; and before a start, the letters
+its ladder sends at once."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from dondoc.settings import Settings
 from dondoc.web.clock import clock
 from dondoc.web.pages.common import DAY_HINT, DAYS_HINT, parse_day, parse_days
 from models.labels import STEP
-from models.planning import DueRule
+from models.planning import DueRule, conclusion_plan_request
 from models.policy import Policy
 from models.spec import ConclusionSpec, Period
+from models.state import LetterRecord
+from workflows.rules.ladder import due_letters
+from workflows.rules.notices import letter_request
+from workflows.rules.transitions import new_conclusion
 
 
 @dataclass
@@ -139,3 +144,57 @@ def preview_spec(engine: Engine, settings: Settings, spec: ConclusionSpec) -> Pr
         for a in spec.actions
     ]
     return Preview(spec.start_day, rows)
+
+
+# ---------------------------------------------------------------- what starting does at once
+
+
+@dataclass
+class LetterPreview:
+    """One letter that would go out as soon as the follow-up starts (a conclusion registered late)."""
+
+    unit: str
+    step: str
+    addressees: list[str]  # "Kính gửi", by title
+    copied_to: list[str]
+    emails: list[str]
+    items: list[str]
+
+
+@dataclass
+class StartPreview:
+    deadlines: Preview
+    letters: list[LetterPreview]
+    units: int
+    actions: int
+    problem: str | None = None
+
+
+def preview_start(engine: Engine, settings: Settings, spec: ConclusionSpec, actor: str) -> StartPreview:
+    """What starting `spec` does at once, computed with the workflow's own pure rules (no workflow is started): the
+    deadlines it plans and the letters its ladder sends right away, per unit and recipient."""
+    deadlines = preview_spec(engine, settings, spec)
+    try:
+        planner, policy = planner_for(engine, settings)
+    except ValueError as error:
+        return StartPreview(deadlines, [], len(spec.units), len(spec.actions), str(error))
+    now = clock()
+    plan = planner.plan(conclusion_plan_request(spec, now), policy, settings.office_hours)
+    state = new_conclusion(spec, plan, now, actor)
+    letters = []
+    for due in due_letters(state, now):
+        record = LetterRecord(
+            key="preview", unit=due.unit, step=due.step, items=due.items, to=due.to, cc=due.cc, planned_at=now
+        )
+        request = letter_request(state, record, now)
+        letters.append(
+            LetterPreview(
+                unit=request.unit_name or "Tất cả đơn vị",
+                step=STEP.get(due.step, due.step),
+                addressees=request.addressees,
+                copied_to=request.copied_to,
+                emails=[*due.to, *due.cc],
+                items=[" · ".join(p for p in (line.ref, line.text[:120]) if p) for line in request.items],
+            )
+        )
+    return StartPreview(deadlines, letters, len(spec.units), len(spec.actions))
