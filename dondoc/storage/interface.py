@@ -24,6 +24,7 @@ from models.state import FileRef
 SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMP_PREFIX = ".upload-"
 READ_CHUNK = 1024 * 1024
+MAX_NAME = 180
 
 
 class UploadError(ValueError):
@@ -52,7 +53,10 @@ def safe_name(name: str) -> str:
     name = re.sub(r"[\x00-\x1f\x7f-\x9f<>:\"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069]", "", name).strip().lstrip(".")
     if not name:
         raise UploadError("Tên tệp không hợp lệ.")
-    return name[:180]
+    if len(name) > MAX_NAME:
+        suffix = Path(name).suffix[:16]
+        name = name[: MAX_NAME - len(suffix)].rstrip() + suffix
+    return name
 
 
 def size_label(size: int) -> str:

@@ -53,6 +53,8 @@ class LimitedUpload(UploadFile):
 class LimitedMultiPartParser(MultiPartParser):
     """Starlette's parser, counting every file part's bytes and the whole body's as they arrive."""
 
+    spool_max_size = 256 * 1024  # a file part's bytes held in memory before they go to a temp file
+
     def __init__(
         self, request: Request, *, max_files: int, max_fields: int, max_file_bytes: int, max_request_bytes: int
     ) -> None:
