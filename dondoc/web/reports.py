@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from dondoc.gateway import NotFound, Unavailable
-from dondoc.reports import facts
+from dondoc.reports import facts, xlsx
 from dondoc.reports.followup import Letterhead, SentLetter, follow_up_docx, follow_up_filename, follow_up_report
 from dondoc.reports.period import Period, PeriodError, PeriodKind
 from dondoc.reports.register import RegisterFilter, RegisterLine, register, register_xlsx
@@ -24,7 +24,7 @@ from dondoc.reports.xlsx import XLSX_TYPE
 from dondoc.web import queries
 from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
-from dondoc.web.letters import letters
+from dondoc.web.letters import letters, step_label
 from dondoc.web.security import Principal
 from models.tables import ConclusionRow, UnitRow
 from models.vn import VN
@@ -169,3 +169,60 @@ async def follow_up_download(ctx: AppContext, who: Principal, workflow_id: str) 
     if made is None:
         return None
     return download(made[0], made[1], DOCX_TYPE)
+
+
+# ---------------------------------------------------------------- what is overdue
+
+
+OVERDUE_COLUMNS = [
+    xlsx.Column("STT", 6, "int"),
+    xlsx.Column("Số ngày quá hạn", 10, "int"),
+    xlsx.Column("Chờ", 22),
+    xlsx.Column("Số kết luận", 16),
+    xlsx.Column("Cơ quan ban hành", 24),
+    xlsx.Column("Đơn vị", 26),
+    xlsx.Column("Số hiệu", 10),
+    xlsx.Column("Nội dung", 60, "wrap"),
+    xlsx.Column("Hạn", 13, "date"),
+    xlsx.Column("Hạn giả định", 10),
+    xlsx.Column("Văn bản đã gửi gần nhất", 22),
+]
+
+
+def waits_text(item: queries.LateItem) -> str:
+    if item.waits_for_review:
+        return "Thanh tra xem xét" if item.action else "Thanh tra xem xét báo cáo"
+    return "Đơn vị thực hiện" if item.action else "Đơn vị nộp báo cáo"
+
+
+def overdue_download(items: list[queries.LateItem], notes: list[str]) -> Response:
+    now = clock()
+    rows: list[list[xlsx.Cell]] = []
+    for i, item in enumerate(items, start=1):
+        a = item.action
+        last = a.last_step if a else item.unit.report_last_step
+        rows.append(
+            [
+                i,
+                item.days,
+                waits_text(item),
+                item.conclusion.number,
+                item.conclusion.issuer,
+                item.unit.name,
+                (a.ref or "") if a else "",
+                a.text if a else "Báo cáo kết quả thực hiện kết luận thanh tra",
+                item.due,
+                "Có" if a and a.due_assumed else "",
+                step_label(last) if last else "",
+            ]
+        )
+    book = xlsx.workbook()
+    xlsx.add_sheet(
+        book,
+        "Quá hạn",
+        "KIẾN NGHỊ, BÁO CÁO QUÁ HẠN",
+        [f"Tính đến ngày {now.astimezone(VN):%d/%m/%Y}; {len(items)} nội dung.", *notes],
+        OVERDUE_COLUMNS,
+        rows,
+    )
+    return download(xlsx.to_bytes(book), f"qua-han-{now.astimezone(VN):%Y%m%d}.xlsx", XLSX_TYPE)

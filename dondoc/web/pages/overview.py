@@ -6,6 +6,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.gateway import Refused
-from dondoc.web import letters, queries
+from dondoc.web import letters, queries, reports
 from dondoc.web.clock import clock
 from dondoc.web.pages import conclusion
 from dondoc.web.pages.common import (
@@ -138,23 +139,83 @@ def _bucket(days: int) -> str:
     return "le7" if days <= 7 else "8to30" if days <= 30 else "gt30"
 
 
+@dataclass
+class OverdueGroup:
+    """What waits for one side: the unit (nothing sent, or sent back) or the inspectorate (sent, to review)."""
+
+    key: str
+    title: str
+    hint: str
+    items: list[queries.LateItem]
+
+
 @router.get("/overdue", include_in_schema=False)
-def overdue_overview(request: Request, ctx: Ctx, who: Reader) -> Response:
-    items = queries.overdue(ctx.engine, who, clock())
-    items.sort(key=lambda i: (-i.days, i.unit_name))
+def overdue_overview(
+    request: Request,
+    ctx: Ctx,
+    who: Reader,
+    workflow_id: Annotated[str, Query(alias="conclusion", max_length=120)] = "",
+    unit: Annotated[str, Query(max_length=300)] = "",
+    issuer: Annotated[str, Query(max_length=300)] = "",
+    format_: Annotated[str, Query(alias="format")] = "",
+) -> Response:
+    """Actions and reports past due on active conclusions, most days first, what waits for the unit apart from
+    what waits for the inspectorate's review; filtered by conclusion, unit and issuer; as XLSX too."""
+    items = queries.late_items(
+        ctx.engine, who, clock(), workflow_id=workflow_id or None, unit=unit or None, issuer=issuer or None
+    )
+    conclusions = {i.conclusion.workflow_id: i.conclusion for i in queries.late_items(ctx.engine, who, clock())}
+    notes = [
+        text
+        for text, value in (
+            (
+                f"Kết luận: {conclusions[workflow_id].number if workflow_id in conclusions else workflow_id}",
+                workflow_id,
+            ),
+            (f"Đơn vị: {unit}", unit),
+            (f"Cơ quan ban hành: {issuer}", issuer),
+        )
+        if value
+    ]
+    if format_ == "xlsx":
+        return reports.overdue_download(items, notes)
+    groups = [
+        OverdueGroup(
+            "unit",
+            "Chờ đơn vị thực hiện",
+            "Đơn vị chưa nộp minh chứng, báo cáo, hoặc đã bị yêu cầu bổ sung, trả lại.",
+            [i for i in items if not i.waits_for_review],
+        ),
+        OverdueGroup(
+            "review",
+            "Chờ Thanh tra xem xét",
+            "Đơn vị đã nộp; quá hạn vì chưa được xem xét — không tính là lỗi của đơn vị.",
+            [i for i in items if i.waits_for_review],
+        ),
+    ]
     per_unit: dict[str, Counter[str]] = {}
-    for item in items:
-        per_unit.setdefault(item.unit_name, Counter())[_bucket(item.days)] += 1
+    for item in groups[0].items:
+        per_unit.setdefault(item.unit.name, Counter())[_bucket(item.days)] += 1
     table = sorted(per_unit.items(), key=lambda kv: (-kv[1]["gt30"], -sum(kv[1].values()), kv[0]))
-    totals = Counter(_bucket(i.days) for i in items)
+    filters = {"conclusion": workflow_id, "unit": unit, "issuer": issuer}
+    issuers, units = reports.choices(ctx.engine, who)
     return show(
         request,
         "pages/overdue.html",
         who,
-        items=[(i, _bucket(i.days)) for i in items],
+        groups=groups,
+        count=len(items),
         table=table,
-        totals=totals,
+        totals=Counter(_bucket(i.days) for i in groups[0].items),
         buckets=BUCKETS,
+        bucket=_bucket,
+        filters=filters,
+        filtered=any(filters.values()),
+        query=urlencode({k: v for k, v in filters.items() if v}),
+        conclusions=sorted(conclusions.values(), key=lambda c: c.number),
+        issuers=issuers,
+        units=units,
+        waits_text=reports.waits_text,
     )
 
 
