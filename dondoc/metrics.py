@@ -46,10 +46,18 @@ UNMATCHED = "unmatched"
 
 
 def route_of(scope: Scope) -> str:
-    """The path template of the route that answered, or one label for everything no route matched."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    """The path template of the route that answered (`/api/conclusions/{workflow_id}`), or one label for everything
+    no route matched. A route included under a prefix knows only its own part: the prefix is what the request path
+    has before that part, filled in with this request's parameters."""
+    template = getattr(scope.get("route"), "path", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    try:
+        rendered = template.format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return template
+    path = str(scope.get("path", ""))
+    return path[: len(path) - len(rendered)] + template if path.endswith(rendered) else template
 
 
 class MetricsMiddleware:

@@ -37,7 +37,7 @@ async def ready(ctx: Annotated[AppContext, Depends(get_context)]) -> JSONRespons
 
 
 def storage(ctx: AppContext) -> health.Check:
-    """The file store answers: its folder exists and takes a write, or its bucket is reachable."""
+    """The file store answers (a write to the local folder, the bucket's HEAD on S3)."""
 
     async def check() -> None:
         await asyncio.to_thread(ctx.files.check)
