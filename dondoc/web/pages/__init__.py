@@ -12,11 +12,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dondoc.web.pages import actions, admin, conclusion, drafts, letters, links, new, overview, registers, review
+from dondoc.web.pages import (
+    actions,
+    admin,
+    conclusion,
+    drafts,
+    letters,
+    links,
+    new,
+    overview,
+    registers,
+    report_import,
+    review,
+)
 
 router = APIRouter()
 router.include_router(new.router)  # /conclusions/new before /conclusions/{workflow_id}
 router.include_router(drafts.router)  # /conclusions/import, /drafts/…, /conclusions/{workflow_id}/document
+router.include_router(report_import.router)  # /conclusions/{workflow_id}/report-import
 router.include_router(conclusion.router)
 router.include_router(actions.router)
 router.include_router(letters.router)

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from dondoc import drafts
 from dondoc.web import queries
 from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
@@ -156,6 +157,7 @@ def _page(
         refs={a.action_id: a.ref for u in view.units for a in (x.row for x in u.actions) if a.ref},
         event_kinds=EVENT_KINDS,
         unit_options=[(u.row.code, u.row.name) for u in view.units],
+        original=drafts.of_conclusion(engine, workflow_id),  # the imported document it was started from, if any
         **extra,
     )
 
