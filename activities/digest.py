@@ -17,7 +17,7 @@ from temporalio import activity
 from activities import configuration
 from activities.calendar import WorkingCalendar
 from activities.database import get_engine
-from activities.mail import deliver, message_id, settle
+from activities.mail import deliver_once, message_id
 from activities.smtp import pool_for
 from dondoc import digests, preferences
 from dondoc.digest_mail import overdue_mail, review_mail
@@ -25,7 +25,7 @@ from dondoc.logs import get_logger
 from dondoc.mail_render import RenderedMail
 from dondoc.settings import Settings, get_settings
 from models.digest import DigestKind, DigestPlan, DigestRun, DigestSend, DigestSent
-from models.mail import MailOutcome, MailStatus
+from models.mail import MailStatus
 from models.tables import (
     ActionRow,
     ConclusionRow,
@@ -152,33 +152,24 @@ def compose(
         ]
 
 
-def claim(engine: Engine, request: DigestSend, mail: RenderedMail, items: list[str]) -> MailOutcome | None:
-    """Write (or find) the outbox row of this person's email of the day; the earlier outcome when it was settled."""
+def outbox_row(request: DigestSend, mail: RenderedMail, items: list[str]) -> NotificationRow:
+    """The person's email of the day in the letters' outbox (no conclusion: `workflow_id` is empty)."""
     key = outbox_key(request.kind, request.day, request.email)
-    with Session(engine) as session:
-        row = session.get(NotificationRow, key, with_for_update=True)
-        if row is not None and row.status in (MailStatus.sent, MailStatus.failed):
-            return MailOutcome(status=MailStatus(row.status), detail=row.smtp_answer or "")
-        if row is None:
-            row = NotificationRow(
-                key=key,
-                message_id=message_id(key),
-                letter_key=key,
-                audience=AUDIENCE[request.kind],
-                workflow_id="",
-                target="digest",
-                items=items,
-                unit="",
-                step=step_of(request.kind),
-                recipients=[request.email],
-                subject=mail.subject,
-                status="pending",
-                created_at=datetime.now(UTC),
-            )
-        row.attempts += 1
-        session.add(row)
-        session.commit()
-    return None
+    return NotificationRow(
+        key=key,
+        message_id=message_id(key),
+        letter_key=key,
+        audience=AUDIENCE[request.kind],
+        workflow_id="",
+        target="digest",
+        items=items,
+        unit="",
+        step=step_of(request.kind),
+        recipients=[request.email],
+        subject=mail.subject,
+        status="pending",
+        created_at=datetime.now(UTC),
+    )
 
 
 def settled(engine: Engine, request: DigestSend) -> NotificationRow | None:
@@ -219,12 +210,8 @@ async def send(engine: Engine, settings: Settings, request: DigestSend, now: dat
     if composed is None:
         return DigestSent(email=request.email, status="empty")
     mail, items = composed
-    found = await asyncio.to_thread(claim, engine, request, mail, items)
-    if found is not None:
-        return DigestSent(email=request.email, status="already", items=len(items), detail=found.detail)
-    outcome = await deliver(pool_for(settings), build_message(settings, request, mail, now))
-    key = outbox_key(request.kind, request.day, request.email)
-    await asyncio.to_thread(settle, engine, key, outcome)
+    row, message = outbox_row(request, mail, items), build_message(settings, request, mail, now)
+    outcome = await deliver_once(engine, pool_for(settings), row, message)
     log.info("digest_" + outcome.status.value, items=len(items), detail=outcome.detail)
     return DigestSent(email=request.email, status=outcome.status.value, items=len(items), detail=outcome.detail)
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from dondoc import unit_directory
+from dondoc import officers, unit_directory
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.storage import StoredFile
 from dondoc.web import uploads
@@ -96,8 +96,11 @@ async def start_conclusion(
     try:
         directory = await asyncio.to_thread(unit_directory.defaults, ctx.engine)
         parsed = parse_spec(spec, directory)
+        parsed = await asyncio.to_thread(officers.assign, ctx.engine, parsed, who.email)
     except SpecError as error:
         return _refused_spec(error, "Hồ sơ kết luận không hợp lệ")
+    except officers.OfficerError as error:
+        return _refused_spec(SpecError([str(error)]), "Hồ sơ kết luận không hợp lệ")
     workflow_id = await ctx.gateway.start(parsed, who.email)
     projected = await _wait_projected(ctx, workflow_id)
     url = f"/api/conclusions/{workflow_id}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dondoc.web.pages import (
+    account,
     actions,
     admin,
     conclusion,
@@ -36,5 +37,6 @@ router.include_router(letters.router)
 router.include_router(links.router)
 router.include_router(review.router)
 router.include_router(admin.router)
+router.include_router(account.router)  # the signed-in account's emails
 router.include_router(overview.router)
 router.include_router(registers.router)  # register, statistics, follow-up report

@@ -15,13 +15,15 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
+from temporalio.service import RPCError
 
 from activities import configuration
 from activities.calendar import CalendarOverrides, WorkingCalendar
-from dondoc import unit_directory, users
+from dondoc import schedules, unit_directory, users
 from dondoc.logs import get_logger
 from dondoc.settings import Settings
 from dondoc.web.clock import today
+from dondoc.web.context import AppContext
 from dondoc.web.pages.common import ROLE_LABELS, Admin, Ctx, FormState, redirect, show, split_emails, text
 from dondoc.web.rendering import flash, vn_datetime
 from dondoc.web.security import Principal
@@ -161,8 +163,10 @@ def _page(
     code: int = status.HTTP_200_OK,
     form: FormState | None = None,
     message: str | None = None,
+    jobs: Jobs | None = None,
 ) -> Response:
-    extra = {"flash": message, "flash_kind": "error"} if message else {}
+    extra: dict[str, object] = {"flash": message, "flash_kind": "error"} if message else {}
+    extra["jobs"] = jobs
     return show(
         request,
         "pages/admin.html",
@@ -175,9 +179,41 @@ def _page(
     )
 
 
+@dataclass
+class Jobs:
+    """The Temporal Schedules (digests, review queue, file sweep) as the server has them, or why they are unknown."""
+
+    views: list[schedules.ScheduleView] = field(default_factory=list)
+    error: str | None = None
+
+
+async def jobs_of(ctx: AppContext) -> Jobs:
+    try:
+        return Jobs(await schedules.describe(ctx.gateway.client))
+    except (RPCError, RuntimeError) as error:
+        return Jobs(error=f"Không đọc được lịch chạy từ máy chủ Temporal: {error}")
+
+
 @router.get("/admin", include_in_schema=False)
-def admin(request: Request, ctx: Ctx, who: Admin) -> Response:
-    return _page(request, ctx.engine, ctx.settings, who)
+async def admin(request: Request, ctx: Ctx, who: Admin) -> Response:
+    jobs = await jobs_of(ctx)
+    return await run_in_threadpool(_page, request, ctx.engine, ctx.settings, who, status.HTTP_200_OK, None, None, jobs)
+
+
+@router.post("/admin/schedules/{schedule_id}/run", include_in_schema=False)
+async def run_schedule(request: Request, schedule_id: str, ctx: Ctx, who: Admin) -> Response:
+    """Run a schedule's job now (a digest already sent today is not sent again)."""
+    definition = schedules.BY_ID.get(schedule_id)
+    if definition is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Không có lịch chạy này.")
+    try:
+        await schedules.run_now(ctx.gateway.client, schedule_id)
+    except RPCError as error:
+        flash(request, f"Chưa chạy được «{definition.label}»: {error}", "error")
+        return redirect("/admin#schedules")
+    get_logger().info("schedule_triggered", schedule=schedule_id, by=who.email)
+    flash(request, f"Đã cho chạy ngay: {definition.label}. Thư đã gửi hôm nay không gửi lại.")
+    return redirect("/admin#schedules")
 
 
 @router.post("/admin/users", include_in_schema=False)

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from dondoc import drafts, unit_directory
+from dondoc import drafts, officers, unit_directory
 from dondoc.gateway import AlreadyStarted
 from dondoc.importer import NotAConclusion, UnreadableDocument, import_conclusion
 from dondoc.importer.extract import MAX_BYTES
@@ -280,8 +280,9 @@ async def start(request: Request, draft_id: str, ctx: Ctx, who: Staff) -> Respon
     if spec is None or view["blockers"]:
         return redirect(f"/drafts/{draft_id}/start")
     try:
+        spec = await run_in_threadpool(officers.assign, ctx.engine, spec, who.email)
         workflow_id = await ctx.gateway.start(spec, who.email)
-    except AlreadyStarted as error:
+    except (AlreadyStarted, officers.OfficerError) as error:
         flash(request, str(error), "error")
         return redirect(f"/drafts/{draft_id}/start")
     await run_in_threadpool(drafts.mark_started, ctx.engine, draft_id, who.email, workflow_id)

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from dondoc import drafts, unit_directory
+from dondoc import drafts, officers, unit_directory
 from dondoc.gateway import AlreadyStarted
 from dondoc.importer import SUFFIXES
 from dondoc.spec_loader import SpecError, parse_spec
@@ -56,6 +56,7 @@ HEADER = {
     "tracking_body": "Cơ quan theo dõi, đôn đốc",
     "inspectorate_head": "Email Chánh Thanh tra",
     "agency_head": "Email thủ trưởng cơ quan quản lý nhà nước cùng cấp",
+    "officers": "Email cán bộ phụ trách",
     "report_due_in": "Hạn báo cáo kết quả (số ngày)",
     # what the urging letters need besides the emails (all optional)
     "agency_head_title": "Chức danh thủ trưởng cơ quan quản lý nhà nước",
@@ -144,6 +145,8 @@ def _filled(row: dict[str, str], names: tuple[str, ...]) -> bool:
 def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
     """The spec as data, and which form row each spec unit/action came from (empty rows are skipped)."""
     data: dict[str, Any] = {k: v for k, v in form.header.items() if v and k != "report_due_in" and k not in SIGNER}
+    if data.get("officers"):
+        data["officers"] = split_emails(data["officers"])
     signer = {spec_name: form.header[name] for name, spec_name in SIGNER.items() if form.header.get(name)}
     if signer:
         data["signer"] = signer
@@ -362,6 +365,8 @@ def _exists(ctx: AppContext, workflow_id: str) -> bool:
 
 
 async def _start(ctx: AppContext, request: Request, spec: ConclusionSpec, who: Principal) -> Response:
+    """Raises OfficerError when an officer named is no staff account (none named: whoever registers it)."""
+    spec = await run_in_threadpool(officers.assign, ctx.engine, spec, who.email)
     workflow_id = await ctx.gateway.start(spec, who.email)
     ready = await projected(ctx, workflow_id)
     if ready:
@@ -382,6 +387,10 @@ async def create(request: Request, ctx: Ctx, who: Staff) -> Response:
         return await run_in_threadpool(_page, request, ctx, who, form, code, None, None, message)
     try:
         return await _start(ctx, request, spec, who)
+    except officers.OfficerError as error:
+        form.add("officers", str(error).removeprefix("officers: "), HEADER["officers"])
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return await run_in_threadpool(_page, request, ctx, who, form, code, None, None, str(error))
     except AlreadyStarted as error:
         form.add("number", str(error), HEADER["number"])
         code = status.HTTP_409_CONFLICT
@@ -434,6 +443,10 @@ async def upload(request: Request, ctx: Ctx, who: Staff) -> Response:
         return await run_in_threadpool(_page, request, ctx, who, NewForm(), status.HTTP_200_OK, result, info)
     try:
         return await _start(ctx, request, spec, who)
+    except officers.OfficerError as error:
+        info = {"name": name, "problems": [str(error)]}
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info, str(error))
     except AlreadyStarted as error:
         info = {"name": name, "problems": [str(error)]}
         code = status.HTTP_409_CONFLICT

@@ -1,13 +1,18 @@
 """The review queue: evidence, follow-up reports and extension requests waiting for staff, oldest first, each with
-its decision form inline (posting to the conclusion's routes, then coming back here)."""
+its decision form inline (posting to the conclusion's routes, then coming back here).
+
+An officer of any active conclusion sees by default only the conclusions they are in charge of ("mine");
+`?mine=0` shows everything waiting, `?mine=1` asks for one's own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.web import queries
@@ -15,6 +20,7 @@ from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
 from dondoc.web.pages.common import Ctx, FormState, Staff, late_days, show, unit_names
 from dondoc.web.security import Principal
+from models.tables import ConclusionRow
 
 router = APIRouter()
 
@@ -24,17 +30,41 @@ class ReviewView:
     queue: queries.ReviewQueue
     units: dict[tuple[str, str], str]
     late: dict[tuple[str, str], int | None]  # (workflow id, action id) → days overdue
+    mine: bool = False  # only the conclusions the signed-in account is an officer of
+    officer: bool = False  # the account is an officer of some active conclusion
+    total: int = 0  # everything waiting, whoever is in charge
 
 
-def review_view(engine: Engine) -> ReviewView:
+def officer_of(engine: Engine, email: str) -> set[str]:
+    """The active conclusions `email` is an officer of."""
+    with Session(engine) as session:
+        rows = session.exec(select(ConclusionRow).where(ConclusionRow.status == "active")).all()
+    return {c.workflow_id for c in rows if email in c.officers}
+
+
+def only(queue: queries.ReviewQueue, workflow_ids: set[str]) -> queries.ReviewQueue:
+    return queries.ReviewQueue(
+        evidence=[item for item in queue.evidence if item[1].workflow_id in workflow_ids],
+        reports=[item for item in queue.reports if item[1].workflow_id in workflow_ids],
+        extension_requests=[item for item in queue.extension_requests if item[1].workflow_id in workflow_ids],
+    )
+
+
+def review_view(engine: Engine, email: str | None = None, mine: bool | None = None) -> ReviewView:
+    """The queue for `email`: theirs by default when they are an officer (or when `mine`), else all of it."""
     queue = queries.review_queue(engine)
+    total = queue.size
+    own = officer_of(engine, email) if email else set()
+    filtered = bool(own) if mine is None else mine
+    if filtered:
+        queue = only(queue, own)
     ids = {c.workflow_id for _, c, _ in queue.evidence} | {c.workflow_id for _, c, _ in queue.extension_requests}
     now = clock()
     late = {
         (a.workflow_id, a.action_id): late_days(a.due, True, a.overdue, now)
         for _, _, a in [*queue.evidence, *queue.extension_requests]
     }
-    return ReviewView(queue, unit_names(engine, ids), late)
+    return ReviewView(queue, unit_names(engine, ids), late, filtered, bool(own), total)
 
 
 def _page(
@@ -44,9 +74,10 @@ def _page(
     code: int = status.HTTP_200_OK,
     form: FormState | None = None,
     message: str | None = None,
+    mine: bool | None = None,
 ) -> Response:
     extra = {"flash": message, "flash_kind": "error"} if message else {}
-    view = review_view(engine)
+    view = review_view(engine, who.email, mine)
     return show(request, "pages/review.html", who, status_code=code, view=view, form=form or FormState(), **extra)
 
 
@@ -62,5 +93,7 @@ async def render_review(
 
 
 @router.get("/review", include_in_schema=False)
-def review(request: Request, ctx: Ctx, who: Staff) -> Response:
-    return _page(request, ctx.engine, who)
+def review(
+    request: Request, ctx: Ctx, who: Staff, mine: Annotated[bool | None, Query(description="only mine")] = None
+) -> Response:
+    return _page(request, ctx.engine, who, mine=mine)
