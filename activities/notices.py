@@ -103,7 +103,11 @@ async def send(engine: Engine, settings: Settings, request: NoticeRequest) -> Ma
         return MailOutcome(status=MailStatus.sent, detail="Không có người nhận (không ai đăng ký nhận thông báo này).")
     mail = render(request, await asyncio.to_thread(link, engine, settings, request))
     outcome = await deliver_once(
-        engine, pool_for(settings), outbox_row(request, to, mail), build_message(settings, request, to, mail)
+        engine,
+        pool_for(settings),
+        outbox_row(request, to, mail),
+        build_message(settings, request, to, mail),
+        request.resend,
     )
     log.info("notice_" + outcome.status.value, to=to, detail=outcome.detail)
     return outcome

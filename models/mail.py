@@ -104,6 +104,7 @@ class NoticeRequest(BaseModel):
     unit_name: str
     items: list[NoticeItem]
     now: datetime
+    resend: bool = False  # staff asked to send it again after it failed
 
 
 class MailStatus(StrEnum):

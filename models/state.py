@@ -235,6 +235,7 @@ class NoticeRecord(BaseModel):
     status: NotificationStatus = NotificationStatus.pending
     detail: str = ""
     at: datetime | None = None  # when it was settled
+    resend: bool = False  # staff asked to send it again after it failed
 
 
 class LetterItem(BaseModel):

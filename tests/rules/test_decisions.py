@@ -281,3 +281,17 @@ def test_han_moi_khi_tra_lai_chi_khi_tra_lai() -> None:
     state = submitted("a-1")
     with pytest.raises(ValueError, match="new_due"):
         review(state, "a-1", c.Decision.accept, DECIDED, new_due=at(2025, 8, 1).date())
+
+
+def test_thong_bao_gui_loi_duoc_gui_lai_theo_yeu_cau() -> None:
+    state = submitted("a-1")
+    review(state, "a-1", c.Decision.accept, DECIDED)
+    [notice] = unit_notices(state, "phong-a")
+    sent_at = DECIDED + DELAY
+    decisions.settle_notice(state, notice.key, NotificationStatus.failed, "550 no such user", sent_at)
+    later = sent_at + timedelta(hours=1)
+    do(state, c.ResendNotification(actor=STAFF, key=notice.key), later)
+    assert notice.status == NotificationStatus.pending and notice.send_at == later
+    assert decisions.notice_request(state, notice, later).resend
+    with pytest.raises(ValueError, match="chờ gửi lại"):
+        do(state, c.ResendNotification(actor=STAFF, key=notice.key), later)

@@ -83,7 +83,7 @@ def settle_notice(
     record = next((n for n in state.notices if n.key == key), None)
     if record is None or record.status != NotificationStatus.pending:
         return None
-    record.status, record.detail, record.at = status, detail, now
+    record.status, record.detail, record.at, record.resend = status, detail, now, False
     failed = [n.key for n in state.notices if n.status == NotificationStatus.failed][:-KEEP_FAILED_NOTICES]
     sent = [n.key for n in state.notices if n.status == NotificationStatus.sent][:-KEEP_SENT_NOTICES]
     dropped = {*failed, *sent}
@@ -148,4 +148,5 @@ def notice_request(state: ConclusionState, record: NoticeRecord, now: datetime) 
         unit_name=unit.name if unit is not None else "",
         items=[_item(state, line) for line in record.lines],
         now=now,
+        resend=record.resend,
     )

@@ -30,6 +30,7 @@ from models.state import (
     NoticeAudience,
     NoticeKind,
     NoticeLine,
+    NoticeRecord,
     NotificationStatus,
     ReportStatus,
     ReportSubmission,
@@ -356,8 +357,10 @@ def _check_change_contacts(state: ConclusionState, cmd: c.ChangeUnitContacts) ->
     _unit(state, cmd.unit)
 
 
-def _letter(state: ConclusionState, key: str) -> LetterRecord:
-    record = next((n for n in state.letters if n.key == key), None)
+def _letter(state: ConclusionState, key: str) -> LetterRecord | NoticeRecord:
+    """A letter of the ladder or a notice of decisions, by its key."""
+    record: LetterRecord | NoticeRecord | None = next((n for n in state.letters if n.key == key), None)
+    record = record or next((n for n in state.notices if n.key == key), None)
     if record is None:
         raise RuleViolation(f"Không tìm thấy văn bản '{key}' (hoặc văn bản đã quá cũ để gửi lại từ đây).")
     return record
@@ -592,6 +595,19 @@ def _apply_change_contacts(
 def _apply_resend(state: ConclusionState, cmd: c.ResendNotification, now: datetime, _: Schedule | None) -> None:
     record = _letter(state, cmd.key)
     record.status, record.resend = NotificationStatus.pending, True
+    if isinstance(record, NoticeRecord):
+        record.send_at = now
+        unit = state.units.get(record.unit)
+        _event(
+            state,
+            now,
+            cmd.actor,
+            "notice_resend_requested",
+            report_target(record.unit) if unit else None,
+            f"Yêu cầu gửi lại thông báo tới {unit.name if unit else 'cán bộ theo dõi'}",
+            key=cmd.key,
+        )
+        return
     _event(
         state,
         now,

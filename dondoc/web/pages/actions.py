@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request, status
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 
 from dondoc.gateway import Refused
 from dondoc.spec_loader import explain
+from dondoc.web.clock import today
 from dondoc.web.context import AppContext
 from dondoc.web.pages import review
 from dondoc.web.pages.common import (
@@ -118,7 +120,7 @@ class _Review:
     no_reason: str  # when returned without a reason
     accepted: str
     returned: str
-    command: Callable[[str, str, c.Decision, str | None], c.Command]  # actor, id, decision, reason
+    command: Callable[[str, str, c.Decision, str | None, date | None], c.Command]  # actor, id, decision, reason, due
 
 
 _EVIDENCE = _Review(
@@ -127,8 +129,8 @@ _EVIDENCE = _Review(
     "Nêu rõ cần bổ sung gì (lý do yêu cầu bổ sung).",
     "Đã chấp nhận minh chứng",
     "Đã yêu cầu bổ sung minh chứng",
-    lambda actor, item, decision, reason: c.ReviewEvidence(
-        actor=actor, evidence_id=item, decision=decision, reason=reason
+    lambda actor, item, decision, reason, due: c.ReviewEvidence(
+        actor=actor, evidence_id=item, decision=decision, reason=reason, new_due=due
     ),
 )
 _REPORT = _Review(
@@ -137,7 +139,9 @@ _REPORT = _Review(
     "Nêu lý do trả lại báo cáo.",
     "Đã chấp nhận báo cáo",
     "Đã trả lại báo cáo",
-    lambda actor, item, decision, reason: c.ReviewReport(actor=actor, report_id=item, decision=decision, reason=reason),
+    lambda actor, item, decision, reason, due: c.ReviewReport(
+        actor=actor, report_id=item, decision=decision, reason=reason, new_due=due
+    ),
 )
 
 
@@ -145,12 +149,18 @@ async def _review(
     request: Request, ctx: AppContext, who: Principal, workflow_id: str, item: str, kind: _Review
 ) -> Response:
     data = await request.form()
-    decision, reason = text(data, "decision"), text(data, "reason")
-    form = FormState(f"{workflow_id}--{kind.key}--{item}", values={"reason": reason})
+    decision, reason, typed_due = text(data, "decision"), text(data, "reason"), text(data, "new_due")
+    form = FormState(f"{workflow_id}--{kind.key}--{item}", values={"reason": reason, "new_due": typed_due})
+    new_due = parse_day(typed_due) if typed_due and decision == "reject" else None
     if decision not in ("accept", "reject"):
         form.errors["decision"] = kind.choose
     elif decision == "reject" and not reason:
         form.errors["reason"] = kind.no_reason
+    if decision == "reject" and typed_due:
+        if new_due is None:
+            form.errors["new_due"] = DAY_HINT
+        elif new_due <= today():
+            form.errors["new_due"] = "Hạn mới phải sau hôm nay."
     done = kind.accepted if decision == "accept" else kind.returned
     return await apply_form(
         request,
@@ -159,9 +169,9 @@ async def _review(
         workflow_id,
         _back(data, workflow_id),
         form,
-        lambda: kind.command(who.email, item, c.Decision(decision), reason or None),
+        lambda: kind.command(who.email, item, c.Decision(decision), reason or None, new_due),
         f"{done} {item}.",
-        {"reason"},
+        {"reason", "new_due"},
     )
 
 
