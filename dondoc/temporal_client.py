@@ -20,6 +20,7 @@ from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from dondoc.logs import get_logger
 from dondoc.settings import Settings
 from models.workflow_io import SEARCH_ATTRIBUTES
 
@@ -63,9 +64,16 @@ def metrics_runtime(bind_address: str) -> Runtime:
 
 
 def runtime(settings: Settings) -> Runtime | None:
+    """The metrics runtime, or the SDK's default one when metrics are off or their port is taken: a one-shot command
+    run beside a worker (`kubectl exec … dondoc start`) must still work, without the worker's port."""
     if settings.temporal_metrics_port is None:
         return None
-    return metrics_runtime(f"{settings.metrics_host}:{settings.temporal_metrics_port}")
+    address = f"{settings.metrics_host}:{settings.temporal_metrics_port}"
+    try:
+        return metrics_runtime(address)
+    except ValueError as error:
+        get_logger(component="temporal").warning("temporal_metrics_off", address=address, error=str(error))
+        return None
 
 
 def interceptors(settings: Settings) -> list[Interceptor]:

