@@ -7,18 +7,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import String, cast
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from dondoc import drafts
+from dondoc import file_refs
 from dondoc.gateway import Refused
 from dondoc.storage import StoredFile, safe_name, too_large
 from dondoc.web.bodies import LimitedUpload
 from dondoc.web.context import AppContext
-from models.tables import EvidenceRow, ReportRow
 
 _CHUNK = 1024 * 1024
 T = TypeVar("T")
@@ -69,22 +66,15 @@ async def files_in_use(ctx: AppContext, workflow_id: str) -> set[str]:
 
 
 SWEEP_GRACE = timedelta(days=7)  # far beyond any update or projection still in flight
-SWEEP_EVERY = timedelta(hours=6)
 
 
 def sweep(ctx: AppContext) -> list[str]:
-    """Remove stored files no recorded submission uses, once untouched for a week."""
+    """Remove stored files no recorded submission uses, once untouched for a week (what the FileSweep schedule
+    runs, once per cluster: activities.file_sweep)."""
     return ctx.files.sweep(lambda sha256: _referenced(ctx.engine, sha256), SWEEP_GRACE)
 
 
 def _referenced(engine: Engine, sha256: str) -> bool:
     """Whether any recorded evidence or report (of any conclusion), or a conclusion's draft as its original
-    document, uses this content."""
-    if drafts.references(engine, sha256):
-        return True
-    with Session(engine) as session:
-        for table in (EvidenceRow, ReportRow):
-            hit = session.exec(select(table.workflow_id).where(cast(col(table.files), String).contains(sha256))).first()
-            if hit is not None:
-                return True
-    return False
+    document, uses this content: indexed lookups (dondoc.file_refs)."""
+    return file_refs.referenced(engine, sha256)
