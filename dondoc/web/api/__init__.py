@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dondoc.web.api import letters, manage, read, reports, submit
+from dondoc.web.api import documents, letters, manage, read, reports, submit
 from dondoc.web.api.errors import EVERY_ROUTE
 
 router = APIRouter(responses=EVERY_ROUTE)  # every route: 401 and 503; each adds its own
 router.include_router(read.router)
+router.include_router(documents.router)  # the conclusion's own document, as imported
 router.include_router(submit.router)
 router.include_router(manage.router)
 router.include_router(letters.router)

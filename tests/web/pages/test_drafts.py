@@ -154,5 +154,10 @@ async def test_starting_shows_the_letters_that_go_out_at_once_and_refuses_a_plac
     original = await staff.get(f"/conclusions/{workflow_id}/document")
     assert original.status_code == 200 and original.content == (tmp_path / "ket-luan-000.docx").read_bytes()
     assert (await staff.get(f"/drafts/{draft_id}")).headers["location"] == f"/conclusions/{workflow_id}"
+    page = text_of(await staff.get(f"/conclusions/{workflow_id}"))
+    assert f'href="/conclusions/{workflow_id}/document">Văn bản kết luận gốc (ket-luan-000.docx)' in page
+    api = await web.bearer(STAFF).get(f"/api/conclusions/{workflow_id}/document")
+    assert api.status_code == 200 and api.content == original.content
+    assert "ket-luan-000.docx" in api.headers["content-disposition"]
     outsider = await web.login(SUPERVISOR)
     assert (await outsider.get(f"/conclusions/{workflow_id}/document")).status_code == 404
