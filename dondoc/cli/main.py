@@ -24,7 +24,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.database import get_engine
-from dondoc import schema, unit_directory
+from dondoc import officers, schema, unit_directory
 from dondoc import users as accounts
 from dondoc.cli.importing import import_command
 from dondoc.devserver import DevServer
@@ -309,7 +309,9 @@ def start(
     settings = get_settings()
     try:
         spec = load_spec(file, _directory(settings))
-    except SpecError as error:
+        if spec.officers:  # named officers must be staff accounts (the web app also defaults them to its user)
+            spec = officers.assign(get_engine(settings.sqlalchemy_url), spec, actor)
+    except (SpecError, officers.OfficerError) as error:
         raise _fail(str(error)) from None
 
     async def main() -> None:
