@@ -3,8 +3,8 @@
 Staff register the conclusion by uploading its spec file (the example as if received 40 days ago with nothing done:
 overdue at once); Lý Sơn's letter reaches the built-in SMTP sink in two copies: the unit's, whose link opens the
 portal to act, and the supervisor's, whose link only shows the unit's follow-up. Staff download the urging letter as
-DOCX and record the office number of the letter sent. Lý Sơn uploads evidence, gets it back with a reason, uploads
-again; staff accept it; Lý Sơn submits its report and staff accept it; with every other item resolved through the
+DOCX and record the office number of the letter sent. Lý Sơn uploads evidence, gets it back with a reason (told by
+email, whose link brings it back to the portal), uploads again; staff accept it; Lý Sơn submits its report and staff accept it; with every other item resolved through the
 engine, the conclusion closes. A screenshot of every page is kept under test-output/browser/.
 """
 
@@ -76,6 +76,7 @@ def product(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> Iterator[Run
         DONDOC_SINK_PORT=str(free_port()),
         DONDOC_LOG_FORMAT="json",
         DONDOC_OFFICE_HOURS_ENABLED="false",  # the story happens now, whatever the hour it runs at
+        DONDOC_NOTICE_DELAY_SECONDS="1",  # notices of decisions go a second after the decision
     )
     added = subprocess.run(
         [DONDOC, "users", "add", STAFF, "--role", "staff", "--password", STAFF_PASSWORD, "--name", "Nguyễn Văn An"],
@@ -262,8 +263,13 @@ async def test_staff_and_an_agency_follow_a_conclusion_through_to_closure(
     await expect(staff.locator("#evidence article.queue-item").filter(has_text=action.text[:40])).to_have_count(0)
     await shots.take(staff, "da-yeu-cau-bo-sung")
 
-    # Lý Sơn sees why and uploads again.
-    await agency.reload()
+    # Lý Sơn is told by email, with the reason, and the email's link brings it back to the portal to send again.
+    notice = await _notice_in_sink(product.data_dir, spec, "Minh chứng được trả lại để bổ sung")
+    notice_text = _plain(notice)
+    assert RETURN_REASON in notice_text and action.text[:40] in notice_text
+    assert "Bạn nhận thư này vì là đầu mối của UBND huyện Lý Sơn" in notice_text
+    await agency.goto(_portal_link(notice))
+    await expect(agency).to_have_url(f"{product.url}/portal")
     await expect(agency.locator(action_key)).to_contain_text(RETURN_REASON)
     await shots.take(agency, "thay-ly-do-tra-lai")
     await _upload_evidence(agency, action_key, pdf, "Bổ sung quyết định có chữ ký, đóng dấu.")
@@ -332,6 +338,23 @@ async def _letter_copies_in_sink(data_dir: Path, spec: ConclusionSpec) -> tuple[
             return copies["unit"], copies["oversight"]
         await asyncio.sleep(0.1)
     raise AssertionError(f"no letter to {UNIT_NAME} arrived in both copies in {data_dir / 'mail'}")
+
+
+async def _notice_in_sink(data_dir: Path, spec: ConclusionSpec, what: str) -> EmailMessage:
+    """The notice of a decision to the unit, as the built-in sink stored it."""
+    subject = f"[Thông báo] KL {spec.number} – {UNIT_NAME} – {what}"
+    for _ in range(600):
+        for message in await asyncio.to_thread(read_messages, data_dir / "mail"):
+            if str(message["Subject"]) == subject:
+                return message
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no notice «{subject}» arrived in {data_dir / 'mail'}")
+
+
+def _plain(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
 
 
 def _portal_link(message: EmailMessage) -> str:
