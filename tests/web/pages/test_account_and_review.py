@@ -22,6 +22,7 @@ from dondoc.web.app import create_app
 from dondoc.web.context import AppContext
 from models.tables import ConclusionRow
 from tests.support import read_model as rm
+from tests.web.api.test_api import env_today, small_spec, start
 from tests.web.conftest import ADMIN, AGENCY, PASSWORD, STAFF, SUPERVISOR, Web
 from tests.web.pages.test_pages import new_form
 from tests.workflow.harness import MailRecorder
@@ -142,3 +143,19 @@ async def test_the_admin_page_lists_the_schedules_and_runs_one_now(dev_web: Web)
     assert response.status_code == 303 and response.headers["location"] == "/admin#schedules"
     assert (await handle.describe()).info.num_actions == before + 1
     assert (await admin.post("/admin/schedules/khong-co/run")).status_code == 404
+
+
+async def test_the_api_names_the_token_holder_as_officer_and_refuses_officers_without_a_staff_account(
+    web: Web,
+) -> None:
+    client = web.bearer(STAFF)
+    today = await env_today(web)
+    workflow_id = await start(client, small_spec(today), web)
+    with Session(web.ctx.engine) as session:
+        row = session.get(ConclusionRow, workflow_id)
+        assert row is not None and row.officers == [STAFF]
+    refused = await client.post(
+        "/api/conclusions", json={**small_spec(today), "number": "77/KL-TTr", "officers": [AGENCY]}
+    )
+    assert refused.status_code == 422
+    assert f"{AGENCY} không phải tài khoản cán bộ thanh tra đang hoạt động" in refused.json()["detail"]
