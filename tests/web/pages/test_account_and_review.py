@@ -117,6 +117,8 @@ async def test_the_registering_account_is_the_officer_unless_the_form_names_staf
     with Session(web.ctx.engine) as session:
         row = session.get(ConclusionRow, named.headers["location"].removeprefix("/conclusions/"))
         assert row is not None and row.officers == [ADMIN, STAFF]
+    page = text_of(await staff.get(named.headers["location"]))
+    assert f"Cán bộ phụ trách</dt><dd>{ADMIN}, {STAFF}</dd>" in page
 
 
 @pytest.fixture
