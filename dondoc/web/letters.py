@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from dondoc.gateway import NotFound, Refused
 from dondoc.letters.compose import letter_filename, letter_text
 from dondoc.letters.docx import letter_docx
+from dondoc.web import sending
 from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
 from models.labels import NOTICE_STEP, STEP
@@ -30,10 +31,12 @@ MAX_NUMBER = 64
 
 
 def status_text(status: str, answer: str | None = None) -> str:
-    """How a letter (or one copy) went, for staff: «Đã gửi», «Gửi lỗi: <the mail server's answer>», «Đang gửi»."""
+    """How a letter (or one copy) went, for staff: «Đã gửi», «Gửi lỗi: <why, in words>», «Đang gửi»; never the mail
+    server's raw answer."""
     if status == "failed":
-        return f"Gửi lỗi: {answer}" if answer else "Gửi lỗi"
-    return STATUS.get(status, status)
+        return f"Gửi lỗi: {sending.failure_text(answer)}"
+    refused = sending.refused_text(answer) if status == "sent" else None
+    return f"Đã gửi; {refused}" if refused else STATUS.get(status, status)
 
 
 def items_text(count: int) -> str:

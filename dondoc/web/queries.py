@@ -297,8 +297,9 @@ def notifications_page(
             query = query.where(NotificationRow.unit == own)
         if workflow_id:
             query = query.where(NotificationRow.workflow_id == workflow_id)
-        counted = select(NotificationRow.status, func.count()).select_from(query.subquery()).group_by("status")
-        counts: Counter[str] = Counter({status_: n for status_, n in session.exec(counted)})
+        matching = query.subquery()
+        counted = select(matching.c.status, func.count()).group_by(matching.c.status)
+        counts: Counter[str] = Counter({str(status_): int(n) for status_, n in session.exec(counted)})
         if status:
             query = query.where(NotificationRow.status == status)
         total = counts.get(status, 0) if status else sum(counts.values())
@@ -382,6 +383,9 @@ def review_queue(engine: Engine) -> ReviewQueue:
     return queue
 
 
+RECENT_EVENTS = 300  # read for the dashboard's recent activity, where the system's own events are grouped
+
+
 @dataclass
 class Dashboard:
     by_status: Counter[str]
@@ -406,8 +410,8 @@ def dashboard(engine: Engine, who: Principal, now: datetime, days: int = 14) -> 
         recent = session.exec(
             select(AuditEventRow)
             .where(col(AuditEventRow.workflow_id).in_(ids))
-            .order_by(col(AuditEventRow.at).desc())
-            .limit(15)
+            .order_by(col(AuditEventRow.at).desc(), col(AuditEventRow.seq).desc())
+            .limit(RECENT_EVENTS)
         ).all()
     own = unit_filter(who)
     upcoming = [(by_id[a.workflow_id], a) for a in upcoming_rows if own is None or a.unit == own]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -15,7 +17,7 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.gateway import Refused
-from dondoc.web import letters, queries, reports
+from dondoc.web import letters, queries, reports, sending
 from dondoc.web.clock import clock
 from dondoc.web.pages import conclusion
 from dondoc.web.pages.common import (
@@ -35,6 +37,7 @@ from dondoc.web.security import Principal, principal
 from models import commands as c
 from models.labels import CONCLUSION_STATUS
 from models.tables import AuditEventRow, ConclusionRow, NotificationRow, UnitRow
+from models.vn import VN
 from models.web_tables import Role
 
 router = APIRouter()
@@ -54,8 +57,70 @@ class DashboardView:
     overdue_by_unit: list[tuple[str, int]]
     overdue_total: int
     upcoming: list[tuple[ConclusionRow, object, str]]  # conclusion, action, unit name
-    recent: list[tuple[AuditEventRow, ConclusionRow | None]]
+    recent: list[RecentLine]
     waiting: int | None  # the review queue's size, for staff
+
+
+SYSTEM = "hệ thống"
+RECENT_LINES = 15
+
+
+@dataclass
+class RecentLine:
+    """One line of recent activity: a person's action, or the system's events of one kind, conclusion and day."""
+
+    at: datetime | None
+    conclusion: ConclusionRow | None
+    actor: str
+    message: str
+    count: int = 1
+
+
+def _step(message: str) -> str | None:
+    match = re.search(r"«([^»]+)»", message)
+    return match.group(1) if match else None
+
+
+def _grouped_text(kind: str, events: list[AuditEventRow]) -> str:
+    if len(events) == 1:
+        message = events[0].message
+        return sending.sent_message(message) if kind.startswith("notification_") else message
+    steps = {_step(e.message) for e in events}
+    step = steps.pop() if len(steps) == 1 else None
+    what = f"văn bản «{step}»" if step else "văn bản nhắc nhở, đôn đốc"
+    if kind == "notification_sent":
+        return f"Đã gửi {len(events)} {what}"
+    if kind == "notification_failed":
+        return f"{len(events)} {what} gửi lỗi"
+    return f"{conclusion.EVENT_KINDS.get(kind, kind)} ({len(events)} lần)"
+
+
+def recent_lines(events: list[AuditEventRow], conclusions: dict[str, ConclusionRow]) -> list[RecentLine]:
+    """Newest first; the system's events of one kind on one conclusion and day become one line."""
+    lines: list[RecentLine] = []
+    groups: dict[tuple[str, str, str], list[AuditEventRow]] = {}
+    order: list[tuple[str, str, str] | AuditEventRow] = []
+    for event in events:
+        if event.actor != SYSTEM:
+            order.append(event)
+            continue
+        day = f"{event.at.astimezone(VN):%Y-%m-%d}" if event.at else ""
+        key = (event.workflow_id, event.kind, day)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(event)
+    for entry in order:
+        if isinstance(entry, AuditEventRow):
+            lines.append(RecentLine(entry.at, conclusions.get(entry.workflow_id), entry.actor, entry.message))
+        else:
+            grouped = groups[entry]
+            first = grouped[0]
+            text = _grouped_text(first.kind, grouped)
+            lines.append(RecentLine(first.at, conclusions.get(first.workflow_id), SYSTEM, text, len(grouped)))
+        if len(lines) == RECENT_LINES:
+            break
+    return lines
 
 
 def dashboard_view(engine: Engine, who: Principal) -> DashboardView:
@@ -70,7 +135,7 @@ def dashboard_view(engine: Engine, who: Principal) -> DashboardView:
         overdue_by_unit=board.overdue_by_unit,
         overdue_total=sum(n for _, n in board.overdue_by_unit),
         upcoming=[(c, a, names.get((c.workflow_id, a.unit), a.unit)) for c, a in board.upcoming],
-        recent=[(e, conclusions.get(e.workflow_id)) for e in board.recent],
+        recent=recent_lines(board.recent, conclusions),
         waiting=queries.review_queue(engine).size if who.is_staff else None,
     )
 
@@ -269,6 +334,9 @@ def notification_lines(engine: Engine, rows: list[NotificationRow]) -> list[Noti
     return lines
 
 
+NOTIFICATIONS_PER_PAGE = 100
+
+
 def _notifications_page(
     request: Request,
     engine: Engine,
@@ -278,11 +346,15 @@ def _notifications_page(
     code: int = status.HTTP_200_OK,
     form: FormState | None = None,
     message: str | None = None,
+    page: int = 1,
 ) -> Response:
-    rows = queries.notifications(engine, who, status=status_ or None, workflow_id=workflow_id or None)
-    conclusions = conclusion_numbers(engine, {r.workflow_id for r in rows})
-    counts = Counter(r.status for r in queries.notifications(engine, who, workflow_id=workflow_id or None))
+    rows, total, counts = queries.notifications_page(
+        engine, who, status_ or None, workflow_id or None, page, NOTIFICATIONS_PER_PAGE
+    )
+    pages = max((total + NOTIFICATIONS_PER_PAGE - 1) // NOTIFICATIONS_PER_PAGE, 1)
+    conclusions = conclusion_numbers(engine, {r.workflow_id for r in rows} | ({workflow_id} if workflow_id else set()))
     extra = {"flash": message, "flash_kind": "error"} if message else {}
+    filters = {"status": status_, "workflow_id": workflow_id}
     return show(
         request,
         "pages/notifications.html",
@@ -291,7 +363,11 @@ def _notifications_page(
         lines=notification_lines(engine, rows),
         conclusions=conclusions,
         counts=counts,
-        filters={"status": status_, "workflow_id": workflow_id},
+        total=total,
+        page=min(page, pages),
+        pages=pages,
+        query=urlencode({k: v for k, v in filters.items() if v}),
+        filters=filters,
         labels=NOTIFICATION_STATUS,
         form=form or FormState(),
         **extra,
@@ -305,8 +381,9 @@ def notifications(
     who: Staff,
     status_: Annotated[str, Query(alias="status")] = "",
     workflow_id: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    return _notifications_page(request, ctx.engine, who, status_, workflow_id)
+    return _notifications_page(request, ctx.engine, who, status_, workflow_id, page=page)
 
 
 def _letter_row(engine: Engine, key: str) -> NotificationRow | None:
