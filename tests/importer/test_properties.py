@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dondoc.importer import NotAConclusion, import_text
-from dondoc.importer.text import MARKER
+from dondoc.importer.report import ReportRefused, parse_followup_report
+from dondoc.importer.text import MARKER, RawLine, paragraphs
 
 PIECES = [
     "KẾT LUẬN",
@@ -36,6 +37,21 @@ PIECES = [
     ")",
     "(",
     "Kết luận Thanh tra số 312/KL-Ttra ngày 31/5/2018",
+]
+
+
+REPORT_PIECES = [
+    "BÁO CÁO",
+    "Số: 184 /BC-UBND",
+    "Thực hiện Kết luận Thanh tra số 312/KL-Ttra ngày 31/5/2018",
+    "Kết luận số 45/KL-TTr",
+    "II. Tình hình triển khai thực hiện kết luận",
+    "1. UBND huyện Lý Sơn:",
+    "1.1. Kết quả thực hiện",
+    "1.2. Những vấn đề tiếp tục khắc phục",
+    "III. Kết quả thực hiện các ý kiến đề nghị đối với UBND tỉnh:",
+    "a) Đã rà soát",
+    "- Sẽ thực hiện trong quý IV/2018",
 ]
 
 
@@ -76,3 +92,16 @@ def test_markers_are_recognised() -> None:
         assert MARKER.match(text), text
     for text in ["2020 là năm", "Phòng TT", "1.500.000 đồng"]:
         assert not MARKER.match(text), text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*PIECES, *REPORT_PIECES]) | st.text(max_size=40), max_size=40))
+def test_any_text_as_a_follow_up_report(lines: list[str]) -> None:
+    """A follow-up report is read per unit or refused with a reason, never a crash."""
+    try:
+        report = parse_followup_report(paragraphs([RawLine(line) for line in lines]), "312/KL-Ttra")
+    except ReportRefused as refused:
+        assert str(refused).strip()
+        return
+    assert report.cited_number.lower().replace(" ", "") == "312/kl-ttra"
+    assert all(item.ref and len(item.ref) <= 32 for unit in report.units for item in unit.items)

@@ -36,7 +36,7 @@ from dondoc.web.pages.common import (
     split_emails,
     text,
 )
-from dondoc.web.pages.preview import Preview, preview_form, preview_spec
+from dondoc.web.pages.preview import Preview, preview_form, preview_start
 from dondoc.web.pages.rows import paste_rows
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
@@ -438,9 +438,9 @@ async def upload(request: Request, ctx: Ctx, who: Staff) -> Response:
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
         return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info, message)
     if mode == "check":
-        result = await run_in_threadpool(preview_spec, ctx.engine, ctx.settings, spec)
-        info = {"name": name, "spec": spec, "valid": True}
-        return await run_in_threadpool(_page, request, ctx, who, NewForm(), status.HTTP_200_OK, result, info)
+        start = await run_in_threadpool(preview_start, ctx.engine, ctx.settings, spec, who.email)
+        info = {"name": name, "spec": spec, "valid": True, "start": start}
+        return await run_in_threadpool(_page, request, ctx, who, NewForm(), status.HTTP_200_OK, start.deadlines, info)
     try:
         return await _start(ctx, request, spec, who)
     except officers.OfficerError as error:

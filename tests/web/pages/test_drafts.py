@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from dondoc import drafts
+from tests.conftest import ROOT
 from tests.importer.documents import docx_of, seed
 from tests.web.conftest import STAFF, SUPERVISOR, Web
 
@@ -161,3 +162,13 @@ async def test_starting_shows_the_letters_that_go_out_at_once_and_refuses_a_plac
     assert "ket-luan-000.docx" in api.headers["content-disposition"]
     outsider = await web.login(SUPERVISOR)
     assert (await outsider.get(f"/conclusions/{workflow_id}/document")).status_code == 404
+
+
+async def test_checking_a_spec_file_shows_the_letters_its_start_sends_at_once(web: Web, tmp_path: Path) -> None:
+    staff = await web.login(STAFF)
+    spec = (ROOT / "examples" / "quang-ngai-312-KL-Ttra.yaml").read_bytes()  # received in 2018: long overdue
+    checked = await staff.post("/conclusions/upload", data={"mode": "check"}, files={"spec_file": ("kl.yaml", spec)})
+    page = text_of(checked)
+    assert checked.status_code == 200, page[-800:]
+    assert "Văn bản gửi đi ngay khi bắt đầu" in page
+    assert "Kính gửi: Chủ tịch UBND huyện Lý Sơn" in page
