@@ -30,7 +30,8 @@ from dondoc.logs import get_logger
 from models.digest import DigestKind, DigestRun
 
 TIME_ZONE = "Asia/Ho_Chi_Minh"
-CATCHUP = timedelta(hours=4)  # a server down at 07:30 still sends the morning's emails when it is back
+CATCHUP = timedelta(hours=4)
+RUN_LIMIT = timedelta(hours=12)  # a server down at 07:30 still sends the morning's emails when it is back
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,11 @@ BY_ID = {d.id: d for d in DEFINITIONS}
 def schedule_of(definition: Definition, task_queue: str) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            definition.workflow, args=list(definition.args), id=definition.id, task_queue=task_queue
+            definition.workflow,
+            args=list(definition.args),
+            id=definition.id,
+            task_queue=task_queue,
+            execution_timeout=RUN_LIMIT,  # a stuck run never blocks the next day's (overlapping runs are skipped)
         ),
         spec=ScheduleSpec(
             calendars=[

@@ -16,10 +16,11 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.digest import plan_digest, send_digest
     from activities.file_sweep import sweep_files
-    from models.digest import DigestPlan, DigestResult, DigestRun, DigestSend, DigestSent, SweepResult
+    from models.digest import DigestPlan, DigestResult, DigestRun, DigestSend, SweepResult
     from models.vn import VN
 
 BATCH = 10  # emails in flight at once
+PLAN_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))  # e.g. a broken holidays file, until an admin fixes it
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
@@ -35,12 +36,12 @@ class DailyDigest:
         if run.day is None:  # the day the schedule fired, fixed once in history
             run = run.model_copy(update={"day": workflow.now().astimezone(VN).date()})
         plan: DigestPlan = await workflow.execute_activity(
-            plan_digest, run, start_to_close_timeout=timedelta(minutes=2)
+            plan_digest, run, start_to_close_timeout=timedelta(minutes=2), retry_policy=PLAN_RETRY
         )
         result = DigestResult(kind=run.kind, day=plan.day, working=plan.working, note=plan.note)
         for start in range(0, len(plan.recipients), BATCH):
             batch = plan.recipients[start : start + BATCH]
-            outcomes: list[DigestSent] = await asyncio.gather(
+            outcomes = await asyncio.gather(
                 *(
                     workflow.execute_activity(
                         send_digest,
@@ -49,10 +50,14 @@ class DailyDigest:
                         retry_policy=SEND_RETRY,
                     )
                     for email in batch
-                )
+                ),
+                return_exceptions=True,  # one person's relay trouble never keeps the others' emails back
             )
-            for outcome in outcomes:
-                if outcome.status == "sent":
+            for email, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    workflow.logger.warning("digest_not_sent", extra={"to": email, "error": str(outcome)})
+                    result.failed += 1
+                elif outcome.status == "sent":
                     result.sent += 1
                 elif outcome.status == "failed":
                     result.failed += 1
