@@ -72,9 +72,9 @@ def _ends_sentence(text: str) -> bool:
     return text.endswith(_TERMINAL) or is_caps(text)
 
 
-_STARTS = re.compile(
-    r"^(?:Số\s*:|Nơi nhận|Kính gửi|V/v|Căn cứ|Thực hiện|Xét |Từ ngày|[A-ZĐ][\w ]{1,30}, ngày\b)", re.IGNORECASE
-)
+# Words that open a paragraph of an official document, as written there (capitalised: "thực hiện" inside a wrapped
+# sentence does not open one).
+_STARTS = re.compile(r"^(?:Số\s*:|Nơi nhận|Kính gửi|V/v|Căn cứ|Thực hiện|Xét |Từ ngày|[A-ZĐ][\w ]{1,30}, ngày\b)")
 
 
 def _opens(line: str) -> bool:

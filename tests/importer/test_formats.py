@@ -3,6 +3,8 @@ same draft as the plain text, and are refused for the same reason."""
 
 from __future__ import annotations
 
+import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,19 @@ def test_unreadable_files_are_refused_with_a_reason() -> None:
         read_document("kl.pdf", b"%PDF-1.4 broken")
     with pytest.raises(UnreadableDocument, match="không có nội dung"):
         read_document("kl.txt", b"  \n\n ")
+
+
+def wrapped(text: str, width: int) -> str:
+    """The text as a plain-text copy of a PDF gives it: every line broken at `width`, no blank line anywhere."""
+    lines = []
+    for block in re.split(r"\n\s*\n", text):
+        for line in block.strip().splitlines():
+            lines += textwrap.wrap(line, width) or [""]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("prefix", SEEDS)
+def test_text_hard_wrapped_without_blank_lines_imports_the_same(prefix: str, tmp_path: Path) -> None:
+    path = tmp_path / f"{prefix}.txt"
+    path.write_text(wrapped(seed(prefix).read_text(encoding="utf-8"), 72), encoding="utf-8")
+    assert outcome(path) == outcome(seed(prefix))
