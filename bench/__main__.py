@@ -35,6 +35,7 @@ from bench.trivial import Trivial, noop
 WORKFLOW_TASK_PROBLEMS = (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
 # One step, to the unit's own people only: one letter (one message) per unit.
 STAFF = "thanhtra@bench.example.vn"
+NOTICE_DELAY_SECONDS = 5  # notices of decisions collect this long (the lifecycle decides everything within it)
 
 
 class Sink:
@@ -94,9 +95,10 @@ class Bench:
 
     async def start(self, label: str, count: int, units: int, actions_per_unit: int) -> list[WorkflowHandle[Any, Any]]:
         from dondoc.spec_loader import parse_spec
-        from models.workflow_io import FollowUpInput
+        from models.workflow_io import FollowUpInput, FollowUpOptions
         from workflows.conclusion import ConclusionFollowUp
 
+        options = FollowUpOptions(notice_delay_seconds=NOTICE_DELAY_SECONDS)
         due = datetime.now(UTC) - timedelta(minutes=1)
         specs = [
             parse_spec(wide_spec(f"{self.run_tag}-{label}-{i}/KL", units, actions_per_unit, due)) for i in range(count)
@@ -106,7 +108,10 @@ class Bench:
         async def one(spec: Any) -> WorkflowHandle[Any, Any]:
             async with gate:
                 return await self.client.start_workflow(
-                    ConclusionFollowUp.run, FollowUpInput(spec=spec), id=spec.workflow_id, task_queue=self.task_queue
+                    ConclusionFollowUp.run,
+                    FollowUpInput(spec=spec, options=options),
+                    id=spec.workflow_id,
+                    task_queue=self.task_queue,
                 )
 
         return list(await asyncio.gather(*(one(s) for s in specs)))

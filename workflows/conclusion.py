@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +40,11 @@ _MAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
 CALENDAR_AHEAD = timedelta(days=180)
-DECISION_NOTICES = "decision-notices"  # workflow.patched: notices of decisions and the ladder after a return
+DECISION_NOTICES = "decision-notices"
+# How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
+Settle = Callable[
+    [ConclusionState, str, NotificationStatus, str, datetime], object
+]  # workflow.patched: notices of decisions and the ladder after a return
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -161,24 +166,32 @@ class ConclusionFollowUp:
         transitions.plan_letters(self.state, ladder.due_letters(self.state, now), now)
         for letter in self.state.letters:
             if letter.status == NotificationStatus.pending and letter.key not in self._sending:
-                self._sending.add(letter.key)
                 request = notices.letter_request(self.state, letter, now)
-                asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked by key in self._sending
+                log = {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
+                self._start_sending("letter", request, log, transitions.settle_letter)
 
     def _send_due_notices(self) -> None:
         """Start every notice whose collecting time is over; each goes on its own, like letters."""
         now = workflow.now()
         for record in decisions.due_notices(self.state, now):
             if record.key not in self._sending:
-                self._sending.add(record.key)
                 request = decisions.notice_request(self.state, record, now)
-                asyncio.create_task(self._deliver_notice(request))  # noqa: RUF006 - tracked by key in self._sending
+                log = {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}
+                self._start_sending("notice", request, log, decisions.settle_notice)
 
-    async def _deliver_notice(self, request: NoticeRequest) -> None:
-        log = {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}
+    def _start_sending(
+        self, what: str, request: LetterRequest | NoticeRequest, log: dict[str, Any], settle: Settle
+    ) -> None:
+        self._sending.add(request.key)
+        asyncio.create_task(self._deliver(what, request, log, settle))  # noqa: RUF006 - tracked in self._sending
+
+    async def _deliver(
+        self, what: str, request: LetterRequest | NoticeRequest, log: dict[str, Any], settle: Settle
+    ) -> None:
+        """Send one letter or notice through its activity (`send_letter`, `send_notice`) and record how it ended."""
         try:
             outcome: MailOutcome = await workflow.execute_activity(
-                "send_notice",
+                f"send_{what}",
                 request,
                 result_type=MailOutcome,
                 summary=request.key,
@@ -187,34 +200,12 @@ class ConclusionFollowUp:
                 retry_policy=_MAIL_RETRY,
             )
         except ActivityError as error:
-            workflow.logger.warning("notice not delivered", extra=log)
+            workflow.logger.warning(f"{what} not delivered", extra=log)
             outcome = MailOutcome(status=MailStatus.failed, detail=f"Không gửi được sau nhiều lần thử: {error.cause}")
-        workflow.logger.info("notice " + outcome.status.value, extra=log)
+        workflow.logger.info(f"{what} {outcome.status.value}", extra=log)
         async with self._lock:
             status = NotificationStatus.sent if outcome.status == MailStatus.sent else NotificationStatus.failed
-            decisions.settle_notice(self.state, request.key, status, outcome.detail, workflow.now())
-            self._sending.discard(request.key)
-            self._changed = True
-
-    async def _deliver(self, request: LetterRequest) -> None:
-        log = {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
-        try:
-            outcome: MailOutcome = await workflow.execute_activity(
-                "send_letter",
-                request,
-                result_type=MailOutcome,
-                summary=request.key,
-                start_to_close_timeout=timedelta(seconds=120),
-                schedule_to_close_timeout=timedelta(days=2),
-                retry_policy=_MAIL_RETRY,
-            )
-        except ActivityError as error:
-            workflow.logger.warning("letter not delivered", extra=log)
-            outcome = MailOutcome(status=MailStatus.failed, detail=f"Không gửi được sau nhiều lần thử: {error.cause}")
-        workflow.logger.info("letter " + outcome.status.value, extra=log)
-        async with self._lock:
-            status = NotificationStatus.sent if outcome.status == MailStatus.sent else NotificationStatus.failed
-            transitions.settle_letter(self.state, request.key, status, outcome.detail, workflow.now())
+            settle(self.state, request.key, status, outcome.detail, workflow.now())
             self._sending.discard(request.key)
             self._changed = True
 
