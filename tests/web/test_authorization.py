@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from fastapi.routing import iter_route_contexts
 
+from dondoc import drafts
 from dondoc.spec_loader import parse_spec
 from models import commands as c
 from models.state import FileRef
@@ -194,6 +195,14 @@ async def withdraw_call(s: Scenario, role: str, allowed: bool) -> Call:
     return f"/api/conclusions/{workflow_id}/withdraw", {"json": {"reason": "Hủy kết luận"}}
 
 
+async def document_call(s: Scenario, role: str, allowed: bool) -> Call:
+    """The conclusion as if started from an imported document (its draft keeps the stored file)."""
+    if drafts.of_conclusion(s.web.ctx.engine, s.wid) is None:
+        row = drafts.create(s.web.ctx.engine, STAFF, {"header": {}, "units": [], "actions": []}, None, s.pdf)
+        drafts.mark_started(s.web.ctx.engine, row.id, STAFF, s.wid)
+    return f"/api/conclusions/{s.wid}/document", {}
+
+
 MATRIX: dict[tuple[str, str], tuple[dict[str, int], Build]] = {
     ("GET", "/api/docs"): (PUBLIC, fixed("/api/docs")),
     ("GET", "/api/me"): (EVERYONE, fixed("/api/me")),
@@ -201,6 +210,7 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Build]] = {
     ("POST", "/api/conclusions"): (expect(201, STAFF_LIKE), start_call),
     ("GET", W): (WHO_SEES, fixed("/api/conclusions/{wid}")),
     ("GET", f"{W}/timeline"): (WHO_SEES, fixed("/api/conclusions/{wid}/timeline")),
+    ("GET", f"{W}/document"): (WHO_SEES, document_call),
     ("GET", "/api/overdue"): (EVERYONE, fixed("/api/overdue")),
     ("GET", "/api/notifications"): (EVERYONE, fixed("/api/notifications")),
     ("GET", "/api/evidence/{evidence_id}/file"): (FILE_READERS, fixed("/api/evidence/{wid}.{ev}/file")),
