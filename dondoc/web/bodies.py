@@ -10,7 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dondoc.storage import size_label
+from dondoc.storage import UploadError, safe_name, size_label, too_large
 from dondoc.web.context import AppContext
 
 FORM_MARGIN = 1024 * 1024  # multipart framing and the text fields around the files
@@ -44,10 +44,24 @@ def over_request_limit(limit: int, field: str | None = None) -> HTTPException:
 
 
 class LimitedUpload(UploadFile):
-    """A file part of a parsed form; past the per-file limit its content is dropped, not spooled, and it is marked
-    (the store then refuses it with its usual message, beside the field)."""
+    """A file part of a parsed form; past the per-file limit its content is dropped, not spooled, and it is marked:
+    the store refuses it with its usual message (beside the field), and a route reading it gets 413, never a
+    truncated file."""
 
     too_large: bool = False
+    limit: int = 0
+
+    async def read(self, size: int = -1) -> bytes:
+        if self.too_large:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(too_large(self.shown_name, self.limit)))
+        return await super().read(size)
+
+    @property
+    def shown_name(self) -> str:
+        try:
+            return safe_name(self.filename or "")
+        except UploadError:
+            return "không tên"
 
 
 class LimitedMultiPartParser(MultiPartParser):
@@ -80,6 +94,7 @@ class LimitedMultiPartParser(MultiPartParser):
         part = self._current_part
         if part.file is not None:  # the same spooled file, in an upload that can be marked too large
             part.file = LimitedUpload(part.file.file, size=0, filename=part.file.filename, headers=part.file.headers)
+            part.file.limit = self.max_file_bytes
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         upload = self._current_part.file

@@ -138,9 +138,13 @@ async def verify_login_csrf(request: Request) -> None:
         raise refused
     sent = request.headers.get("x-csrf-token")
     content_type = request.headers.get("content-type", "")
-    if sent is None and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await bodies.read_form(request, request.app.state.ctx)  # within the upload limits, kept for the route
+    multipart = content_type.startswith("multipart/form-data")
+    if multipart or (sent is None and content_type.startswith("application/x-www-form-urlencoded")):
+        # Every multipart form of a session is parsed here, within the upload limits, and kept for the route: no
+        # route ever reads one unbounded, whichever way its token comes.
+        form = await bodies.read_form(request, request.app.state.ctx)
         value = form.get("csrf_token")
-        sent = value if isinstance(value, str) else None
+        if sent is None:
+            sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(str(expected), sent):
         raise refused

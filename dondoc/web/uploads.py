@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from dondoc import file_refs
 from dondoc.gateway import Refused
-from dondoc.storage import StoredFile, safe_name, too_large
+from dondoc.storage import StoredFile, too_large
 from dondoc.web.bodies import LimitedUpload
 from dondoc.web.context import AppContext
 
@@ -33,7 +33,7 @@ async def store(ctx: AppContext, uploads: list[UploadFile]) -> list[StoredFile]:
     try:
         for upload in uploads:
             if isinstance(upload, LimitedUpload) and upload.too_large:
-                raise too_large(safe_name(upload.filename or ""), ctx.files.max_bytes)
+                raise too_large(upload.shown_name, upload.limit)
             stored.append(await ctx.files.save(upload.filename or "", _chunks(upload)))
     except BaseException:
         await run_in_threadpool(forget, ctx, stored)

@@ -22,7 +22,7 @@ import pytest
 from dondoc.storage.interface import TEMP_PREFIX
 from dondoc.web.bodies import FORM_MARGIN, MAX_OTHER_BODY, PAGE_FILES
 from tests.support.bombs import mimetype_bomb
-from tests.web.conftest import AGENCY, Web
+from tests.web.conftest import AGENCY, STAFF, Web
 from tests.web.portal.test_portal import ACTION, evidence_url, main_of, open_link
 
 LIMIT = 512 * 1024  # DONDOC_MAX_UPLOAD_MB, lowered so that "far over" stays quick (above the parser's memory spool)
@@ -272,8 +272,25 @@ async def test_a_portal_form_far_over_the_request_limit_is_refused_with_413_nami
     assert stored(web) == []
 
 
+async def test_a_staff_page_form_is_parsed_within_the_same_limits_and_never_truncated(
+    web: Web, footprint: Footprint
+) -> None:
+    """The CSRF check parses every multipart form of a session within the limits, whichever way its token comes, and
+    keeps it for the route; a route reading a file cut at the limit gets 413, never the first part of it."""
+    staff = await web.login(STAFF)  # sends its token in the X-CSRF-Token header
+    far_over = Form([FilePart("spec_file", b"ho-so.yaml", 64 * 1024 * 1024, b"number: 1/KL\n")], {"mode": "check"})
+    answer = await send_chunked(staff, "/conclusions/upload", far_over, footprint)
+    assert answer.status_code == 413 and "Dữ liệu gửi lên quá lớn (đến trường «spec_file»)" in answer.text
+    assert footprint.pulled <= PORTAL_REQUEST + CHUNK
+    assert footprint.disk_peak <= LIMIT + CHUNK
+
+    over_one_file = Form([FilePart("spec_file", b"ho-so.yaml", 2 * LIMIT, b"number: 1/KL\n")], {"mode": "check"})
+    answer = await send_chunked(staff, "/conclusions/upload", over_one_file, footprint)
+    assert answer.status_code == 413 and "«ho-so.yaml» vượt quá dung lượng cho phép" in answer.text
+
+
 async def test_any_other_body_is_capped_while_it_streams(web: Web, footprint: Footprint) -> None:
-    staff = web.bearer("canbo@thanhtra.example.vn")
+    staff = web.bearer(STAFF)
 
     async def endless_json() -> AsyncIterator[bytes]:
         yield b'{"number": "'

@@ -124,7 +124,8 @@ async def test_the_full_portal_cycle_through_a_link(web: Web) -> None:
     assert download.status_code == 200 and download.content == PDF
     assert download.headers["content-type"] == "application/pdf"
     assert download.headers["content-disposition"].startswith("attachment;")
-    assert "filename*=utf-8''Bi%C3%AAn%20b%E1%BA%A3n%20h%E1%BB%8Dp.pdf" in download.headers["content-disposition"]
+    assert "filename*=UTF-8''Bi%C3%AAn%20b%E1%BA%A3n%20h%E1%BB%8Dp.pdf" in download.headers["content-disposition"]
+    assert 'filename="Bien ban hop.pdf"' in download.headers["content-disposition"], "an ASCII name for old clients"
     assert download.headers["x-content-type-options"] == "nosniff"
 
     # while evidence waits for review, no second upload
