@@ -2,12 +2,14 @@
 importer's warnings beside the document's text, correct what it could not know (the official number and day, the
 emails, the units point 2.1 wrongly names), see what starting does at once (the letters that go out now, per
 recipient), confirm, find the original document on the conclusion's page, and try to upload a follow-up report of
-another conclusion, which is refused with that reason. Screenshots under test-output/browser-import/."""
+another conclusion, which is refused with that reason; then upload that report to its own conclusion and confirm one
+unit's report and one item. Screenshots under test-output/browser-import/."""
 
 from __future__ import annotations
 
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,13 @@ from tests.browser.test_follow_up_in_the_browser import (  # noqa: F401  (fixtur
     STAFF_PASSWORD,
     RunningProduct,
     browser,
+    datetime_now_vn,
     product,
+    write_spec,
 )
 from tests.conftest import ROOT
 from tests.importer.documents import docx_of, seed
+from tests.workflow.harness import quang_ngai, redated
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +113,28 @@ async def test_staff_import_a_word_conclusion_correct_it_preview_and_start(
         f"nói về Kết luận số 312/KL-Ttra, không phải Kết luận số {NUMBER}"
     )
     await shot(page, "bao-cao-ket-luan-khac", count)
+
+    # The same report on its own conclusion (312/KL-Ttra, registered from its spec file): split per unit, staff
+    # confirm Trà Bồng's report and the item it calls done.
+    spec = redated(quang_ngai(), datetime_now_vn().date() - timedelta(days=5), {}, default_days=60)
+    await page.goto("/conclusions/new")
+    await page.get_by_label("Tệp hồ sơ").set_input_files(write_spec(spec, tmp_path / "kl-312.yaml"))
+    await page.get_by_role("button", name="Kiểm tra và bắt đầu theo dõi").click()
+    await expect(page).to_have_url(f"{product.url}/conclusions/{spec.workflow_id}")
+    await page.get_by_role("link", name="Nhập báo cáo kết quả thực hiện từ tệp").click()
+    await page.get_by_label("Tệp báo cáo").set_input_files(report)
+    await page.get_by_role("button", name="Đọc báo cáo").click()
+    await expect(page.locator("#report-summary")).to_contain_text("Báo cáo số 184/BC-UBND")
+    await expect(page.locator(".report-unit")).to_have_count(9)
+    tra_bong = page.locator(".report-unit", has_text="UBND huyện Trà Bồng")
+    await expect(tra_bong.get_by_label("Chấp nhận tra-bong-cong-ttdt")).to_be_checked()
+    for box in await page.locator('input[type="checkbox"]').all():
+        await box.uncheck()
+    await tra_bong.locator('input[name="unit"]').check()
+    await tra_bong.get_by_label("Chấp nhận tra-bong-cong-ttdt").check()
+    await shot(page, "bao-cao-theo-don-vi", count)
+    await page.get_by_role("button", name="Xác nhận các mục đã chọn").click()
+    await expect(page).to_have_url(f"{product.url}/conclusions/{spec.workflow_id}")
+    await expect(page.locator(".flash")).to_contain_text("Đã ghi nhận từ báo cáo: 2 mục")
+    await expect(page.locator("#unit-tra-bong")).to_contain_text("bao-cao-184.docx")
+    await shot(page, "da-ghi-nhan-bao-cao", count)
