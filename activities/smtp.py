@@ -18,6 +18,9 @@ from aiosmtplib.typing import Default
 from dondoc.settings import Settings
 
 IDLE_CHECK_SECONDS = 5.0
+# Messages in transfer at once per worker process: a relay's fair share, and the bound on what one crash can leave
+# unconfirmed (each such message may arrive twice; docs/mail-delivery.md).
+MAX_OPEN = 8
 Answer = tuple[dict[str, aiosmtplib.SMTPResponse], str]
 Handover = Callable[[], Awaitable[None]]
 
@@ -41,11 +44,13 @@ class HandoverSMTP(aiosmtplib.SMTP):
 
 
 class SmtpPool:
-    """Idle connections to one relay; a connection that failed in any way is closed, never reused."""
+    """Connections to one relay, at most `max_open` in use at once, `keep` of them kept idle; a connection that
+    failed in any way is closed, never reused."""
 
-    def __init__(self, settings: Settings, keep: int = 4) -> None:
+    def __init__(self, settings: Settings, keep: int = 4, max_open: int = MAX_OPEN) -> None:
         self.settings = settings
         self.keep = keep
+        self._slots = asyncio.Semaphore(max_open)
         self._idle: list[HandoverSMTP] = []
         self._used: dict[int, float] = {}  # loop time each connection last sent
         self.loop = asyncio.get_running_loop()
@@ -67,6 +72,11 @@ class SmtpPool:
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[HandoverSMTP]:
+        async with self._slots, self._connection() as client:
+            yield client
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[HandoverSMTP]:
         client = None
         while self._idle and client is None:
             candidate = self._idle.pop()

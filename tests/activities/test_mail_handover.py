@@ -4,7 +4,9 @@ and counts it. On SQLite and PostgreSQL outboxes, against a real SMTP conversati
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
@@ -15,6 +17,7 @@ from sqlmodel import Session
 
 from activities import mail
 from activities.mail import send
+from activities.smtp import MAX_OPEN, pool_for
 from dondoc.settings import Settings
 from models.mail import LetterRequest, MailOutcome, MailStatus
 from models.tables import NotificationRow
@@ -163,3 +166,24 @@ async def test_the_answer_is_recorded_once_the_database_takes_it_again(
     assert outcome.status == MailStatus.sent and refusals == [0]
     assert handover_state(engine) == ("sent", False, 0)
     assert len(relay.handler.messages) == 1
+
+
+async def test_at_most_max_open_messages_are_in_transfer_at_once(mail_settings: Settings, relay: SmtpServer) -> None:
+    """What one crash can leave unconfirmed is bounded by the pool, however many letters go at once."""
+    relay.handler.data_delay = 0.1
+    pool, in_transfer, most = pool_for(mail_settings), [0], [0]
+
+    async def one(n: int) -> None:
+        async def handover() -> None:
+            in_transfer[0] += 1
+            most[0] = max(most[0], in_transfer[0])
+
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@example.vn", "b@example.vn", f"thư {n}"
+        message.set_content("nội dung")
+        await pool.send(message, handover)
+        in_transfer[0] -= 1
+
+    await asyncio.gather(*(one(n) for n in range(3 * MAX_OPEN)))
+
+    assert most == [MAX_OPEN] and len(relay.handler.messages) == 3 * MAX_OPEN
