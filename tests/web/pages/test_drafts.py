@@ -45,6 +45,7 @@ async def test_a_word_conclusion_becomes_a_draft_with_its_warnings_text_and_orig
     draft_id = await imported_draft(web, staff, tmp_path)
     page = text_of(await staff.get(f"/drafts/{draft_id}"))
     assert "Số kết luận để trống" in page and "Ngày ban hành để trống" in page
+    assert "Nơi nhận: Thanh tra tỉnh; Phòng TT,BC&XB; Trung tâm CNTT&TT; Website Sở." in page
     assert "không phải đơn vị được thanh tra" in page
     assert 'id="p-1"' in page and "Giám đốc Sở Thông tin và Truyền thông kết luận như sau" in page  # the text
     assert 'name="number" type="text" value="/KL-STTTT"' in page
