@@ -15,6 +15,7 @@ from activities.database import get_engine
 from activities.digest import plan_digest, send_digest
 from activities.file_sweep import sweep_files
 from activities.mail import send_letter
+from activities.notices import send_notice
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from activities.smtp import close_pools
@@ -34,6 +35,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     plan_deadlines,
     project_state,
     send_letter,
+    send_notice,
     plan_digest,
     send_digest,
     sweep_files,

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.office import OfficeCalendar
+from models.workflow_io import FollowUpOptions
 
 
 class Settings(BaseSettings):
@@ -56,6 +57,12 @@ class Settings(BaseSettings):
     letter_window_seconds: int | None = Field(
         default=None, ge=0, description="items of a unit reaching a step this close join one letter; unset: same day"
     )
+    notice_delay_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=86400,
+        description="a notice of decisions waits this long for more decisions on the same unit, then goes as one email",
+    )
     secret_key: str | None = Field(
         default=None, description="signs sessions and links; default: a key file in the data dir"
     )
@@ -95,6 +102,11 @@ class Settings(BaseSettings):
         if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
             raise ValueError("DONDOC_TEMPORAL_TLS_CERT_FILE và DONDOC_TEMPORAL_TLS_KEY_FILE phải được đặt cùng nhau")
         return self
+
+    @property
+    def follow_up_options(self) -> FollowUpOptions:
+        """How the follow-ups this deployment starts run."""
+        return FollowUpOptions(notice_delay_seconds=self.notice_delay_seconds)
 
     @property
     def office_hours(self) -> OfficeCalendar:

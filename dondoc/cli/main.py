@@ -315,7 +315,7 @@ def start(
         raise _fail(str(error)) from None
 
     async def main() -> None:
-        gateway = Gateway(await _client(settings), settings.task_queue)
+        gateway = Gateway(await _client(settings), settings.task_queue, settings.follow_up_options)
         try:
             await gateway.start(spec, actor)
         except AlreadyStarted as error:

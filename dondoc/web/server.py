@@ -20,7 +20,7 @@ async def build_context(settings: Settings) -> AppContext:
     return AppContext(
         settings=settings,
         engine=get_engine(settings.sqlalchemy_url),
-        gateway=Gateway(client, settings.task_queue),
+        gateway=Gateway(client, settings.task_queue, settings.follow_up_options),
         files=open_store(settings),
     )
 
