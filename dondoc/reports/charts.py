@@ -16,10 +16,21 @@ SEGMENTS: list[tuple[str, str, str]] = [  # figure, label, colour
 ]
 WIDTH = 600
 BAR = 18
-ROW = 44
 
 
-def _bar(y: float, figures: Figures, scale: int) -> str:
+def _svg(rects: str, label: str) -> str:
+    """One bar, stretched to the width it is given (its label is HTML above it, sized like the page's text)."""
+    return (
+        f'<svg role="img" aria-label="{escape(label)}" viewBox="0 0 {WIDTH} {BAR}" preserveAspectRatio="none" '
+        f'width="100%" height="{BAR}">{rects}</svg>'
+    )
+
+
+def _row(label: str, rects: str) -> str:
+    return f'<div class="chart-row"><div class="chart-label">{escape(label)}</div>{_svg(rects, label)}</div>'
+
+
+def _segments(figures: Figures, scale: int) -> str:
     parts, x = [], 0.0
     for key, label, colour in SEGMENTS:
         value = int(getattr(figures, key))
@@ -27,7 +38,7 @@ def _bar(y: float, figures: Figures, scale: int) -> str:
             continue
         width = WIDTH * value / scale
         parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{BAR}" fill="{colour}">'
+            f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="{BAR}" fill="{colour}">'
             f"<title>{escape(label)}: {value}</title></rect>"
         )
         x += width
@@ -39,20 +50,14 @@ def outcome_bars(lines: list[Line], title: str) -> str:
     if not lines:
         return ""
     scale = max(line.figures.actions for line in lines) or 1
-    height = ROW * len(lines) + 8
-    rows = []
-    for i, line in enumerate(lines):
-        y = i * ROW
-        f = line.figures
-        caption = f"{line.name} — {f.actions} kiến nghị, {f.overdue} quá hạn"
-        rows.append(f'<text x="0" y="{y + 14}" font-size="14">{escape(caption)}</text>')
-        rows.append(_bar(y + 20, f, scale))
-    return (
-        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}"><title>{escape(title)}</title>'
-        + "".join(rows)
-        + "</svg>"
-    )
+    rows = [
+        _row(
+            f"{line.name} — {line.figures.actions} kiến nghị, {line.figures.overdue} quá hạn",
+            _segments(line.figures, scale),
+        )
+        for line in lines
+    ]
+    return f'<figure class="chart" aria-label="{escape(title)}">' + "".join(rows) + "</figure>"
 
 
 def money_bars(figures: Figures) -> str:
@@ -68,16 +73,9 @@ def money_bars(figures: Figures) -> str:
             ("Thu hồi trong kỳ", figures.recovered_in_period_vnd, "#0b5394"),
         )
     ):
-        y = i * ROW
         amount = f"{value:,}".replace(",", ".")
         share = f" ({100 * value / total:.1f}%)" if i else ""
-        rows.append(f'<text x="0" y="{y + 14}" font-size="14">{escape(label)}: {amount} đồng{share}</text>')
-        rows.append(
-            f'<rect x="0" y="{y + 20}" width="{WIDTH * min(value, total) / total:.1f}" height="{BAR}" '
-            f'fill="{colour}"><title>{escape(label)}</title></rect>'
-        )
-    height = ROW * 3 + 8
-    return (
-        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'preserveAspectRatio="xMinYMin meet" aria-label="Thu hồi tiền">' + "".join(rows) + "</svg>"
-    )
+        width = WIDTH * min(value, total) / total
+        rect = f'<rect x="0" y="0" width="{width:.1f}" height="{BAR}" fill="{colour}"></rect>'
+        rows.append(_row(f"{label}: {amount} đồng{share}", rect))
+    return '<figure class="chart" aria-label="Thu hồi tiền">' + "".join(rows) + "</figure>"
