@@ -58,7 +58,7 @@ class S3Store(Store):
         super().__init__(max_bytes, spool)
         self.client = client
         self.bucket = bucket
-        self.prefix = prefix
+        self.prefix = prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
 
     def key_of(self, sha256: str) -> str:
         sha256 = check_sha256(sha256)

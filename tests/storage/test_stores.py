@@ -10,13 +10,16 @@ import os
 import time
 import tracemalloc
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from pydantic import SecretStr, ValidationError
 
-from dondoc.storage import LocalStore, S3Store, Store, UploadError
+from dondoc.settings import Settings
+from dondoc.storage import LocalStore, S3Store, Store, UploadError, open_store
 from dondoc.storage.interface import READ_CHUNK
 from tests.storage.conftest import LIMIT, chunks_of
-from tests.support.s3 import S3Server
+from tests.support.s3 import KEY_ID, REGION, SECRET, S3Server
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -135,6 +138,31 @@ async def test_stored_content_streams_out_in_bounded_chunks(store: Store) -> Non
     assert received == len(big) and digest.hexdigest() == saved.ref.sha256
     assert largest <= READ_CHUNK
     assert peak < 3 * READ_CHUNK, f"bounded by the chunk, not by the file: peak {peak} bytes"
+
+
+def test_the_settings_choose_the_backend_and_s3_needs_a_bucket(tmp_path: Path, s3_server: S3Server) -> None:
+    local = open_store(Settings(data_dir=tmp_path, storage_dir=tmp_path / "kho"))
+    assert isinstance(local, LocalStore) and local.root == tmp_path / "kho"
+    with pytest.raises(ValidationError, match="DONDOC_STORAGE_BACKEND=s3 cần đặt DONDOC_S3_BUCKET"):
+        Settings(data_dir=tmp_path, storage_backend="s3")
+    bucket = s3_server.new_bucket()
+    remote = open_store(
+        Settings(
+            data_dir=tmp_path,
+            max_upload_mb=3,
+            storage_backend="s3",
+            s3_bucket=bucket,
+            s3_prefix="dondoc",
+            s3_endpoint_url=s3_server.endpoint,
+            s3_region=REGION,
+            s3_access_key_id=KEY_ID,
+            s3_secret_access_key=SecretStr(SECRET),
+            s3_addressing_style="path",
+        )
+    )
+    assert isinstance(remote, S3Store) and (remote.bucket, remote.prefix) == (bucket, "dondoc/")
+    assert remote.max_bytes == 3 * 1024 * 1024 and remote.spool == tmp_path / "upload-spool"
+    remote.check()
 
 
 def test_the_store_says_whether_it_can_be_reached(store: Store, s3_server: S3Server) -> None:
