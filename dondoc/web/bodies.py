@@ -16,7 +16,7 @@ from dondoc.web.context import AppContext
 FORM_MARGIN = 1024 * 1024  # multipart framing and the text fields around the files
 API_FILES = 10  # files per API request (docs/api.md)
 PAGE_FILES = 20  # files per portal form
-MAX_FIELDS = 20
+MAX_FIELDS = 100  # text fields per form; all of them together at most FORM_MARGIN
 MAX_OTHER_BODY = 5 * 1024 * 1024  # JSON and url-encoded bodies: specs, notes, settings
 
 
@@ -75,6 +75,7 @@ class LimitedMultiPartParser(MultiPartParser):
         self.max_file_bytes = max_file_bytes
         self.max_request_bytes = max_request_bytes
         self._file_bytes = 0
+        self._field_bytes = 0
         super().__init__(request.headers, self._counted(request.stream()), max_files=max_files, max_fields=max_fields)
 
     async def _counted(self, stream: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
@@ -99,6 +100,13 @@ class LimitedMultiPartParser(MultiPartParser):
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         upload = self._current_part.file
         if not isinstance(upload, LimitedUpload):
+            self._field_bytes += end - start
+            if self._field_bytes > FORM_MARGIN:  # text is held in memory: bounded in all, not only per field
+                raise HTTPException(
+                    status.HTTP_413_CONTENT_TOO_LARGE,
+                    f"Các trường văn bản quá dài (đến trường «{self._current_part.field_name}»): "
+                    f"tối đa {size_label(FORM_MARGIN)} cho cả biểu mẫu.",
+                )
             super().on_part_data(data, start, end)
             return
         if upload.too_large:

@@ -224,6 +224,20 @@ async def test_a_chunked_api_upload_far_over_the_limit_is_cut_off_while_it_strea
     assert stored(web) == []
 
 
+async def test_text_fields_are_held_in_memory_only_up_to_a_bound_for_the_whole_form(
+    web: Web, footprint: Footprint
+) -> None:
+    wid = (await web.start_quang_ngai()).workflow_id
+    notes = {f"note{n}": "ghi chú " * (100 * 1024 // 9) for n in range(12)}  # 12 fields of 100 KB: 1.2 MB of text
+    form = Form([FilePart("file", b"nho.pdf", 4096)], notes)
+
+    answer = await send_chunked(web.bearer(AGENCY), api_url(wid), form, footprint)
+
+    assert answer.status_code == 413
+    assert "Các trường văn bản quá dài (đến trường «note10»)" in answer.json()["detail"]
+    assert footprint.memory_peak < 4 * FORM_MARGIN
+
+
 async def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(
     web: Web, footprint: Footprint
 ) -> None:
