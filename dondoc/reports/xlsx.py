@@ -9,6 +9,7 @@ from datetime import date, datetime
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -50,10 +51,10 @@ def add_sheet(
     """A sheet: title and notes above, then the table; the header row frozen and filterable; an optional bold total
     row under the data."""
     sheet: Worksheet = book.create_sheet(name[:31])
-    sheet.append([title])
+    sheet.append([_clean(title)])
     sheet.cell(1, 1).font = Font(name=FONT, bold=True, size=14)
     for note in notes:
-        sheet.append([note])
+        sheet.append([_clean(note)])
         sheet.cell(sheet.max_row, 1).font = Font(name=FONT, italic=True)
     header_row = len(notes) + 3  # a blank row between the notes and the table
     for index, column in enumerate(columns, start=1):
@@ -94,7 +95,12 @@ def _value(value: Cell) -> str | int | date | None:
     """Times as the Vietnamese calendar day they fall on (Excel has no time zones)."""
     if isinstance(value, datetime):
         return value.astimezone(VN).date()
-    return value
+    return _clean(value) if isinstance(value, str) else value
+
+
+def _clean(text: str) -> str:
+    """Control characters (from a search typed by a user, say) cannot be written to a worksheet: dropped."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def workbook() -> Workbook:

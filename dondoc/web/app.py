@@ -12,12 +12,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.middleware.sessions import SessionMiddleware
 
 from dondoc import users
 from dondoc.gateway import AlreadyStarted, NotFound, Refused
 from dondoc.spec_loader import describe
 from dondoc.web import api, health, outages, pages, portal
+from dondoc.web.api.errors import truthful_openapi
 from dondoc.web.bodies import BodyLimit
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.headers import SecurityHeaders
@@ -57,6 +59,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_middleware(BodyLimit, ctx=ctx)  # 413 once a body passes its cap, while it streams
     app.add_middleware(SecurityHeaders)  # outermost of these: also on the answers of the middlewares inside
     app.state.throttle = Throttle()
+    app.openapi = lambda: truthful_openapi(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router, prefix="/api", dependencies=[Depends(verify_csrf)])
     app.include_router(portal.router, dependencies=[Depends(verify_csrf)])
@@ -71,10 +74,11 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "")
 
 
+UNREADABLE = "Không đọc được nội dung gửi lên: JSON sai cú pháp, không phải UTF-8 hoặc biểu mẫu multipart hỏng."
 _STANDARD_MESSAGES = {
     "Not Found": "Không tìm thấy trang hoặc tài nguyên này.",
     "Method Not Allowed": "Thao tác này không được hỗ trợ tại địa chỉ này.",
-    "There was an error parsing the body": "Yêu cầu gửi lên không hợp lệ; vui lòng thử lại.",
+    "There was an error parsing the body": UNREADABLE,
 }
 
 
@@ -125,6 +129,11 @@ def _error_handlers(app: FastAPI) -> None:
     for outage in outages.OUTAGES:
         app.add_exception_handler(outage, unavailable)
 
+    @app.exception_handler(MultiPartException)  # a form parsed outside Request.form(): Starlette's 400 by hand
+    async def unreadable_form(request: Request, exc: MultiPartException) -> Response:
+        message = _standard_message(exc.message)
+        return error(request, status.HTTP_400_BAD_REQUEST, message if message != exc.message else UNREADABLE)
+
     @app.exception_handler(TooManyAttempts)
     async def too_many(request: Request, exc: TooManyAttempts) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
@@ -132,6 +141,11 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        syntax = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
+        if syntax is not None:  # not a field's value: the body cannot be read at all (400, as a non-UTF-8 body)
+            where = syntax["loc"][-1]
+            message = f"{UNREADABLE} (vị trí {where}: {syntax.get('ctx', {}).get('error', '')})"
+            return error(request, status.HTTP_400_BAD_REQUEST, message)
         problems = [
             {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")), "message": describe(e)}
             for e in exc.errors()

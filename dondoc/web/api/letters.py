@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from dondoc.web.api.common import Conclusion, Ctx, IdempotencyKey, Staff, TargetUnit, answer, send
+from dondoc.web.api.errors import answers
 from dondoc.web.api.schemas import LetterNumberIn, WriteResult
 from dondoc.web.downloads import DOCX_TYPE, docx_response
 from dondoc.web.letters import DOCX_STEPS, docx_step, draft_docx
@@ -26,8 +27,14 @@ _DOCX: dict[int | str, dict[str, Any]] = {
         "description": "the letter as a Word document (an attachment named van-ban-<step>-<unit>-<yyyymmdd>.docx)",
         "content": {DOCX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
     },
-    404: {"description": "no such conclusion (or not yours to see), unit or step"},
-    409: {"description": "the unit owes nothing any more: no letter to draw up"},
+    **answers(
+        403,
+        404,
+        409,
+        422,
+        e404="no such conclusion (or not yours to see), unit or step",
+        e409="the unit owes nothing any more: no letter to draw up",
+    ),
 }
 
 
@@ -46,7 +53,7 @@ async def letter_docx(step: Step, ctx: Ctx, who: Reader, conclusion: Conclusion,
 @router.post(
     "/conclusions/{workflow_id}/letters/number",
     response_model=WriteResult,
-    responses={409: {"description": "no letter with this key went out (the message says why, in Vietnamese)"}},
+    responses=answers(400, 403, 404, 409, 413, 422, e409="no letter with this key went out (the message says why)"),
     tags=["letters"],
     summary="Record the office number (and signing day) of a letter that went out; later letters cite it",
 )

@@ -22,6 +22,7 @@ from dondoc.web.api.common import (
     answer,
     send,
 )
+from dondoc.web.api.errors import CHANGE, answers
 from dondoc.web.api.schemas import (
     ContactsIn,
     ExtensionDecisionIn,
@@ -35,9 +36,7 @@ from models.spec import ActionSpec
 
 router = APIRouter()
 
-_REFUSED: dict[int | str, dict[str, Any]] = {
-    409: {"description": "refused by the rules (the message says why, in Vietnamese)"}
-}
+_REFUSED = CHANGE  # 409: refused by the rules (the message says why, in Vietnamese)
 
 
 @router.post(
@@ -56,7 +55,11 @@ async def review_evidence(
     key: IdempotencyKey = None,
 ) -> WriteResult:
     command = c.ReviewEvidence(
-        actor=who.email, evidence_id=evidence.evidence_id, decision=body.decision, reason=body.reason
+        actor=who.email,
+        evidence_id=evidence.evidence_id,
+        decision=body.decision,
+        reason=body.reason,
+        new_due=body.new_due,
     )
     await send(ctx, conclusion, command, key)
     return await answer(ctx, who, conclusion.workflow_id)
@@ -103,7 +106,9 @@ async def review_report(
     report: TargetReport,
     key: IdempotencyKey = None,
 ) -> WriteResult:
-    command = c.ReviewReport(actor=who.email, report_id=report.report_id, decision=body.decision, reason=body.reason)
+    command = c.ReviewReport(
+        actor=who.email, report_id=report.report_id, decision=body.decision, reason=body.reason, new_due=body.new_due
+    )
     await send(ctx, conclusion, command, key)
     return await answer(ctx, who, conclusion.workflow_id)
 
@@ -151,7 +156,7 @@ async def transfer_action(
     "/conclusions/{workflow_id}/actions",
     response_model=WriteResult,
     status_code=status.HTTP_201_CREATED,
-    responses={**_REFUSED, 422: {"description": "the action is invalid: `errors` lists one line per problem"}},
+    responses=answers(400, 403, 404, 409, 413, 422, e422="the action is invalid: `errors` lists one line per problem"),
     tags=["actions"],
     summary="Amend the conclusion: add an action (same shape as an action of the spec)",
     openapi_extra={

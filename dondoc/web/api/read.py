@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, Response
 from dondoc.storage import ALLOWED, Store, UploadError
 from dondoc.web import queries
 from dondoc.web.api.common import Conclusion, Ctx, Who, not_found
+from dondoc.web.api.errors import READ, answers
 from dondoc.web.api.schemas import (
     ConclusionOut,
     ConclusionSummary,
@@ -29,8 +30,13 @@ from models.state import ConclusionStatus, FileRef
 router = APIRouter()
 
 FileIndex = Annotated[int, Query(ge=0, le=99, description="which file of a multi-file submission (0 = the first)")]
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
 _FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the stored file, as an attachment", "content": {"application/octet-stream": {}}}
+    200: {
+        "description": "the stored file, as an attachment, with the content type detected at upload",
+        "content": {media_type: _BINARY for media_type in [*ALLOWED, "application/octet-stream"]},
+    },
+    **READ,
 }
 
 
@@ -49,6 +55,7 @@ def me(request: Request, who: Who) -> MeOut:
 @router.get(
     "/conclusions",
     response_model=list[ConclusionSummary],
+    responses=answers(422),
     tags=["conclusions"],
     summary="Conclusions the principal may see, newest first",
 )
@@ -69,6 +76,7 @@ def list_conclusions(
 @router.get(
     "/conclusions/{workflow_id}",
     response_model=ConclusionOut,
+    responses=answers(404),
     tags=["conclusions"],
     summary="One conclusion with its units, actions, evidence, reports and extension requests",
 )
@@ -82,6 +90,7 @@ def get_conclusion(conclusion: Conclusion, ctx: Ctx, who: Who) -> ConclusionOut:
 @router.get(
     "/conclusions/{workflow_id}/timeline",
     response_model=list[EventOut],
+    responses=answers(404),
     tags=["conclusions"],
     summary="The audit trail (agency users: their unit's actions and report only)",
 )
@@ -92,6 +101,7 @@ def get_timeline(conclusion: Conclusion, ctx: Ctx, who: Who) -> list[EventOut]:
 @router.get(
     "/overdue",
     response_model=list[OverdueOut],
+    responses=answers(422),
     tags=["follow-up"],
     summary="Open actions past their due time, oldest first",
 )
@@ -107,6 +117,7 @@ def get_overdue(
 @router.get(
     "/notifications",
     response_model=list[NotificationOut],
+    responses=answers(422),
     tags=["follow-up"],
     summary="The mail outbox: every reminder and urging, newest first",
 )

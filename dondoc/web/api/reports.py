@@ -15,6 +15,7 @@ from dondoc.reports.statistics import Statistics
 from dondoc.reports.xlsx import XLSX_TYPE
 from dondoc.web import reports
 from dondoc.web.api.common import Conclusion, Ctx, not_found, unprocessable
+from dondoc.web.api.errors import answers
 from dondoc.web.clock import clock
 from dondoc.web.security import Principal, require
 from models.web_tables import Role
@@ -22,8 +23,14 @@ from models.web_tables import Role
 router = APIRouter()
 
 Reader = Annotated[Principal, require(Role.staff, Role.supervisor)]
-_XLSX: dict[int | str, dict[str, Any]] = {200: {"description": "an Excel workbook", "content": {XLSX_TYPE: {}}}}
-_DOCX: dict[int | str, dict[str, Any]] = {200: {"description": "a Word document", "content": {reports.DOCX_TYPE: {}}}}
+_XLSX: dict[int | str, dict[str, Any]] = {
+    200: {"description": "an Excel workbook", "content": {XLSX_TYPE: {}}},
+    **answers(403, 422),
+}
+_DOCX: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a Word document", "content": {reports.DOCX_TYPE: {}}},
+    **answers(403, 404),
+}
 StatusFilter = Literal["open", "evidence_submitted", "done", "waived", "transferred", "overdue"]
 
 
@@ -95,6 +102,7 @@ To = Annotated[date | None, Query(description="… to this day (both included)")
 @router.get(
     "/register",
     response_model=list[RegisterLineOut],
+    responses=answers(403, 422),
     tags=["reports"],
     summary="The tracking register (sổ theo dõi): one line per action across conclusions",
 )
@@ -142,6 +150,7 @@ def _period_stats(
 @router.get(
     "/statistics",
     response_model=Statistics,
+    responses=answers(403, 422),
     tags=["reports"],
     summary="Figures of a period: conclusions followed, actions done on time, late, overdue, waived, transferred, "
     "money to recover and recovered; per issuer, per unit and in total",

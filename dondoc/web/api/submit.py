@@ -35,6 +35,7 @@ from dondoc.web.api.common import (
     send,
     store_files,
 )
+from dondoc.web.api.errors import CHANGE, UPLOAD, answers
 from dondoc.web.api.schemas import (
     EvidenceFields,
     ExtensionRequestIn,
@@ -80,8 +81,15 @@ def _refused_spec(error: SpecError, what: str) -> JSONResponse:
     summary="Register a conclusion (the spec as JSON) and start its follow-up",
     responses={
         202: {"model": StartedOut, "description": "started, but not yet in the read model"},
-        409: {"description": "this number and year are followed up already"},
-        422: {"description": "the spec is invalid: `errors` lists one Vietnamese line per problem"},
+        **answers(
+            400,
+            403,
+            409,
+            413,
+            422,
+            e409="this number and year are followed up already",
+            e422="the spec is invalid: `errors` lists one Vietnamese line per problem, naming its field",
+        ),
     },
     openapi_extra={
         "requestBody": {
@@ -130,6 +138,7 @@ async def _wait_projected(ctx: Ctx, workflow_id: str, seconds: float = 15.0) -> 
     status_code=status.HTTP_201_CREATED,
     tags=["evidence"],
     summary="Upload evidence for an action (agency of its unit)",
+    responses=UPLOAD,
     openapi_extra=multipart_body(
         {
             **FILE_FIELD,
@@ -162,6 +171,7 @@ async def submit_evidence(
     status_code=status.HTTP_201_CREATED,
     tags=["extensions"],
     summary="Ask for a later due date (agency of the action's unit)",
+    responses=CHANGE,
 )
 async def request_extension(
     body: ExtensionRequestIn,
@@ -184,6 +194,7 @@ async def request_extension(
     status_code=status.HTTP_201_CREATED,
     tags=["reports"],
     summary="Submit the unit's follow-up report (agency of the unit)",
+    responses=UPLOAD,
     openapi_extra=multipart_body({**FILE_FIELD, "note": {"type": "string", "maxLength": 4000}}, ["file"]),
 )
 async def submit_report(
