@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 from activities.database import get_engine
 from dondoc import officers, schema, unit_directory
 from dondoc import users as accounts
+from dondoc.cli.files import files_app
 from dondoc.cli.importing import import_command
 from dondoc.devserver import DevServer
 from dondoc.gateway import AlreadyStarted, Gateway
@@ -228,6 +229,7 @@ def users_token(email: Annotated[str, typer.Argument(help="email của người 
 
 db_app = typer.Typer(help="Cơ sở dữ liệu: phiên bản lược đồ (migration).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(files_app, name="files")
 
 
 @db_app.command("upgrade")

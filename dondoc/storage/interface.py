@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import time
 import unicodedata
@@ -113,6 +114,19 @@ class Store(ABC):
             return StoredFile(FileRef(name=clean, sha256=sha256, size=size, content_type=mime), fresh, claim)
         finally:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)  # the backend moved or copied it, or it was refused
+
+    def copy_in(self, path: Path, sha256: str) -> bool:
+        """Store a file already checked elsewhere (another store's copy) under its hash, through a temp copy of our
+        own; whether it was not there before. Blocking."""
+        self.spool.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self.spool, prefix=TEMP_PREFIX)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            shutil.copyfile(path, tmp)
+            return self._keep(tmp, check_sha256(sha256))[0]
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @abstractmethod
     def _keep(self, tmp: Path, sha256: str) -> tuple[bool, str]:
