@@ -185,6 +185,8 @@ def _refusing_another_schema() -> Iterator[None]:
 
 def _upgrade_schema(settings: Settings) -> str:
     """Migrate to the newest revision with an engine of its own (get_engine only checks in production)."""
+    if settings.sqlalchemy_url.startswith("sqlite:///"):  # the embedded default's first start: no data dir yet
+        Path(settings.sqlalchemy_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.sqlalchemy_url)
     try:
         schema.upgrade(engine)
@@ -237,8 +239,6 @@ def db_upgrade() -> None:
     """Nâng lược đồ cơ sở dữ liệu lên phiên bản mới nhất (job chạy một lần trước khi triển khai; 'dondoc up' tự làm)."""
     settings = get_settings()
     configure(settings)
-    if settings.sqlalchemy_url.startswith("sqlite"):
-        Path(settings.sqlalchemy_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     typer.echo(f"Lược đồ cơ sở dữ liệu ở phiên bản {_upgrade_schema(settings)}.")
 
 
