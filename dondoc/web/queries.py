@@ -398,8 +398,8 @@ def dashboard(engine: Engine, who: Principal, now: datetime, days: int = 14) -> 
     conclusions = list_conclusions(engine, who)
     ids = [c.workflow_id for c in conclusions]
     by_id = {c.workflow_id: c for c in conclusions}
-    late = overdue(engine, who, now)
-    per_unit = Counter(item.unit_name for item in late)
+    late = late_items(engine, who, now)  # the unit's own delays: not what waits for the inspectorate's review
+    per_unit = Counter(item.unit.name for item in late if item.action is not None and not item.waits_for_review)
     with Session(engine) as session:
         upcoming_rows = session.exec(
             select(ActionRow)

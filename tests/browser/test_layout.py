@@ -184,5 +184,28 @@ async def test_the_quang_ngai_page_collapsed_fits_a_few_phone_screens(web: Web, 
     await phone.close()
 
 
+async def test_pages_print_without_navigation_or_forms_and_with_every_section(
+    web: Web, served: str, browser: Browser
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    spec = await web.start_quang_ngai()
+    context = await _signed_in(browser, served, STAFF, *WIDTHS["desktop"])
+    page = await context.new_page()
+    await page.emulate_media(media="print")
+    await page.goto(f"{served}/conclusions/{spec.workflow_id}")
+    assert await page.locator("header.topbar").is_hidden() and await page.locator("form#filters").is_hidden()
+    assert await page.locator("details.unit[open]").count() == 0
+    assert await page.locator("#unit-ly-son .action").first.is_visible()  # collapsed sections print whole
+    await page.pdf(path=SHOTS / "print-conclusion.pdf", format="A4")
+    for path in ("/overdue", "/registers", "/notifications", "/conclusions"):
+        await page.goto(served + path)
+        assert await page.locator("header.topbar").is_hidden(), path
+        assert (
+            await page.locator("main form[method=get]").count() == 0
+            or await page.locator("main form[method=get]").first.is_hidden()
+        ), path
+    await context.close()
+
+
 def test_screenshots_directory_is_under_test_output() -> None:
     assert Path(SHOTS).is_relative_to(ROOT / "test-output")
