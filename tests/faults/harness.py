@@ -107,7 +107,7 @@ class WorkerProcess:
         self.runs += 1
         with self.log.open("wb") as log:
             self.process = subprocess.Popen([DONDOC, "worker"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_until(lambda: "worker_started" in self.log_text(self.runs), 90, self._died)
+        wait_until(lambda: "worker_started" in self.log_text(self.runs), 180, self._died)
 
     def _died(self) -> str:
         """Why it did not start: its exit code, or where it hangs (faulthandler dumps every thread on SIGABRT)."""
