@@ -31,7 +31,7 @@ from sqlmodel import Session, col
 from temporalio import activity
 
 from activities.database import get_engine
-from activities.smtp import Handover, SmtpPool, pool_for
+from activities.smtp import MAX_OPEN, Handover, SmtpPool, pool_for
 from dondoc import links
 from dondoc.letters.compose import letter_filename, letter_text
 from dondoc.letters.docx import letter_docx
@@ -49,7 +49,7 @@ DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.
 SETTLE_PATIENCE_SECONDS = 60.0  # an answer the database cannot take yet is retried this long (the activity has 120 s)
 
 # The outbox marks around DATA run on threads of their own, never queued behind the worker's other threaded work.
-_MARKS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbox-mark")
+_MARKS = ThreadPoolExecutor(max_workers=MAX_OPEN, thread_name_prefix="outbox-mark")
 P = ParamSpec("P")
 
 
@@ -240,13 +240,14 @@ async def deliver_once(
         await on_mark_thread(hand_over, engine, key)
         handed = True
 
-    try:
-        outcome = await deliver(pool, message, handover)
-    except aiosmtplib.SMTPResponseException:
-        if handed:  # DATA refused for now (4xx): the relay did not take it
-            await on_mark_thread(release, engine, key)
-        raise
-    await settle_patiently(engine, key, outcome)  # first thing after the answer
+    async with pool.transfers:  # at most MAX_OPEN handovers unrecorded at once: what one crash can leave
+        try:
+            outcome = await deliver(pool, message, handover)
+        except aiosmtplib.SMTPResponseException:
+            if handed:  # DATA refused for now (4xx): the relay did not take it
+                await on_mark_thread(release, engine, key)
+            raise
+        await settle_patiently(engine, key, outcome)  # first thing after the answer
     return outcome
 
 

@@ -18,8 +18,8 @@ from aiosmtplib.typing import Default
 from dondoc.settings import Settings
 
 IDLE_CHECK_SECONDS = 5.0
-# Messages in transfer at once per worker process: a relay's fair share, and the bound on what one crash can leave
-# unconfirmed (each such message may arrive twice; docs/mail-delivery.md).
+# Connections in use at once per worker process (a relay's fair share), and messages between their handover and the
+# record of the answer: what one crash can leave unconfirmed (each may arrive twice; docs/mail-delivery.md).
 MAX_OPEN = 8
 Answer = tuple[dict[str, aiosmtplib.SMTPResponse], str]
 Handover = Callable[[], Awaitable[None]]
@@ -51,6 +51,7 @@ class SmtpPool:
         self.settings = settings
         self.keep = keep
         self._slots = asyncio.Semaphore(max_open)
+        self.transfers = asyncio.Semaphore(max_open)  # held from a handover until its answer is recorded
         self._idle: list[HandoverSMTP] = []
         self._used: dict[int, float] = {}  # loop time each connection last sent
         self.loop = asyncio.get_running_loop()

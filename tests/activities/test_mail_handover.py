@@ -5,6 +5,7 @@ and counts it. On SQLite and PostgreSQL outboxes, against a real SMTP conversati
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
@@ -18,6 +19,7 @@ from sqlmodel import Session
 from activities import mail
 from activities.mail import send
 from activities.smtp import MAX_OPEN, pool_for
+from dondoc.mail_render import render
 from dondoc.settings import Settings
 from models.mail import LetterRequest, MailOutcome, MailStatus
 from models.tables import NotificationRow
@@ -187,3 +189,41 @@ async def test_at_most_max_open_messages_are_in_transfer_at_once(mail_settings: 
     await asyncio.gather(*(one(n) for n in range(3 * MAX_OPEN)))
 
     assert most == [MAX_OPEN] and len(relay.handler.messages) == 3 * MAX_OPEN
+
+
+async def test_a_slow_database_never_leaves_more_than_max_open_handovers_unrecorded(
+    engine: Engine,
+    mail_settings: Settings,
+    relay: SmtpServer,
+    request_: LetterRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Connections are given back at the answer, but the bound holds until the answer is recorded."""
+    real_hand_over, real_settle = mail.hand_over, mail.settle
+    unrecorded, most = [0], [0]
+
+    def counted_hand_over(engine_: Engine, key: str) -> None:
+        real_hand_over(engine_, key)
+        unrecorded[0] += 1
+        most[0] = max(most[0], unrecorded[0])
+
+    def slow_settle(engine_: Engine, key: str, outcome: MailOutcome) -> None:
+        time.sleep(0.1)
+        real_settle(engine_, key, outcome)
+        unrecorded[0] -= 1
+
+    monkeypatch.setattr(mail, "hand_over", counted_hand_over)
+    monkeypatch.setattr(mail, "settle", slow_settle)
+    (copy,) = request_.copies
+    rendered = render(request_, copy, "https://dondoc.example.vn/portal/lien-ket")
+    pool = pool_for(mail_settings)
+
+    async def one(n: int) -> MailOutcome:
+        row = mail.copy_row(request_, copy, rendered)
+        row.key, row.message_id = f"{UNIT_KEY}-{n}", f"<{UNIT_KEY}-{n}@dondoc>"
+        message = mail.build_message(mail_settings, request_, copy, rendered, None)
+        return await mail.deliver_once(engine, pool, row, message)
+
+    outcomes = await asyncio.gather(*(one(n) for n in range(3 * MAX_OPEN)))
+
+    assert {o.status for o in outcomes} == {MailStatus.sent} and most == [MAX_OPEN]
