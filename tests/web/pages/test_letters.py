@@ -91,7 +91,7 @@ async def test_the_letter_is_downloaded_as_docx_from_the_conclusion_page(
     await web.ctx.gateway.update(wid, c.SubmitEvidence(actor=AGENCY, action_id=submitted, files=[PDF]))
     staff = await web.login(STAFF)
     page = text_of(await staff.get(f"/conclusions/{wid}"))
-    section = page.split('id="unit-ly-son"', 1)[1].split("</section>", 1)[0]
+    section = page.split('id="unit-ly-son"', 1)[1].split('<details class="card unit"', 1)[0]
     assert "Tải văn bản đôn đốc (DOCX)" in section
     hrefs = re.findall(r'href="(/conclusions/[^"]+\.docx)"', section)
     assert hrefs == [
@@ -169,7 +169,7 @@ async def test_a_letter_number_is_recorded_shown_and_cited_by_the_next_letter(we
     assert first.step == Step.overdue and first.earlier == []
     staff = await web.login(STAFF)
     page = text_of(await staff.get(f"/conclusions/{wid}"))
-    section = page.split('id="letters-ly-son"', 1)[1].split("</section>", 1)[0]
+    section = page.split('id="letters-ly-son"', 1)[1].split('<details class="card unit"', 1)[0]
     count = len(first.items)
     assert "Quá hạn" in section and f"{count} nội dung" in section and "Chưa ghi số" in section
     assert "Bản gửi đơn vị" in section and "Đã gửi" in section
@@ -199,7 +199,7 @@ async def test_a_letter_number_is_recorded_shown_and_cited_by_the_next_letter(we
     assert done.status_code == 303 and done.headers["location"] == back
     page = text_of(await staff.get(f"/conclusions/{wid}"))
     assert "Đã ghi số văn bản 125/TTr-NV" in page
-    section = page.split('id="letters-ly-son"', 1)[1].split("</section>", 1)[0]
+    section = page.split('id="letters-ly-son"', 1)[1].split('<details class="card unit"', 1)[0]
     assert "Số 125/TTr-NV" in section and "Chưa ghi số" not in section
     assert "Ghi số văn bản" in page.split('id="timeline"', 1)[1]
     supervisor = text_of(await (await web.login(SUPERVISOR)).get(f"/conclusions/{wid}"))

@@ -481,7 +481,7 @@ async def test_a_failed_letter_is_sent_again_by_its_key(
     await wait_for(failed_recorded, "the failure was recorded")
     staff = await web.login(STAFF)
     page = text_of(await staff.get(f"/conclusions/{wid}"))
-    section = page.split('id="letters-ly-son"', 1)[1].split("</section>", 1)[0]
+    section = page.split('id="letters-ly-son"', 1)[1].split('<details class="card unit"', 1)[0]
     assert "Văn bản đôn đốc" in page and "Nhắc nhở" in section and "2 nội dung" in section
     assert "Gửi lỗi: địa chỉ người nhận không tồn tại hoặc bị máy chủ thư từ chối" in section and "Gửi lại" in section
     assert f'name="key" value="{letter.key}"' in section
