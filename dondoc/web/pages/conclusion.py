@@ -227,8 +227,10 @@ def conclusion_view(
             + (1 if unit.report_status == "submitted" else 0),
         }
         mine = {a.row.action_id for a in every} | {unit.code}
-        opened = (
+        opened = (  # sections start collapsed on a large conclusion, except where staff have something to decide
             not collapse
+            or counts["review"] > 0
+            or any(letter.status == "failed" for letter in unit_letters)
             or filters.items_filtered
             or filters.letters_unit == unit.code
             or bool(open_key and any(part in mine for part in open_key.split("--")))

@@ -12,11 +12,13 @@ import httpx
 import pytest
 from sqlmodel import Session, col, func, select
 
+from models import commands as c
 from models.spec import ConclusionSpec
 from models.tables import AuditEventRow, NotificationRow
 from models.vn import VN
-from tests.web.conftest import STAFF, Web
+from tests.web.conftest import AGENCY, STAFF, Web
 from tests.web.pages.test_pages import outbox_row
+from tests.workflow.harness import PDF
 
 ORDER = [  # as the conclusion gives the units their items (II.1 … II.8, then the province)
     "Văn phòng UBND tỉnh",
@@ -51,7 +53,7 @@ async def test_units_in_the_conclusions_order_collapsed_with_their_counts(
     assert '<details class="card unit" id="unit-ly-son">' in page  # 44 actions: sections start collapsed
     ly_son = sum(1 for a in spec.actions if a.unit == "ly-son")
     assert f"{ly_son} kiến nghị</span>" in page.split('id="unit-ly-son"', 1)[1].split("</summary>", 1)[0]
-    assert '<strong class="ref">II.2.1.a</strong>' in page
+    assert '<strong class="ref">II.2.1.a.</strong>' in page
     assert "mã ly-son-eoffice" not in page and "[ly-son-eoffice]" not in page  # no internal codes shown
     assert f'href="/conclusions/{spec.workflow_id}/follow-up-report.docx"' in page
 
@@ -68,7 +70,7 @@ async def test_filter_and_search_open_the_sections_that_match(
     )
     found = text_of(await staff.get(f"/conclusions/{wid}", params={"q": "thu hoi chu ky so"}))  # without diacritics
     assert _summaries(found) == ["UBND huyện Lý Sơn"] and "1 kiến nghị phù hợp" in found
-    assert '<strong class="ref">II.2.2</strong>' in found and '<strong class="ref">II.2.1.a</strong>' not in found
+    assert '<strong class="ref">II.2.2.</strong>' in found and '<strong class="ref">II.2.1.a.</strong>' not in found
     by_ref = text_of(await staff.get(f"/conclusions/{wid}", params={"q": "II.2.1.c"}))
     assert "1 kiến nghị phù hợp" in by_ref
     nothing_done = text_of(await staff.get(f"/conclusions/{wid}", params={"status": "done"}))
@@ -167,3 +169,17 @@ async def test_the_dashboard_groups_the_systems_events(
     recent = board.split("Hoạt động gần đây", 1)[1]
     assert "Đã gửi 9 văn bản «Đôn đốc»" in recent and "don-vi-3@example.vn" not in recent
     assert f"Bắt đầu theo dõi kết luận {spec.number}" in recent  # a person's action stays on its own line
+
+
+async def test_a_section_with_something_to_decide_starts_open(
+    web: Web, started: tuple[ConclusionSpec, httpx.AsyncClient]
+) -> None:
+    spec, staff = started
+    await web.ctx.gateway.update(
+        spec.workflow_id, c.SubmitEvidence(actor=AGENCY, action_id="ly-son-eoffice", files=[PDF])
+    )
+    page = text_of(await staff.get(f"/conclusions/{spec.workflow_id}"))
+    assert '<details class="card unit" id="unit-ly-son" open>' in page  # evidence waits for review
+    assert '<details class="card unit" id="unit-tra-bong">' in page
+    summary = page.split('id="unit-ly-son"', 1)[1].split("</summary>", 1)[0]
+    assert "1 chờ xem xét" in summary
