@@ -127,7 +127,7 @@ async def test_a_ladder_of_seconds_runs_end_to_end_through_dondoc_start(
 ) -> None:
     number = f"{uuid.uuid4().hex[:4]}/KL-TTr"
     spec_path = tmp_path / "kl.yaml"
-    due = datetime.now(UTC) + timedelta(seconds=15)  # room for `dondoc start` to start up on a busy machine
+    due = datetime.now(UTC) + timedelta(seconds=30)  # room for `dondoc start` and the worker on a busy machine
     spec_path.write_text(yaml.safe_dump(short_spec(number, due), allow_unicode=True), encoding="utf-8")
 
     started = dondoc(process_env, "start", str(spec_path))
@@ -140,7 +140,7 @@ async def test_a_ladder_of_seconds_runs_end_to_end_through_dondoc_start(
 
     # One action and one report climbing all five steps together: five letters for the unit, one per step; the
     # urging and second urging also go to the oversight (a separate, view-only copy): seven messages.
-    messages = await wait_for_messages(sink[0], 7)
+    messages = await wait_for_messages(sink[0], 7, seconds=120)
     assert len(messages) == 7
     subjects = sorted(str(m["Subject"]) for m in messages)
     assert f"[Quá hạn] KL {number} – UBND huyện Lý Sơn – 2 nội dung" in subjects
