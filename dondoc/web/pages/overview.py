@@ -327,7 +327,9 @@ def notification_lines(engine: Engine, rows: list[NotificationRow]) -> list[Noti
     lines = []
     for row in rows:
         line = NotificationLine(row, names.get((row.workflow_id, row.unit), row.unit), False)
-        if row.status == "failed" and line.letter_key not in offered:
+        # Letters and notices are sent again by their conclusion's workflow; a digest (no workflow) goes again with
+        # the next day's run.
+        if row.status == "failed" and row.workflow_id and line.letter_key not in offered:
             offered.add(line.letter_key)
             line.resend = True
         lines.append(line)
