@@ -42,6 +42,7 @@ EVERYONE = expect(200, SIGNED_IN)
 WHO_SEES = expect(200, set(SIGNED_IN) - {"outsider"}, outsider=404)
 FILE_READERS = expect(200, {"admin", "staff", BEARER, "supervisor", "agency"}, outsider=404, other_agency=404)
 PUBLIC = {role: 200 for role in ROLES}
+READERS = expect(200, {*STAFF_LIKE, "supervisor", "outsider"})  # registers and statistics: of what each may see
 
 
 # ---------------------------------------------------------------- a conclusion with something to act on
@@ -234,6 +235,14 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Build]] = {
         fixed("/api/conclusions/{wid}/units/ly-son/letters/urging"),
     ),
     ("POST", f"{W}/letters/number"): (expect(200, STAFF_LIKE), letter_number_call),
+    ("GET", "/api/register"): (READERS, fixed("/api/register")),
+    ("GET", "/api/register.xlsx"): (READERS, fixed("/api/register.xlsx?status=overdue")),
+    ("GET", "/api/statistics"): (READERS, fixed("/api/statistics?kind=year&year=2026")),
+    ("GET", "/api/statistics.xlsx"): (READERS, fixed("/api/statistics.xlsx?kind=quarter&year=2026&number=1")),
+    ("GET", f"{W}/follow-up-report.docx"): (
+        expect(200, {*STAFF_LIKE, "supervisor"}, outsider=404),
+        fixed("/api/conclusions/{wid}/follow-up-report.docx"),
+    ),
 }
 
 
