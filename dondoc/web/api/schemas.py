@@ -444,6 +444,11 @@ class In(BaseModel):
 class ReviewIn(In):
     decision: Decision
     reason: str | None = Field(default=None, max_length=4000, description="required when rejecting/returning")
+    new_due: DayOrMoment | None = Field(
+        default=None,
+        description="with a reject: the new deadline for what the unit sends again (a new due version, the ladder "
+        "from its start); without it the ladder takes the item up again from the step it had reached",
+    )
 
 
 class ExtensionRequestIn(In):
