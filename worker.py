@@ -21,7 +21,6 @@ from activities.projection import project_state
 from activities.smtp import close_pools
 from dondoc import health
 from dondoc.logs import get_logger
-from dondoc.ops import serve_ops
 from dondoc.schedules import ensure_schedules
 from dondoc.settings import Settings
 from dondoc.temporal_client import connect
@@ -69,6 +68,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     worker = build_worker(client, settings.task_queue)
     log = get_logger(task_queue=settings.task_queue)
     await ensure_schedules(client, settings.task_queue)  # digests and the file sweep, once per cluster
+    from dondoc.ops import serve_ops  # the HTTP stack loads only in the processes that serve
+
     checks = {"database": health.database(engine), "temporal": health.temporal(client)}
     async with worker:
         log.info("worker_started", temporal=settings.effective_temporal_address)
