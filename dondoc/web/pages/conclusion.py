@@ -167,7 +167,8 @@ def _pages(total: int, size: int) -> int:
 def _timeline_line(event: AuditEventRow, refs: dict[str, str], names: dict[str, str]) -> TimelineLine:
     target = event.target
     if target and target.startswith("report."):
-        about: str | None = f"Báo cáo của {names.get(target.removeprefix('report.'), target.removeprefix('report.'))}"
+        unit = names.get(target.removeprefix("report."), target.removeprefix("report."))
+        about: str | None = f"Báo cáo của {unit}" if event.kind.startswith("report_") else unit  # letters: the unit
     elif target:
         about = f"Kiến nghị {refs[target]}" if target in refs else None
     else:

@@ -117,7 +117,7 @@ async def test_letters_and_the_timeline_are_paged_and_speak_plainly(
     assert letters.count('<tr id="letter-') == 5 and '<details class="card unit" id="unit-ly-son" open>' in third
     timeline = page.split('id="timeline"', 1)[1]
     assert timeline.count("<li>") == 50 and "Trang 1/2" in timeline
-    assert "(Báo cáo của UBND huyện Lý Sơn)" in timeline and "Đã gửi văn bản «Nhắc nhở» (1 nội dung) tới" in timeline
+    assert "(UBND huyện Lý Sơn)" in timeline and "Đã gửi văn bản «Nhắc nhở» (1 nội dung) tới" in timeline
     second = text_of(await staff.get(f"/conclusions/{wid}", params={"events": 2}))
     assert "Bắt đầu theo dõi kết luận" in second.split('id="timeline"', 1)[1]  # the oldest, on the last page
 
