@@ -19,8 +19,8 @@ from dondoc import drafts
 from dondoc.spec_loader import parse_spec
 from models import commands as c
 from models.state import FileRef
-from tests.web.conftest import ADMIN, AGENCY, OTHER_AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
 from tests.web.api.test_api import PDF, env_today, pdf_part, small_spec
+from tests.web.conftest import ADMIN, AGENCY, OTHER_AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
 
 ANONYMOUS, BAD_TOKEN, BEARER = "anonymous", "bad_token", "bearer(staff)"
 SIGNED_IN = ("admin", "staff", BEARER, "supervisor", "outsider", "agency", "other_agency")
@@ -337,7 +337,16 @@ async def test_an_agency_without_a_unit_in_the_conclusion_cannot_reach_it(web: W
 
 def page_routes(app: Any) -> set[tuple[str, str]]:
     """Every route outside the API, the static files and the login pages."""
-    skip = ("/api", "/static", "/openapi.json", "/docs", "/login", "/logout", "/healthz", "/readyz")  # public on purpose
+    skip = (
+        "/api",
+        "/static",
+        "/openapi.json",
+        "/docs",
+        "/login",
+        "/logout",
+        "/healthz",
+        "/readyz",
+    )  # public on purpose
     routes = set()
     for route in iter_route_contexts(app.routes):
         if route.path and route.methods and not route.path.startswith(skip):

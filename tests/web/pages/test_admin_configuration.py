@@ -14,8 +14,8 @@ from activities import configuration
 from activities.calendar import WorkingCalendar
 from models.admin_tables import ConfigDocument, DirectoryUnit
 from models.policy import DEFAULT_POLICY, Step
-from tests.web.conftest import ADMIN, STAFF, Web
 from tests.web.api.test_api import env_today, small_spec, start
+from tests.web.conftest import ADMIN, STAFF, Web
 
 SHORT_LADDER = """\
 steps:

@@ -20,8 +20,8 @@ from models import commands as c
 from models.labels import VN
 from models.policy import Step
 from models.spec import ConclusionSpec
-from tests.web.conftest import AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
 from tests.web.api.test_api import small_spec
+from tests.web.conftest import AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
 from tests.workflow.harness import PDF, Drive
 
 TRACKING_BODY = "THANH TRA BỘ THÔNG TIN VÀ TRUYỀN THÔNG"  # the Quảng Ngãi example's, upper-cased in the header
