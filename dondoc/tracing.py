@@ -2,7 +2,8 @@
 activities through temporalio.contrib.opentelemetry, exported over OTLP/HTTP.
 
 The exporter reads the standard variables: OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318),
-OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME (default here: dondoc), OTEL_RESOURCE_ATTRIBUTES.
+OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME (default here: dondoc), OTEL_RESOURCE_ATTRIBUTES;
+OTEL_TRACES_EXPORTER=none exports nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 def tracer_provider() -> TracerProvider:
     """The process's provider, installed once as the global one; spans leave in batches."""
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", "dondoc")}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    if os.environ.get("OTEL_TRACES_EXPORTER", "otlp") != "none":  # the standard switch; `none` keeps spans local
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     return provider
 

@@ -4,10 +4,13 @@ key over TLS to Temporal Cloud; the SDK's metrics on a Prometheus port; tracing 
 from __future__ import annotations
 
 import socket
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import ValidationError
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.contrib.opentelemetry import TracingInterceptor
@@ -16,7 +19,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from dondoc.settings import Settings
 from dondoc.temporal_client import connect, connect_options
+from dondoc.tracing import tracer_provider
 from tests.support.ports import free_port
+
+
+@pytest.fixture(autouse=True)
+def spans_stay_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No collector in tests: the tracer provider exports nothing (OpenTelemetry's own switch)."""
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
 
 
 def settings_with(tmp_path: Path, **values: object) -> Settings:
@@ -116,3 +126,18 @@ def test_a_taken_metrics_port_leaves_a_one_shot_command_working_without_metrics(
         port = taken.getsockname()[1]
         options = connect_options(settings_with(tmp_path, temporal_metrics_port=port))
     assert options["runtime"] is None
+
+
+@pytest.mark.integration
+async def test_with_tracing_a_workflow_start_becomes_a_span(
+    dev_server_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    spans = InMemorySpanExporter()
+    tracer_provider().add_span_processor(SimpleSpanProcessor(spans))
+    settings = settings_with(
+        tmp_path, temporal_address=dev_server_env.client.service_client.config.target_host, tracing_enabled=True
+    )
+    client = await connect(settings)
+    handle = await client.start_workflow("NoSuchWorkflow", id=f"trace-{uuid.uuid4().hex[:8]}", task_queue="nobody")
+    await handle.terminate("test done")
+    assert "StartWorkflow:NoSuchWorkflow" in [span.name for span in spans.get_finished_spans()]
