@@ -673,3 +673,26 @@ async def test_a_deadline_that_cannot_be_planned_is_refused_and_nothing_changes(
     assert (await staff.post(f"/api/conclusions/{wid}/actions", json=action)).status_code == 201, (
         "the lock was released"
     )
+
+
+async def test_a_return_with_a_new_deadline_starts_a_new_due_version(web: Web) -> None:
+    staff = await web.login(STAFF)
+    agency = await web.login(AGENCY)
+    wid = await start(staff, small_spec(await env_today(web)), web)
+    base = f"/api/conclusions/{wid}"
+    ev = (await upload(agency, wid, "ly-son-a1")).json()["created"]
+    new_due = (await env_today(web)) + timedelta(days=14)
+    while new_due.weekday() != 2:  # a Wednesday, never a holiday here: the planner keeps the day as given
+        new_due += timedelta(days=1)
+    returned = await staff.post(
+        f"{base}/evidence/{ev}/review",
+        json={"decision": "reject", "reason": "Thiếu biên bản", "new_due": new_due.isoformat()},
+    )
+    assert returned.status_code == 200, returned.text
+    action = by_id((await detail(agency, wid))["actions"], "action_id", "ly-son-a1")
+    assert action["status"] == "open" and action["due_version"] == 2
+    assert datetime.fromisoformat(action["due"]).astimezone(VN).date() == new_due
+    accepted_with_due = await staff.post(
+        f"{base}/evidence/{ev}/review", json={"decision": "accept", "new_due": new_due.isoformat()}
+    )
+    assert accepted_with_due.status_code == 409  # reviewed already; and a new deadline goes only with a return
