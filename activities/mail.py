@@ -16,12 +16,12 @@ import asyncio
 import functools
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import ParamSpec
+from typing import ParamSpec, TypeVar
 
 import aiosmtplib
 from sqlalchemy import update
@@ -261,7 +261,23 @@ async def send(engine: Engine, settings: Settings, request: LetterRequest) -> Ma
     return MailOutcome(status=MailStatus.failed if failed else MailStatus.sent, detail=detail)
 
 
+HEARTBEAT_SECONDS = 5.0  # the workflow gives a mail activity 30 s without a heartbeat before another worker retries it
+
+T = TypeVar("T")
+
+
+async def heartbeating(work: Awaitable[T]) -> T:
+    """Run `work`, telling Temporal every few seconds that this worker is alive: a worker that dies mid-send is
+    noticed within the heartbeat timeout, not the whole start-to-close timeout."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_SECONDS)
+        if done:
+            return task.result()
+        activity.heartbeat()
+
+
 @activity.defn(name="send_letter")
 async def send_letter(request: LetterRequest) -> MailOutcome:
     settings = get_settings()
-    return await send(get_engine(settings.sqlalchemy_url), settings, request)
+    return await heartbeating(send(get_engine(settings.sqlalchemy_url), settings, request))

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities.database import get_engine
-from activities.mail import deliver_once
+from activities.mail import deliver_once, heartbeating
 from activities.smtp import pool_for
 from dondoc import links
 from dondoc.logs import get_logger
@@ -116,4 +116,4 @@ async def send(engine: Engine, settings: Settings, request: NoticeRequest) -> Ma
 @activity.defn(name="send_notice")
 async def send_notice(request: NoticeRequest) -> MailOutcome:
     settings = get_settings()
-    return await send(get_engine(settings.sqlalchemy_url), settings, request)
+    return await heartbeating(send(get_engine(settings.sqlalchemy_url), settings, request))

@@ -196,6 +196,7 @@ class ConclusionFollowUp:
                 result_type=MailOutcome,
                 summary=request.key,
                 start_to_close_timeout=timedelta(seconds=120),
+                heartbeat_timeout=timedelta(seconds=30),  # a worker that died mid-send is noticed in 30 s
                 schedule_to_close_timeout=timedelta(days=2),
                 retry_policy=_MAIL_RETRY,
             )
