@@ -220,11 +220,13 @@ class Run:
         calendar = state.calendar
         assert next_office_moment(calendar, self.now) == self.now, "letters go in office hours on working days"
         for item in letter.items:
-            once = (item.target, item.due_version, item.step_index)
-            assert once not in self.sent_once, f"step sent twice for one due version: {once}"
-            self.sent_once.add(once)
             found = ladder.target(state, item.target)
             assert found is not None and found.unit.code == letter.unit
+            # returned after its deadline: the ladder takes it up again, the step it had reached once more at most
+            resumed = found.tracked.resume_at
+            once = (item.target, item.due_version, item.step_index)
+            assert resumed is not None or once not in self.sent_once, f"step sent twice for one due version: {once}"
+            self.sent_once.add(once)
             assert found.climbing, "nothing is sent for a resolved or reviewed item"
             tracked = found.tracked
             assert item.due_version == tracked.due_version, "letters use the current due version"
@@ -232,9 +234,12 @@ class Run:
             steps = tracked.schedule.steps
             position = [s.index for s in steps].index(item.step_index)
             last = self.position(item.target)[1]
-            assert position > last, "only forward"
+            again = resumed is not None and position == last
+            assert position > last or again, "only forward (or, after a return at the top, the same step once more)"
             step = steps[position]
-            if step.at >= tracked.due:
+            if again:
+                pass  # the step once more, no earlier than its gap after the return (checked below)
+            elif step.at >= tracked.due:
                 # a post-deadline step: the first one not reached yet, never a jump up the ladder
                 assert all(s.at < tracked.due for s in steps[last + 1 : position]), "no jump"
             else:
@@ -247,6 +252,8 @@ class Run:
             if last >= 0 and steps[last].at >= tracked.due and tracked.last_letter_at is not None:
                 offsets = state.policy.steps[step.index].offset - state.policy.steps[steps[last].index].offset
                 earliest = max(earliest, tracked.last_letter_at + min(offsets, step.at - steps[last].at))
+            if resumed is not None:
+                earliest = max(earliest, resumed)
             own = next_office_moment(calendar, earliest)
             if calendar.window_seconds is not None:
                 assert own <= self.now + timedelta(seconds=calendar.window_seconds)
