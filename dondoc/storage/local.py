@@ -27,10 +27,11 @@ class LocalStore(Store):
     def _keep(self, tmp: Path, sha256: str) -> tuple[bool, str]:
         final = self.path_of(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
+        try:
+            os.link(tmp, final)  # atomic: of concurrent saves of one content exactly one writes it (the caller
+        except FileExistsError:  # removes the temp file either way)
             os.utime(final, ns=(time.time_ns(), max(time.time_ns(), final.stat().st_mtime_ns + 1)))
             return False, str(final.stat().st_mtime_ns)
-        tmp.replace(final)
         return True, str(final.stat().st_mtime_ns)
 
     def open(self, sha256: str) -> Blob | None:
