@@ -13,6 +13,19 @@ from temporalio import activity
 from dondoc.settings import Settings
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record is emitted, never to a stream a test runner (or a CLI
+    runner) has swapped in and closed since logging was configured."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def configure(settings: Settings, stream: TextIO | None = None) -> None:
     """One writer for every record: structlog's events are handed to the standard library and rendered by the one
     handler on the root logger, whose lock makes each record one write of one line (two writers under two locks once
@@ -26,7 +39,7 @@ def configure(settings: Settings, stream: TextIO | None = None) -> None:
     level = logging.getLevelName(settings.log_level.upper())
     # Standard-library records (Temporal's workflow.logger, uvicorn) go through the same renderer, with their
     # `extra` fields (workflow id, unit, action, step) as keys.
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[
@@ -45,6 +58,9 @@ def configure(settings: Settings, stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own handlers would be a second writer
+        named = logging.getLogger(name)
+        named.handlers, named.propagate = [], True
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
