@@ -122,8 +122,9 @@ def next_step(state: ConclusionState, item: Target, now: datetime) -> NextStep |
     Before the deadline only the latest reminder that has come is sent (an older one is moot). Past the deadline
     reminders are skipped and the steps after it are climbed one at a time, each no earlier than its gap after the
     letter before it really went: a late registration or an outage never jumps to the top, and a ladder sent on
-    time keeps its scheduled days. The moment is never before `now` and always in office hours (a letter overdue
-    since the weekend goes when the office opens).
+    time keeps its scheduled days. After a return past the deadline (`resume_at`) the next step waits until then, and
+    an item returned at the top gets the step it had reached once more. The moment is never before `now` and always
+    in office hours (a letter overdue since the weekend goes when the office opens).
     """
     tracked = item.tracked
     steps = tracked.schedule.steps
