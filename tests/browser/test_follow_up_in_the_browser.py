@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from temporalio.testing import WorkflowEnvironment
 
 from dondoc.gateway import Gateway
@@ -37,14 +37,13 @@ from models.labels import VN
 from models.policy import DEFAULT_POLICY, Step
 from models.spec import ConclusionSpec
 from models.state import FileRef
-from tests.conftest import ROOT, skip_or_fail
+from tests.conftest import ROOT
 from tests.support.ports import free_port
 from tests.workflow.harness import quang_ngai, redated
 
 pytestmark = pytest.mark.integration
 
 DONDOC = str(Path(sys.executable).parent / "dondoc")
-CHROMIUM = os.environ.get("DONDOC_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "browser"
 STAFF, STAFF_PASSWORD = "canbo@thanhtra.example.vn", "mat-khau-can-bo-2026"
 UNIT = "ly-son"
@@ -114,28 +113,6 @@ def _wait_until_serving(process: subprocess.Popen[bytes], log_path: Path, url: s
                 pass
         time.sleep(0.1)
     raise AssertionError("dondoc up did not start serving:\n" + log_path.read_text(encoding="utf-8", errors="replace"))
-
-
-def _chromium() -> str:
-    """Debian's Chromium (or DONDOC_CHROMIUM): Playwright never downloads a browser here."""
-    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if found is None:
-        skip_or_fail(f"missing Chromium: {CHROMIUM} not found (apt-get install chromium)")
-    assert found is not None
-    return found
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = _chromium()
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 class Screenshots:

@@ -19,7 +19,6 @@ from tests.browser.test_follow_up_in_the_browser import (  # noqa: F401  (fixtur
     STAFF,
     STAFF_PASSWORD,
     RunningProduct,
-    browser,
     datetime_now_vn,
     product,
     write_spec,
@@ -43,7 +42,7 @@ async def shot(page: Page, name: str, count: list[int]) -> None:
 
 async def test_staff_import_a_word_conclusion_correct_it_preview_and_start(
     product: RunningProduct,  # noqa: F811
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
     shutil.rmtree(SHOTS, ignore_errors=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
 from dondoc import links
-from tests.browser.test_follow_up_in_the_browser import PDF, _chromium
+from tests.browser.test_follow_up_in_the_browser import PDF
 from tests.conftest import ROOT
 from tests.reports import dataset
 from tests.support.ports import free_port
@@ -44,19 +44,6 @@ async def served(web: Web) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = _chromium()
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _signed_in(browser: Browser, url: str, email: str, width: int, height: int) -> BrowserContext:
