@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,9 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+@contextmanager
+def fresh_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of the caller's own, stopped and removed afterwards (skipped or failed when missing)."""
     bin_dir = find_postgres_bin()
     if bin_dir is None:
         skip_or_fail("missing PostgreSQL: initdb/pg_ctl not found (apt-get install postgresql)")
@@ -82,6 +84,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with fresh_postgres() as server:
+        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.database import get_engine
 from dondoc.settings import Settings
 from models.tables import ConclusionRow
-from tests.conftest import skip_or_fail
+from tests.conftest import fresh_postgres
 from tests.faults.harness import (
     Relay,
     WorkerProcess,
@@ -34,7 +34,7 @@ from tests.faults.harness import (
     web,
     worker_env,
 )
-from tests.support.postgres import PostgresServer, find_postgres_bin
+from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -45,16 +45,8 @@ TO_THE_UNIT = {"steps": [{"step": "overdue", "offset": "PT1S", "to": ["contacts"
 @pytest.fixture
 def own_postgres() -> Iterator[PostgresServer]:
     """A cluster of this test alone: stopping it stops no other test's database."""
-    bin_dir = find_postgres_bin()
-    if bin_dir is None:
-        skip_or_fail("missing PostgreSQL: initdb/pg_ctl not found (apt-get install postgresql)")
-    assert bin_dir is not None
-    server = PostgresServer(bin_dir)
-    server.start()
-    try:
+    with fresh_postgres() as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def test_thirty_seconds_without_postgresql_answer_503_then_the_read_model_catches_up(

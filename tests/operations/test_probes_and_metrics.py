@@ -24,8 +24,8 @@ from dondoc.settings import Settings, get_settings
 from dondoc.web.app import create_app
 from dondoc.web.context import AppContext
 from dondoc.web.server import build_context
-from tests.conftest import skip_or_fail
-from tests.support.postgres import PostgresServer, find_postgres_bin
+from tests.conftest import fresh_postgres
+from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -33,16 +33,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 @pytest.fixture(scope="module")
 def own_postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL of this module alone: the test stops it, which the shared one must never see."""
-    bin_dir = find_postgres_bin()
-    if bin_dir is None:
-        skip_or_fail("missing PostgreSQL: initdb/pg_ctl not found (apt-get install postgresql)")
-    assert bin_dir is not None
-    server = PostgresServer(bin_dir)
-    server.start()
-    try:
+    with fresh_postgres() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
