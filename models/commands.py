@@ -6,9 +6,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from models.spec import MAX_AMOUNT_VND, ActionSpec, DayOrMoment
+from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionSpec, DayOrMoment
 from models.state import FileRef
 
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -21,11 +21,34 @@ class Command(BaseModel):
     actor: Actor
 
 
+def _distinct(first: str, more: list[str], field: str) -> None:
+    seen = {first}
+    for item in more:
+        if item in seen:
+            raise ValueError(f"{field}: '{item}' có mặt hai lần.")
+        seen.add(item)
+
+
 class SubmitEvidence(Command):
+    """Evidence for one action, or the same files (e.g. one dispatch of the unit) for several: one evidence record
+    per action, each reviewed on its own, all recorded by one update."""
+
     action_id: str
     files: list[FileRef] = Field(min_length=1)
     note: str = ""
     recovered_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_VND)
+    also_action_ids: list[str] = Field(default_factory=list, max_length=MAX_ACTIONS - 1)
+
+    @model_validator(mode="after")
+    def _one_amount_one_action(self) -> SubmitEvidence:
+        _distinct(self.action_id, self.also_action_ids, "also_action_ids")
+        if self.also_action_ids and self.recovered_vnd is not None:
+            raise ValueError("recovered_vnd: số tiền đã thu hồi chỉ ghi khi nộp minh chứng cho một kiến nghị.")
+        return self
+
+    @property
+    def action_ids(self) -> list[str]:
+        return [self.action_id, *self.also_action_ids]
 
 
 class Decision(StrEnum):
@@ -34,10 +57,22 @@ class Decision(StrEnum):
 
 
 class ReviewEvidence(Command):
+    """One decision on one evidence, or the same decision (reason, new deadline) on several at once."""
+
     evidence_id: str
     decision: Decision
     reason: str | None = None
     new_due: DayOrMoment | None = None  # with a return: the new deadline for what the unit sends again
+    also_evidence_ids: list[str] = Field(default_factory=list, max_length=MAX_ACTIONS - 1)
+
+    @model_validator(mode="after")
+    def _each_once(self) -> ReviewEvidence:
+        _distinct(self.evidence_id, self.also_evidence_ids, "also_evidence_ids")
+        return self
+
+    @property
+    def evidence_ids(self) -> list[str]:
+        return [self.evidence_id, *self.also_evidence_ids]
 
 
 class RequestExtension(Command):

@@ -88,4 +88,5 @@ class UpdateResult(BaseModel):
 
     version: int
     created: str | None = None  # the id of the evidence, extension request or report the update recorded
+    also_created: list[str] = Field(default_factory=list)  # the further evidence ids of a submission for several
     replayed: bool = False  # this update id had been applied before

@@ -281,8 +281,7 @@ class ConclusionFollowUp:
         await workflow.wait_condition(lambda: self._state is not None)
         async with self._lock:
             if update_id is not None and transitions.already_applied(self.state, update_id):
-                created = transitions.created_by(self.state, update_id)
-                return UpdateResult(version=self.state.version, created=created, replayed=True)
+                return self._result(update_id, replayed=True)
             self._validate(command)
             request = transitions.plan_needed(self.state, command, workflow.now())
             schedule: Schedule | None = None
@@ -294,8 +293,14 @@ class ConclusionFollowUp:
                 raise ApplicationError(str(error), type="RuleViolation", non_retryable=True) from None
             await self._project(local=True)
             self._changed = self._changed or self._loop_needed()
-            created = transitions.created_by(self.state, update_id) if update_id else None
-            return UpdateResult(version=self.state.version, created=created)
+            return self._result(update_id)
+
+    def _result(self, update_id: str | None, replayed: bool = False) -> UpdateResult:
+        """What an applied update answers: the version and the ids of what it recorded, nothing more."""
+        created = transitions.created_by(self.state, update_id) if update_id else []
+        return UpdateResult(
+            version=self.state.version, created=next(iter(created), None), also_created=created[1:], replayed=replayed
+        )
 
     @workflow.update
     async def submit_evidence(self, command: c.SubmitEvidence) -> UpdateResult:
@@ -428,5 +433,4 @@ class ConclusionFollowUp:
         """What an update that was applied answered (for a retry after the follow-up ended), else None."""
         if self._state is None or not transitions.already_applied(self._state, update_id):
             return None
-        created = transitions.created_by(self._state, update_id)
-        return UpdateResult(version=self._state.version, created=created, replayed=True)
+        return self._result(update_id, replayed=True)

@@ -217,6 +217,80 @@ def test_yeu_cau_bo_sung_minh_chung_cu_khong_xoa_ly_do_mien_thuc_hien() -> None:
     assert state.actions["a-1"].status_reason == "Đơn vị đã giải thể"
 
 
+# ---------------------------------------------------------------- several items at once
+
+
+def test_mot_lan_nop_cho_nhieu_kien_nghi_tao_moi_kien_nghi_mot_minh_chung() -> None:
+    """A unit's one dispatch proves several items: each gets its own evidence, reviewed on its own."""
+    state = make_state()
+    command = c.SubmitEvidence(actor=UNIT_A, action_id="a-1", also_action_ids=["a-2"], files=files(), note="CV 15/UBND")
+    do(state, command, LATER, "upd-batch")
+    assert [(e.id, e.action_id, e.note) for e in state.evidence] == [
+        ("ev-1", "a-1", "CV 15/UBND"),
+        ("ev-2", "a-2", "CV 15/UBND"),
+    ]
+    assert {state.actions[a].status for a in ("a-1", "a-2")} == {ActionStatus.evidence_submitted}
+    assert [(e.kind, e.target) for e in state.events[-2:]] == [
+        ("evidence_submitted", "a-1"),
+        ("evidence_submitted", "a-2"),
+    ]
+    assert transitions.created_by(state, "upd-batch") == ["ev-1", "ev-2"]
+
+
+def test_nop_cho_nhieu_kien_nghi_bi_tu_choi_ca_khi_mot_kien_nghi_khong_con_mo() -> None:
+    state = submit(make_state(), "a-2", LATER)
+    command = c.SubmitEvidence(actor=UNIT_A, action_id="a-1", also_action_ids=["a-2"], files=files())
+    refused(state, command, LATER, "Kiến nghị 'a-2'", "không thể nộp minh chứng")  # a-1 unchanged too
+
+
+def test_nop_cho_nhieu_kien_nghi_khong_lap_lai_va_khong_ghi_so_tien() -> None:
+    with pytest.raises(ValidationError, match="also_action_ids: 'a-1' có mặt hai lần"):
+        c.SubmitEvidence(actor=UNIT_A, action_id="a-1", also_action_ids=["a-1"], files=files())
+    with pytest.raises(ValidationError, match="recovered_vnd"):
+        c.SubmitEvidence(actor=UNIT_A, action_id="a-1", also_action_ids=["a-2"], files=files(), recovered_vnd=5)
+
+
+def test_mot_quyet_dinh_chap_nhan_nhieu_minh_chung() -> None:
+    state = submit(submit(make_state(), "a-1", LATER), "a-2", LATER)
+    command = c.ReviewEvidence(actor=STAFF, evidence_id="ev-1", also_evidence_ids=["ev-2"], decision=c.Decision.accept)
+    do(state, command, LATER)
+    assert [(e.id, e.status) for e in state.evidence] == [
+        ("ev-1", ReviewStatus.accepted),
+        ("ev-2", ReviewStatus.accepted),
+    ]
+    assert {state.actions[a].status for a in ("a-1", "a-2")} == {ActionStatus.done}
+
+
+def test_mot_quyet_dinh_tra_lai_nhieu_minh_chung_voi_cung_ly_do_va_han_moi() -> None:
+    state = submit(submit(make_state(), "a-1", LATER), "a-2", LATER)
+    command = c.ReviewEvidence(
+        actor=STAFF,
+        evidence_id="ev-1",
+        also_evidence_ids=["ev-2"],
+        decision=c.Decision.reject,
+        reason="Thiếu biên bản",
+        new_due=date(2025, 9, 30),
+    )
+    do(state, command, LATER)
+    for action_id in ("a-1", "a-2"):
+        action = state.actions[action_id]
+        assert (action.status, action.status_reason, action.due) == (
+            ActionStatus.open,
+            "Thiếu biên bản",
+            end_of(2025, 9, 30),
+        )
+        assert action.due_version == 2
+    assert state.actions["a-1"].schedule is not state.actions["a-2"].schedule  # each item's ladder is its own
+
+
+def test_quyet_dinh_nhieu_minh_chung_bi_tu_choi_ca_khi_mot_minh_chung_da_xem_xet() -> None:
+    state = accept(submit(submit(make_state(), "a-1", LATER), "a-2", LATER), "a-2", LATER)
+    command = c.ReviewEvidence(actor=STAFF, evidence_id="ev-1", also_evidence_ids=["ev-2"], decision=c.Decision.accept)
+    refused(state, command, LATER, "Minh chứng 'ev-2' đã được xem xét.")
+    with pytest.raises(ValidationError, match="also_evidence_ids"):
+        c.ReviewEvidence(actor=STAFF, evidence_id="ev-1", also_evidence_ids=["ev-1"], decision=c.Decision.accept)
+
+
 # ---------------------------------------------------------------- extensions (gia hạn)
 
 
@@ -756,9 +830,9 @@ def test_chi_giu_1000_ma_cap_nhat_gan_nhat() -> None:
 def test_ma_cap_nhat_nho_ma_ban_ghi_da_tao(name: str, created: str | None) -> None:
     state, command = SCENARIOS[name]()
     do(state, command, LATER, "upd-1")
-    assert transitions.created_by(state, "upd-1") == created
+    assert transitions.created_by(state, "upd-1") == ([created] if created else [])
     assert state.applied_updates["upd-1"] == (created or "")
-    assert transitions.created_by(state, "upd-khac") is None
+    assert transitions.created_by(state, "upd-khac") == []
 
 
 # ---------------------------------------------------------------- letters: planned, then settled

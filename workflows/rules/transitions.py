@@ -270,14 +270,15 @@ def is_complete(state: ConclusionState) -> bool:
 
 
 def _check_submit_evidence(state: ConclusionState, cmd: c.SubmitEvidence) -> None:
-    action = _action(state, cmd.action_id)
-    _status_is(action, {ActionStatus.open}, "nộp minh chứng")
+    for action_id in cmd.action_ids:
+        _status_is(_action(state, action_id), {ActionStatus.open}, "nộp minh chứng")
 
 
 def _check_review_evidence(state: ConclusionState, cmd: c.ReviewEvidence) -> None:
-    evidence: Evidence = _by_id(state.evidence, cmd.evidence_id, "minh chứng")
-    if evidence.status != ReviewStatus.submitted:
-        raise RuleViolation(f"Minh chứng '{evidence.id}' đã được xem xét.")
+    for evidence_id in cmd.evidence_ids:
+        evidence: Evidence = _by_id(state.evidence, evidence_id, "minh chứng")
+        if evidence.status != ReviewStatus.submitted:
+            raise RuleViolation(f"Minh chứng '{evidence.id}' đã được xem xét.")
     if cmd.decision == c.Decision.reject:
         _need_reason(cmd.reason, "yêu cầu bổ sung minh chứng")
     _check_new_due(state, cmd.decision, cmd.new_due)
@@ -387,27 +388,35 @@ def _check_withdraw(state: ConclusionState, cmd: c.Withdraw) -> None:
 
 
 def _apply_submit_evidence(state: ConclusionState, cmd: c.SubmitEvidence, now: datetime, _: Schedule | None) -> None:
-    action = state.actions[cmd.action_id]
-    evidence = Evidence(
-        id=f"ev-{len(state.evidence) + 1}",
-        action_id=action.id,
-        files=list(cmd.files),
-        note=cmd.note,
-        recovered_vnd=cmd.recovered_vnd,
-        submitted_by=cmd.actor,
-        submitted_at=now,
-    )
-    state.evidence.append(evidence)
-    action.status = ActionStatus.evidence_submitted
     names = ", ".join(f.name for f in cmd.files)
-    _event(state, now, cmd.actor, "evidence_submitted", action.id, f"Nộp minh chứng {evidence.id}: {names}")
-    _tell_officers(state, cmd, now, action.id, evidence.id)
+    for action_id in cmd.action_ids:
+        action = state.actions[action_id]
+        evidence = Evidence(
+            id=f"ev-{len(state.evidence) + 1}",
+            action_id=action.id,
+            files=list(cmd.files),
+            note=cmd.note,
+            recovered_vnd=cmd.recovered_vnd,
+            submitted_by=cmd.actor,
+            submitted_at=now,
+        )
+        state.evidence.append(evidence)
+        action.status = ActionStatus.evidence_submitted
+        _event(state, now, cmd.actor, "evidence_submitted", action.id, f"Nộp minh chứng {evidence.id}: {names}")
+        _tell_officers(state, cmd, now, action.id, evidence.id)
 
 
 def _apply_review_evidence(
     state: ConclusionState, cmd: c.ReviewEvidence, now: datetime, schedule: Schedule | None
 ) -> None:
-    evidence: Evidence = _by_id(state.evidence, cmd.evidence_id, "minh chứng")
+    for evidence_id in cmd.evidence_ids:
+        evidence: Evidence = _by_id(state.evidence, evidence_id, "minh chứng")
+        _review_one_evidence(state, cmd, evidence, now, schedule)
+
+
+def _review_one_evidence(
+    state: ConclusionState, cmd: c.ReviewEvidence, evidence: Evidence, now: datetime, schedule: Schedule | None
+) -> None:
     action = state.actions[evidence.action_id]
     evidence.reviewed_by, evidence.reviewed_at, evidence.reason = cmd.actor, now, cmd.reason
     if cmd.decision == c.Decision.accept:
@@ -433,7 +442,7 @@ def _returned(state: ConclusionState, tracked: Tracked, schedule: Schedule | Non
     """After a return: the new deadline staff set (a new due version), or the ladder taken up again from the step it
     had reached; never silence. Returns the new deadline, if any."""
     if schedule is not None:
-        _replan(tracked, schedule)
+        _replan(tracked, schedule.model_copy(deep=True))  # one decision may set the same deadline for several items
         return schedule.due
     if state.decision_notices:
         decisions.resume_after_return(state, tracked, now)
@@ -673,17 +682,14 @@ def _counts(state: ConclusionState) -> tuple[int, int, int]:
     return len(state.evidence), len(state.extension_requests), len(state.reports)
 
 
-def _created_since(state: ConclusionState, before: tuple[int, int, int]) -> str | None:
-    """The id of the submission a change recorded, if it recorded one."""
-    ids = [
-        item[-1].id if len(item) > count else None
-        for item, count in (
-            (state.evidence, before[0]),
-            (state.extension_requests, before[1]),
-            (state.reports, before[2]),
-        )
+def _created_since(state: ConclusionState, before: tuple[int, int, int]) -> str:
+    """The ids of the submissions a change recorded, space-separated ("" for none)."""
+    created: list[Any] = [
+        *state.evidence[before[0] :],
+        *state.extension_requests[before[1] :],
+        *state.reports[before[2] :],
     ]
-    return next((i for i in ids if i is not None), None)
+    return " ".join(item.id for item in created)
 
 
 def already_applied(state: ConclusionState, update_id: str | None) -> bool:
@@ -705,6 +711,7 @@ def plan_needed(state: ConclusionState, command: c.Command, now: datetime) -> Pl
         rule = action_rule_for_date(state, command.granted_due or request.requested_due)
         return PlanRequest(now=now, policy=state.policy, targets={request.action_id: rule})
     if isinstance(command, c.ReviewEvidence) and command.decision == c.Decision.reject and command.new_due:
+        # One new deadline for every item the decision returns: one rule, so one schedule serves them all.
         evidence: Evidence = _by_id(state.evidence, command.evidence_id, "minh chứng")
         rule = action_rule_for_date(state, command.new_due)
         return PlanRequest(now=now, policy=state.policy, targets={evidence.action_id: rule})
@@ -743,16 +750,16 @@ def apply(
     before = _counts(state)
     _RULES[type(command)][1](state, command, now, schedule)
     if update_id is not None:
-        state.applied_updates[update_id] = _created_since(state, before) or ""
+        state.applied_updates[update_id] = _created_since(state, before)
         for old in list(state.applied_updates)[: max(0, len(state.applied_updates) - KEEP_UPDATE_IDS)]:
             del state.applied_updates[old]
     _close_if_complete(state, now)
     return state
 
 
-def created_by(state: ConclusionState, update_id: str) -> str | None:
-    """The id of the submission an applied update recorded (evidence, extension request, report), if any."""
-    return state.applied_updates.get(update_id) or None
+def created_by(state: ConclusionState, update_id: str) -> list[str]:
+    """The ids of the submissions an applied update recorded (evidence, extension request, report), in order."""
+    return state.applied_updates.get(update_id, "").split()
 
 
 # ---------------------------------------------------------------- letters
