@@ -6,15 +6,16 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 from docx import Document
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from dondoc.importer.text import Paragraph, RawLine, drop_page_artefacts, paragraphs
+from dondoc.importer.numbering import WordNumbering
+from dondoc.importer.text import CellAt, Paragraph, RawLine, drop_page_artefacts, paragraphs
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PDF_PAGES = 300
@@ -78,36 +79,75 @@ def _docx_lines(content: bytes) -> list[RawLine]:
         document = Document(io.BytesIO(content))
     except (zipfile.BadZipFile, KeyError, ValueError) as error:
         raise UnreadableDocument(f"Không mở được tệp Word: {error}") from None
-    lines: list[RawLine] = []
+    reader = _DocxReader(WordNumbering(document))
     for block in document.iter_inner_content():
         if isinstance(block, DocxParagraph):
-            lines.extend(_paragraph_lines(block, cell=False))
+            reader.paragraph(block, None)
         else:
-            lines.extend(_table_lines(block))
-    return lines
+            reader.table(block)
+    return reader.lines
 
 
-def _paragraph_lines(paragraph: DocxParagraph, cell: bool) -> Iterator[RawLine]:
-    """A paragraph's manual line breaks (Shift+Enter) become lines of their own; its end is a hard break."""
-    parts = paragraph.text.split("\n")
-    for i, part in enumerate(parts):
-        yield RawLine(part, hard=i == len(parts) - 1, cell=cell)
+@dataclass
+class _GridCell:
+    cell: _Cell
+    row: int
+    column: int
+    columns: int
+    rows: int = 1
 
 
-def _table_lines(table: Table) -> Iterator[RawLine]:
-    """Row by row, each cell's paragraphs once (merged cells repeat in python-docx), a blank line between cells."""
-    for row in table.rows:
-        seen: set[int] = set()
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen.add(id(cell._tc))
-            for block in cell.iter_inner_content():
+class _DocxReader:
+    """Paragraphs and tables in reading order, each paragraph with the number Word shows in front of it, each table
+    cell once (a merged cell is one cell spanning rows or columns) with its place in the table's grid."""
+
+    def __init__(self, numbering: WordNumbering) -> None:
+        self.numbering = numbering
+        self.lines: list[RawLine] = []
+        self.tables = 0
+
+    def paragraph(self, paragraph: DocxParagraph, at: CellAt | None) -> None:
+        """A paragraph's manual line breaks (Shift+Enter) become lines of their own; its end is a hard break."""
+        label = self.numbering.label(paragraph)
+        text = paragraph.text
+        if label:
+            text = f"{label} {text}" if text.strip() else label
+        parts = text.split("\n")
+        for i, part in enumerate(parts):
+            self.lines.append(RawLine(part, hard=i == len(parts) - 1, cell=at is not None, at=at))
+
+    def table(self, table: Table) -> None:
+        number = self.tables
+        self.tables += 1
+        for grid in _grid(table):
+            at = CellAt(number, grid.row, grid.column, grid.rows, grid.columns)
+            for block in grid.cell.iter_inner_content():
                 if isinstance(block, DocxParagraph):
-                    yield from _paragraph_lines(block, cell=True)
+                    self.paragraph(block, at)
                 else:
-                    yield from _table_lines(block)
-            yield RawLine("", cell=True)
+                    self.table(block)
+            self.lines.append(RawLine("", cell=True, at=at))
+
+
+def _grid(table: Table) -> list[_GridCell]:
+    """The table's cells row by row, each once: a cell's grid column counts the spans before it (w:gridBefore,
+    w:gridSpan); a w:vMerge continuation adds a row to the cell above it instead of being a cell."""
+    cells: list[_GridCell] = []
+    above: dict[int, _GridCell] = {}  # grid column -> the cell last started there
+    for row_index, tr in enumerate(table._tbl.tr_lst):
+        column = tr.grid_before
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            merge = tc.vMerge
+            if merge == "continue" and column in above:
+                above[column].rows += 1
+            else:
+                cell = _GridCell(_Cell(tc, table), row_index, column, span)
+                cells.append(cell)
+                for covered in range(column, column + span):
+                    above[covered] = cell
+            column += span
+    return cells
 
 
 def _pdf_lines(content: bytes) -> list[RawLine]:

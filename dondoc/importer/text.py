@@ -20,6 +20,10 @@ _TERMINAL = (".", ";", ":", "!", "?", "./.", "”", '"', ")")
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:trang\s*)?\d{1,3}(?:\s*/\s*\d{1,3})?[-–—\s]*$", re.IGNORECASE)
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+# Bullets drawn in the Symbol or Wingdings font come out of a PDF as private-use code points.
+_SYMBOL_BULLETS = {"\uf0b7": "•", "\uf0a7": "▪", "\uf0a8": "▪", "\uf06e": "▪", "\uf0fc": "•", "\uf0d8": "•"}
+_SYMBOL_BULLET = re.compile("|".join(_SYMBOL_BULLETS))
+_ROMAN_AND_DIGITS = re.compile(r"^[IVXLCDM]+\W*\d")
 
 
 class Place(BaseModel):
@@ -37,6 +41,18 @@ class Place(BaseModel):
 
 
 @dataclass(frozen=True)
+class CellAt:
+    """Where a table cell is: the table (numbered in the document from 0), its first row and column in the table's
+    grid, and how many rows and columns it spans (merged cells)."""
+
+    table: int
+    row: int
+    column: int
+    rows: int = 1
+    columns: int = 1
+
+
+@dataclass(frozen=True)
 class RawLine:
     """One line as extracted; `page` for PDFs; `hard` when the source marks a paragraph end (DOCX paragraphs)."""
 
@@ -44,6 +60,7 @@ class RawLine:
     page: int | None = None
     hard: bool = False
     cell: bool = False  # inside a table cell: never joined with what is outside it
+    at: CellAt | None = None  # which cell, when the extractor knows the table's grid
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,7 @@ class Paragraph:
     number: int  # 1-based, as shown to staff
     text: str
     page: int | None = None
+    cell: CellAt | None = None  # the table cell it is in, when the extractor knows the table's grid
 
     def place(self, excerpt: str | None = None) -> Place:
         words = excerpt if excerpt is not None else self.text
@@ -58,14 +76,15 @@ class Paragraph:
 
 
 def clean(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", _SYMBOL_BULLET.sub(lambda m: _SYMBOL_BULLETS[m.group(0)], text))
     text = _EMPHASIS.sub(lambda m: m.group(1) or "", text)
     return _SPACES.sub(" ", text).strip()
 
 
 def is_caps(text: str) -> bool:
+    """A line in capitals (a heading, a header line); not a quarter's "IV/2023" wrapped onto its own line."""
     letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
+    return len(letters) >= 2 and all(c.isupper() for c in letters) and not _ROMAN_AND_DIGITS.match(text)
 
 
 def _ends_sentence(text: str) -> bool:
@@ -115,24 +134,26 @@ def paragraphs(lines: list[RawLine]) -> list[Paragraph]:
     joins lines of one paragraph."""
     cleaned = [(clean(raw.text), raw) for raw in lines]
     width = _width([text for text, raw in cleaned if not raw.hard and not raw.cell])
-    merged: list[tuple[str, int | None, bool]] = []  # text, page, in a cell
+    merged: list[tuple[str, RawLine]] = []  # the text so far and the paragraph's first line
     hard = True  # whether the break before the next line is a paragraph end
     for text, raw in cleaned:
         if not text:
             hard = True
             continue
         if merged:
-            previous, page, in_cell = merged[-1]
-            joined = (raw.cell == in_cell and not hard and _wrapped(previous, text, width)) or (
-                not raw.cell and not in_cell and hard and _broken(previous, text)
-            )
+            previous, first = merged[-1]
+            joined = (
+                raw.cell == first.cell and raw.at == first.at and not hard and _wrapped(previous, text, width)
+            ) or (not raw.cell and not first.cell and hard and _broken(previous, text))
             if joined:
-                merged[-1] = (f"{previous} {text}", page, in_cell)
+                merged[-1] = (f"{previous} {text}", first)
                 hard = raw.hard
                 continue
-        merged.append((text, raw.page, raw.cell))
+        merged.append((text, raw))
         hard = raw.hard
-    return [Paragraph(number=i + 1, text=text, page=page) for i, (text, page, _) in enumerate(merged)]
+    return [
+        Paragraph(number=i + 1, text=text, page=first.page, cell=first.at) for i, (text, first) in enumerate(merged)
+    ]
 
 
 def drop_page_artefacts(pages: list[list[str]]) -> list[list[str]]:
