@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from dondoc.spec_loader import explain
 from dondoc.web.api.common import (
@@ -20,19 +22,24 @@ from dondoc.web.api.common import (
     TargetRequest,
     TargetUnit,
     answer,
+    not_found,
     send,
+    unprocessable,
 )
 from dondoc.web.api.errors import CHANGE, answers
 from dondoc.web.api.schemas import (
     ContactsIn,
+    EvidenceReviewIn,
     ExtensionDecisionIn,
     ReasonIn,
     ReviewIn,
     WriteResult,
     inline_schema,
 )
+from dondoc.web.context import AppContext
 from models import commands as c
 from models.spec import ActionSpec
+from models.tables import ConclusionRow, EvidenceRow
 
 router = APIRouter()
 
@@ -44,25 +51,51 @@ _REFUSED = CHANGE  # 409: refused by the rules (the message says why, in Vietnam
     response_model=WriteResult,
     responses=_REFUSED,
     tags=["evidence"],
-    summary="Accept evidence, or reject it with a reason (the action is open again)",
+    summary="Accept evidence, or reject it with a reason (the action is open again); the same decision on several "
+    "evidence at once with `also_evidence_ids`",
 )
 async def review_evidence(
-    body: ReviewIn,
+    body: EvidenceReviewIn,
     ctx: Ctx,
     who: Staff,
     conclusion: Conclusion,
     evidence: TargetEvidence,
     key: IdempotencyKey = None,
 ) -> WriteResult:
+    also = await run_in_threadpool(_also_evidence, ctx, conclusion, evidence.evidence_id, body.also_evidence_ids)
     command = c.ReviewEvidence(
         actor=who.email,
         evidence_id=evidence.evidence_id,
+        also_evidence_ids=also,
         decision=body.decision,
         reason=body.reason,
         new_due=body.new_due,
     )
     await send(ctx, conclusion, command, key)
     return await answer(ctx, who, conclusion.workflow_id)
+
+
+def _also_evidence(ctx: AppContext, conclusion: ConclusionRow, first: str, ids: list[str]) -> list[str]:
+    """The further evidence of one decision: each once (422) and in this conclusion's read model (404 naming it)."""
+    seen = {first}
+    for evidence_id in ids:
+        if evidence_id in seen:
+            raise unprocessable(f"also_evidence_ids: minh chứng '{evidence_id}' có mặt hai lần.")
+        seen.add(evidence_id)
+    if not ids:
+        return []
+    with Session(ctx.engine) as session:
+        found = set(
+            session.exec(
+                select(EvidenceRow.evidence_id).where(
+                    col(EvidenceRow.workflow_id) == conclusion.workflow_id, col(EvidenceRow.evidence_id).in_(ids)
+                )
+            ).all()
+        )
+    missing = next((evidence_id for evidence_id in ids if evidence_id not in found), None)
+    if missing is not None:
+        raise not_found(f"Không tìm thấy minh chứng '{missing}' trong kết luận {conclusion.number}.")
+    return ids
 
 
 @router.post(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from dondoc.web.letters import AUDIENCE, LetterView, letters, status_text
 from dondoc.web.queries import ConclusionDetail, OverdueItem
@@ -20,7 +20,7 @@ from models.labels import (
     STEP,
 )
 from models.policy import Step
-from models.spec import MAX_AMOUNT_VND, ActionKind, Day, DayOrMoment
+from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionKind, Day, DayOrMoment
 from models.state import ActionStatus, ConclusionStatus, ExtensionStatus, ReportStatus, ReviewStatus
 from models.tables import (
     ActionRow,
@@ -294,6 +294,11 @@ class WriteResult(BaseModel):
     created: str | None = Field(
         default=None, description="the id of what this request created (evidence, request, report or action)"
     )
+    also_created: list[str] = Field(
+        default_factory=list,
+        description="evidence for several actions at once (`also_action_ids`): the further evidence ids, in the "
+        "order of `also_action_ids` (`created` is the first action's)",
+    )
     conclusion: ConclusionOut
 
 
@@ -448,6 +453,18 @@ class ReviewIn(In):
         default=None,
         description="with a reject: the new deadline for what the unit sends again (a new due version, the ladder "
         "from its start); without it the ladder takes the item up again from the step it had reached",
+    )
+
+
+LocalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class EvidenceReviewIn(ReviewIn):
+    also_evidence_ids: list[LocalId] = Field(
+        default_factory=list,
+        max_length=MAX_ACTIONS - 1,
+        description="the same decision (and reason, new deadline) on further evidence of this conclusion, by their "
+        "local ids (`ev-4`), all in one change: every one must be awaiting review, else nothing is decided",
     )
 
 

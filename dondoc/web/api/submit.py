@@ -12,6 +12,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlmodel import Session, col, select
+from starlette.datastructures import UploadFile
 
 from dondoc import officers, unit_directory
 from dondoc.spec_loader import SpecError, parse_spec
@@ -27,13 +29,16 @@ from dondoc.web.api.common import (
     TargetAction,
     TargetUnit,
     answer,
+    check_unit,
     check_upload_size,
     form_fields,
     get_row,
     multipart_body,
+    not_found,
     read_form,
     send,
     store_files,
+    unprocessable,
 )
 from dondoc.web.api.errors import CHANGE, UPLOAD, answers
 from dondoc.web.api.schemas import (
@@ -44,9 +49,10 @@ from dondoc.web.api.schemas import (
     WriteResult,
     inline_schema,
 )
+from dondoc.web.security import Principal
 from models import commands as c
-from models.spec import ConclusionSpec
-from models.tables import ConclusionRow
+from models.spec import MAX_ACTIONS, ConclusionSpec
+from models.tables import ActionRow, ConclusionRow
 
 FieldsT = TypeVar("FieldsT", bound=BaseModel)
 
@@ -132,18 +138,30 @@ async def _wait_projected(ctx: Ctx, workflow_id: str, seconds: float = 15.0) -> 
     return False
 
 
+_ALSO_ACTION_IDS = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 1, "maxLength": 64},
+    "maxItems": MAX_ACTIONS - 1,
+    "description": "the same files are evidence for these further actions of the same unit too (e.g. one dispatch "
+    "of the unit answering several items): one evidence per action, each reviewed on its own, all in one change; "
+    "repeat the field (or separate ids by commas). Every action must be the unit's and open, else nothing is "
+    "recorded. Not with `recovered_vnd`",
+}
+
+
 @router.post(
     "/conclusions/{workflow_id}/actions/{action_id}/evidence",
     response_model=WriteResult,
     status_code=status.HTTP_201_CREATED,
     tags=["evidence"],
-    summary="Upload evidence for an action (agency of its unit)",
+    summary="Upload evidence for an action, or the same files for several actions (agency of their unit)",
     responses=UPLOAD,
     openapi_extra=multipart_body(
         {
             **FILE_FIELD,
             "note": {"type": "string", "maxLength": 4000},
             "recovered_vnd": {"type": "integer", "minimum": 0, "description": "amount recovered (kind recover)"},
+            "also_action_ids": _ALSO_ACTION_IDS,
         },
         ["file"],
     ),
@@ -156,13 +174,61 @@ async def submit_evidence(
     action: TargetAction,
     key: IdempotencyKey = None,
 ) -> WriteResult:
-    fields, stored = await _submission(request, ctx, EvidenceFields, ("note", "recovered_vnd"))
-    files = [s.ref for s in stored]
+    check_upload_size(request, ctx)
+    form = await read_form(request)
+    try:
+        fields: EvidenceFields = form_fields(form, EvidenceFields, ("note", "recovered_vnd"))
+        also = await asyncio.to_thread(_also_actions, ctx, who, conclusion, action, form.getlist("also_action_ids"))
+        if also and fields.recovered_vnd is not None:
+            raise unprocessable(
+                "recovered_vnd: số tiền đã thu hồi chỉ ghi khi nộp minh chứng cho một kiến nghị; "
+                "nộp riêng cho kiến nghị thu hồi tiền."
+            )
+        stored = await store_files(ctx, form)
+    finally:
+        await form.close()
     command = c.SubmitEvidence(
-        actor=who.email, action_id=action.action_id, files=files, note=fields.note, recovered_vnd=fields.recovered_vnd
+        actor=who.email,
+        action_id=action.action_id,
+        also_action_ids=also,
+        files=[s.ref for s in stored],
+        note=fields.note,
+        recovered_vnd=fields.recovered_vnd,
     )
     result = await uploads.submit(ctx, conclusion.workflow_id, stored, lambda: send(ctx, conclusion, command, key))
-    return await answer(ctx, who, conclusion.workflow_id, result.created)
+    out = await answer(ctx, who, conclusion.workflow_id, result.created)
+    out.also_created = result.also_created
+    return out
+
+
+def _also_actions(
+    ctx: Ctx, who: Principal, conclusion: ConclusionRow, first: ActionRow, values: list[str | UploadFile]
+) -> list[str]:
+    """The further actions named in `also_action_ids`, checked like the path's action: each exists (404) and is of
+    the caller's unit (403), none twice (422)."""
+    ids = [part.strip() for value in values if isinstance(value, str) for part in value.split(",") if part.strip()]
+    if len(ids) > MAX_ACTIONS - 1:
+        raise unprocessable(f"also_action_ids: tối đa {MAX_ACTIONS - 1} kiến nghị.")
+    seen = {first.action_id}
+    for action_id in ids:
+        if action_id in seen:
+            raise unprocessable(f"also_action_ids: kiến nghị '{action_id}' có mặt hai lần.")
+        seen.add(action_id)
+    if not ids:
+        return []
+    with Session(ctx.engine) as session:
+        rows = session.exec(
+            select(ActionRow).where(
+                col(ActionRow.workflow_id) == conclusion.workflow_id, col(ActionRow.action_id).in_(ids)
+            )
+        ).all()
+    found = {row.action_id: row for row in rows}
+    for action_id in ids:
+        row = found.get(action_id)
+        if row is None:
+            raise not_found(f"Không tìm thấy kiến nghị '{action_id}' trong kết luận {conclusion.number}.")
+        check_unit(who, row.unit, f"Kiến nghị '{action_id}'")
+    return ids
 
 
 @router.post(

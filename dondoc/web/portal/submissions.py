@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
@@ -95,6 +95,7 @@ def _check_note(note: str, errors: dict[str, str], name: str = "note") -> None:
         errors[name] = f"{label} quá dài (tối đa {MAX_NOTE} ký tự)."
 
 
+_STATE = {"form", "also_action_ids"}  # errors of the conclusion's state, not of what was typed (409)
 _FIELD = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
 
 
@@ -115,8 +116,10 @@ async def _submit(
     stored: list[StoredFile],
     form: FormState,
     fields: set[str],
+    others: list[ActionRow] | None = None,
 ) -> UpdateResult | Response:
-    """Send the command; on a refusal (its files released) show the form again with the reason (409)."""
+    """Send the command; on a refusal (its files released) show the form again with the reason (409), beside the
+    ticked actions when it is about one of them."""
 
     def send() -> Awaitable[UpdateResult]:
         return ctx.gateway.update(workflow_id, command, update_id=f"portal-{uuid.uuid4().hex}")
@@ -124,7 +127,8 @@ async def _submit(
     try:
         return await uploads.submit(ctx, workflow_id, stored, send)
     except Refused as error:
-        form.errors.update(_refusal(error, fields))
+        about = [row for row in others or [] if f"Kiến nghị '{row.action_id}'" in str(error)]
+        form.errors.update({"also_action_ids": _not_open(about)} if about else _refusal(error, fields))
         return await _failed(request, ctx, who, form, status.HTTP_409_CONFLICT)
 
 
@@ -133,7 +137,7 @@ async def _checked_and_stored(
 ) -> list[StoredFile] | Response:
     """The files in the store once the form has no error; else the form again (409 when only the state refuses)."""
     if form.errors:
-        code = status.HTTP_409_CONFLICT if set(form.errors) == {"form"} else status.HTTP_422_UNPROCESSABLE_CONTENT
+        code = status.HTTP_409_CONFLICT if set(form.errors) <= _STATE else status.HTTP_422_UNPROCESSABLE_CONTENT
         return await _failed(request, ctx, who, form, code)
     try:
         return await uploads.store(ctx, files)
@@ -149,6 +153,8 @@ async def _failed(request: Request, ctx: AppContext, who: Principal, form: FormS
 
 @router.post("/portal/conclusions/{workflow_id}/actions/{action_id}/evidence", include_in_schema=False)
 async def submit_evidence(request: Request, workflow_id: str, action_id: str, ctx: Ctx) -> Response:
+    """Evidence for one action, or the same files for the unit's further open actions ticked on the form: one
+    update, one evidence per action."""
     who = await agency(request, ctx)
     if isinstance(who, Response):
         return who
@@ -157,8 +163,12 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
     try:
         files = _uploads(data)
         note, recovered_text = text(data, "note"), text(data, "recovered_vnd")
+        chosen = _chosen(data, action_id)
+        others = await run_in_threadpool(_own_actions, ctx.engine, who, workflow_id, chosen)
         form = FormState(
-            f"{workflow_id}--{action_id}--evidence", values={"note": note, "recovered_vnd": recovered_text}
+            f"{workflow_id}--{action_id}--evidence",
+            values={"note": note, "recovered_vnd": recovered_text},
+            chosen=chosen,
         )
         _check_files(files, form.errors, "minh chứng")
         _check_note(note, form.errors)
@@ -167,28 +177,84 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
             recovered = parse_amount(recovered_text)
             if recovered is None:
                 form.errors["recovered_vnd"] = "Số tiền đã thu hồi phải là số đồng, ví dụ 15.000.000."
+            elif others:
+                form.errors["recovered_vnd"] = (
+                    "Số tiền đã thu hồi chỉ ghi khi nộp minh chứng cho một kiến nghị: bỏ chọn các kiến nghị khác "
+                    "hoặc để trống ô này."
+                )
         if conclusion.status != "active":
             form.errors["form"] = f"Kết luận {conclusion.number} không còn được theo dõi; không thể nộp minh chứng."
         elif action.status != "open":
             form.errors["form"] = "Kiến nghị này đang chờ xem xét hoặc đã kết thúc; không thể nộp thêm minh chứng."
+        closed = [row for row in others if row.status != "open"]
+        if closed and "form" not in form.errors:
+            form.errors["also_action_ids"] = _not_open(closed)
         stored = await _checked_and_stored(request, ctx, who, form, files)
         if isinstance(stored, Response):
             return stored
         command = c.SubmitEvidence(
             actor=actor_of(who),
             action_id=action_id,
+            also_action_ids=chosen,
             files=[s.ref for s in stored],
             note=note,
             recovered_vnd=recovered,
         )
-        state = await _submit(request, ctx, who, workflow_id, command, stored, form, {"note", "files"})
+        state = await _submit(request, ctx, who, workflow_id, command, stored, form, {"note", "files"}, others)
     finally:
         await data.close()
     if isinstance(state, Response):
         return state
-    label = state.created or ""
-    message = f"Đã nộp minh chứng {label} ({len(stored)} tệp). Cơ quan thanh tra sẽ xem xét và phản hồi."
+    created = [label for label in (state.created, *state.also_created) if label]
+    if others:
+        refs = ", ".join(_label(row) for row in (action, *others))
+        message = (
+            f"Đã nộp minh chứng {', '.join(created)} ({len(stored)} tệp) cho {len(created)} kiến nghị: {refs}. "
+            "Cơ quan thanh tra sẽ xem xét từng kiến nghị và phản hồi."
+        )
+    else:
+        message = (
+            f"Đã nộp minh chứng {state.created or ''} ({len(stored)} tệp). Cơ quan thanh tra sẽ xem xét và phản hồi."
+        )
     return _done(request, message, f"action-{workflow_id}--{action_id}")
+
+
+def _chosen(data: FormData, action_id: str) -> list[str]:
+    """The further actions ticked («Tệp này cũng là minh chứng cho …»), each once, without the form's own."""
+    ticked = [v.strip() for v in data.getlist("also_action_ids") if isinstance(v, str) and v.strip()]
+    return [value for value in dict.fromkeys(ticked) if value != action_id]
+
+
+def _own_actions(engine: Engine, who: Principal, workflow_id: str, action_ids: list[str]) -> list[ActionRow]:
+    """The ticked actions, every one the principal's unit's in this conclusion; else 403 and nothing is sent."""
+    if not action_ids:
+        return []
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ActionRow).where(col(ActionRow.workflow_id) == workflow_id, col(ActionRow.action_id).in_(action_ids))
+        ).all()
+    found = {row.action_id: row for row in rows}
+    if any(action_id not in found or found[action_id].unit != who.unit for action_id in action_ids):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_YOURS)
+    return [found[action_id] for action_id in action_ids]
+
+
+def _label(row: ActionRow) -> str:
+    return row.ref or row.action_id
+
+
+def _quoted(row: ActionRow) -> str:
+    words = row.text if len(row.text) <= 80 else row.text[:79].rstrip() + "…"
+    return f"{_label(row)} «{words}»"
+
+
+def _not_open(rows: list[ActionRow]) -> str:
+    names = "; ".join(_quoted(row) for row in rows)
+    if len(rows) == 1:
+        return (
+            f"Kiến nghị {names} đang chờ xem xét hoặc đã kết thúc, không nhận thêm minh chứng: bỏ chọn kiến nghị này."
+        )
+    return f"Các kiến nghị {names} đang chờ xem xét hoặc đã kết thúc, không nhận thêm minh chứng: bỏ chọn các kiến nghị này."
 
 
 @router.post("/portal/conclusions/{workflow_id}/actions/{action_id}/extension", include_in_schema=False)

@@ -54,6 +54,8 @@ class ActionView:
     may_upload: bool
     may_request: bool
     min_day: str  # the earliest day an extension may ask for (ISO, for the date input)
+    also: list[ActionRow] = field(default_factory=list)  # the unit's other open actions the same files may prove
+    together: dict[str, list[ActionRow]] = field(default_factory=dict)  # evidence id → the others sent with it
 
 
 @dataclass
@@ -89,6 +91,7 @@ class FormState:
     key: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
+    chosen: list[str] = field(default_factory=list)  # the further actions ticked on an evidence form
 
 
 def _late_days(due: datetime | None, unresolved: bool, flagged: bool, now: datetime) -> int | None:
@@ -121,6 +124,33 @@ def _sent_steps(session: Session, workflow_id: str, unit: str, targets: Iterable
             if item in wanted:
                 steps.setdefault(item, []).append(SentStep(row.step, row.sent_at or row.created_at))
     return steps
+
+
+def _link_siblings(actions: list[ActionView], evidence: list[EvidenceRow]) -> None:
+    """What each evidence form may tick (the unit's other open actions), and which evidence went in one submission
+    with others (the same sender, moment and files: one dispatch for several items)."""
+    uploadable = [view.row for view in actions if view.may_upload]
+    for view in actions:
+        if view.may_upload:
+            view.also = [row for row in uploadable if row.action_id != view.row.action_id]
+    by_action = {view.row.action_id: view for view in actions}
+    for batch in submitted_together(evidence):
+        for ev in batch:
+            owner = by_action.get(ev.action_id)
+            if owner is not None:
+                owner.together[ev.evidence_id] = [
+                    by_action[o.action_id].row for o in batch if o is not ev and o.action_id in by_action
+                ]
+
+
+def submitted_together(evidence: Iterable[EvidenceRow]) -> list[list[EvidenceRow]]:
+    """The evidence sent in one submission for several actions (the same sender, moment and files), each batch in
+    the order it was recorded; evidence sent alone is left out."""
+    batches: dict[tuple[object, ...], list[EvidenceRow]] = {}
+    for ev in evidence:
+        hashes = tuple(str(f.get("sha256", "")) for f in ev.files)
+        batches.setdefault((ev.workflow_id, ev.submitted_by, ev.submitted_at, hashes), []).append(ev)
+    return [batch for batch in batches.values() if len(batch) > 1]
 
 
 def portal_view(engine: Engine, who: Principal, now: datetime | None = None) -> PortalView:
@@ -174,6 +204,7 @@ def portal_view(engine: Engine, who: Principal, now: datetime | None = None) -> 
             reports=detail.reports_of(unit.code),
             may_submit=acting and awaited,
         )
+        _link_siblings(actions, detail.evidence)
         views.append(ConclusionView(detail.conclusion, active, actions, report))
     views.sort(key=lambda v: (not v.active, -v.conclusion.issued_on.toordinal(), v.conclusion.number))
     return PortalView(who.unit, unit_name, views, link_expires)
