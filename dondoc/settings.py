@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(default=None, description="YAML escalation ladder replacing the default")
     holidays_file: Path | None = Field(default=None, description="YAML of extra holidays and make-up days")
     dispatch_time: time = Field(default=time(8, 0), description="local time whole-day notices go out")
+    import_due_days: int = Field(
+        default=45,
+        ge=0,
+        le=3650,
+        description="an imported action the conclusion gives no deadline is proposed one this many days after the "
+        "conclusion's date, marked assumed; 0: none proposed",
+    )
+    import_due_working: bool = Field(default=False, description="count import_due_days as working days")
     office_hours_enabled: bool = Field(default=True, description="letters go only in office hours on working days")
     office_opens: time = Field(default=time(7, 30), description="office hours start (Asia/Ho_Chi_Minh)")
     office_closes: time = Field(default=time(17, 0), description="office hours end (Asia/Ho_Chi_Minh)")

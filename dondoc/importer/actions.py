@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
 from dondoc.importer.amounts import amounts_in
-from dondoc.importer.header import parse_day
+from dondoc.importer.deadlines import Deadline, deadline_of
 from dondoc.importer.model import Found
 from dondoc.importer.outline import Item
+from dondoc.importer.text import Place
 from dondoc.importer.units import normalize, split_names, starts_with_unit, unit_type
 from models.spec import ActionKind
+
+__all__ = ["Deadline", "RawAction", "collect", "deadline_of", "kind_of"]
 
 _SECTION = re.compile(r"kết luận|kiến nghị|xử lý|biện pháp|yêu cầu|chỉ đạo", re.IGNORECASE)
 _DIRECTIVE = re.compile(r"^(?P<verb>Yêu cầu|Giao cho|Giao|Kiến nghị|Đề nghị|Chỉ đạo)\s+(?P<rest>.+)$", re.DOTALL)
@@ -47,15 +49,6 @@ _KINDS: list[tuple[ActionKind, re.Pattern[str]]] = [
 ]
 _RECOVER = re.compile(r"thu hồi|nộp (?:trả |vào )?(?:ngân sách|tài khoản tạm giữ)|hoàn trả|bồi hoàn", re.IGNORECASE)
 _MONEY = re.compile(r"tiền|ngân sách|tài sản|đồng\b|kinh phí", re.IGNORECASE)
-_DUE_DAY = re.compile(
-    r"(?:trước|chậm nhất(?: là)?|hạn chót|hoàn thành(?: trước| trong)?|xong trước|đến)\s+(?:ngày\s+)?"
-    r"(?P<d>\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4})",
-    re.IGNORECASE,
-)
-_DUE_IN = re.compile(r"trong (?:thời hạn|vòng|thời gian)\s+(?P<n>\d{1,3})\s+ngày(?P<w>\s+làm việc)?", re.IGNORECASE)
-_DUE_QUARTER = re.compile(r"(?:trong|trước|hết|cuối)\s+quý\s+(?P<q>IV|III|II|I|[1-4])\s*(?:/|năm)\s*(?P<y>\d{4})")
-_QUARTERS = {"I": 1, "II": 2, "III": 3, "IV": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
 
 
 @dataclass
@@ -64,8 +57,10 @@ class RawAction:
     addressee: str  # as worded in the document ("" when none)
     names: list[str]  # the addressee split into unit names ("*" for every inspected unit)
     text: str
-    item: Item
+    place: Place
     from_directive: bool  # the addressee comes from a directive above, not from the item itself
+    deadline: Deadline | None = None  # stated apart from the text (a table's deadline column)
+    amount_vnd: int | None = None  # stated apart from the text (a table's amount column)
 
 
 @dataclass
@@ -91,30 +86,6 @@ def kind_of(text: str) -> ActionKind:
     if _RECOVER.search(text) and (_MONEY.search(text) or amounts_in(text)):
         return ActionKind.recover
     return ActionKind.remedy
-
-
-@dataclass(frozen=True)
-class Deadline:
-    text: str
-    due: date | None = None
-    days: int | None = None
-    working: bool = False
-
-
-def deadline_of(text: str) -> Deadline | None:
-    match = _DUE_DAY.search(text)
-    if match:
-        day = parse_day(match.group("d"))
-        if day is not None:
-            return Deadline(match.group(0), due=day)
-    match = _DUE_IN.search(text)
-    if match:
-        return Deadline(match.group(0), days=int(match.group("n")), working=bool(match.group("w")))
-    match = _DUE_QUARTER.search(text)
-    if match:
-        month, day_of = _QUARTER_END[_QUARTERS[match.group("q")]]
-        return Deadline(match.group(0), due=date(int(match.group("y")), month, day_of))
-    return None
 
 
 def addressee_of(rest: str, known: list[str]) -> tuple[str, str]:
@@ -164,7 +135,7 @@ def _ref(item: Item) -> str:
     return f"{parent_ref}-{ordinal}" if parent_ref else f"{item.marker}{ordinal}"
 
 
-def _names(addressee: str) -> list[str]:
+def names_of(addressee: str) -> list[str]:
     if not addressee or _ALL_UNITS.match(addressee):
         return ["*"]
     return split_names(addressee) or [addressee]
@@ -178,7 +149,7 @@ def collect(root: Item, known: list[str]) -> Collected:
     return found
 
 
-def _directive(body: str, known: list[str]) -> tuple[str, str, str] | None:
+def directive_of(body: str, known: list[str]) -> tuple[str, str, str] | None:
     """(verb, addressee, what follows) of 'Yêu cầu UBND huyện A thực hiện …'; None when no unit follows the verb
     ('Chỉ đạo sửa đổi …' is an item, not a directive)."""
     match = _DIRECTIVE.match(body)
@@ -198,7 +169,7 @@ def _walk(item: Item, addressee: str | None, found: Collected, known: list[str])
     for child in item.children:
         body = child.body.strip()
         listed = [c for c in child.children if c.kind != "text" or c.children]
-        directive = _directive(body, known)
+        directive = directive_of(body, known)
         concerning = _CONCERNING.match(body)
         if concerning and child.children:
             _walk(child, concerning.group("who"), found, known)
@@ -208,13 +179,15 @@ def _walk(item: Item, addressee: str | None, found: Collected, known: list[str])
             if _is_tracking(rest) and verb.startswith("Giao"):
                 found.tracking = found.tracking or Found(value=who, place=child.place())
                 continue
+            if body.endswith(":") and not child.children:
+                continue  # it introduces what follows outside the outline: a table of actions
             if child.children and (listed or body.endswith(":")):
                 for grandchild in child.children:
                     if _is_tracking(grandchild.body) and verb.startswith("Giao"):
                         found.tracking = found.tracking or Found(value=who, place=grandchild.place())
                 _walk_items(child, who, found, known)
                 continue
-            found.actions.append(RawAction(_ref(child), who, _names(who), body, child, False))
+            found.actions.append(RawAction(_ref(child), who, names_of(who), body, child.place(), False))
             continue
         if addressee is not None and child.kind != "root":
             if child.children and body.endswith(":"):
@@ -223,7 +196,7 @@ def _walk(item: Item, addressee: str | None, found: Collected, known: list[str])
                 continue
             own = _leading_unit(body, known)
             found.actions.append(
-                RawAction(_ref(child), own or addressee, _names(own or addressee), body, child, own is None)
+                RawAction(_ref(child), own or addressee, names_of(own or addressee), body, child.place(), own is None)
             )
             continue
         _walk(child, None, found, known)
@@ -235,12 +208,12 @@ def _walk_items(parent: Item, addressee: str, found: Collected, known: list[str]
         body = child.body.strip()
         if not body or (_is_tracking(body) and found.tracking is not None and found.tracking.value == addressee):
             continue
-        if _directive(body, known) or (child.children and body.endswith(":")):
+        if directive_of(body, known) or (child.children and body.endswith(":")):
             _walk(Item(None, "", "root", -1, "", [child], None), addressee, found, known)
             continue
         own = _leading_unit(body, known)
         who = own or addressee
-        found.actions.append(RawAction(_ref(child), who, _names(who), body, child, own is None))
+        found.actions.append(RawAction(_ref(child), who, names_of(who), body, child.place(), own is None))
 
 
 def same_unit(a: str, b: str) -> bool:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from dondoc.importer import header
-from dondoc.importer.actions import RawAction, collect, deadline_of, kind_of
+from dondoc.importer.actions import RawAction, action_sections, collect, deadline_of, kind_of
 from dondoc.importer.amounts import amounts_in
+from dondoc.importer.assumed import DeadlinePolicy, assume_deadlines, resolve
+from dondoc.importer.deadlines import general_deadline
 from dondoc.importer.model import (
     ConclusionDraft,
     DraftAction,
@@ -17,8 +19,10 @@ from dondoc.importer.model import (
     WarningCode,
 )
 from dondoc.importer.outline import build
+from dondoc.importer.tables import table_actions
 from dondoc.importer.text import Paragraph
 from dondoc.importer.units import normalize, slug, split_names, unique, without_alias
+from models.spec import ActionKind
 
 _INSPECTED = re.compile(
     r"(?:tiến hành thanh tra|thanh tra trực tiếp|đối tượng thanh tra\s*:)\s*(?:đối với|tại)?\s*(?P<who>.+?)(?:\.\s|\.$|;|$)",
@@ -56,7 +60,7 @@ def refusal(paragraphs: list[Paragraph], kind: header.Kind) -> NotAConclusion:
     return NotAConclusion(message, kind.kind)
 
 
-def parse_conclusion(paragraphs: list[Paragraph]) -> ConclusionDraft:
+def parse_conclusion(paragraphs: list[Paragraph], policy: DeadlinePolicy) -> ConclusionDraft:
     kind = header.document_kind(paragraphs)
     if kind.kind != "conclusion":
         raise refusal(paragraphs, kind)
@@ -76,9 +80,16 @@ def parse_conclusion(paragraphs: list[Paragraph]) -> ConclusionDraft:
                 message="Không tìm thấy câu nêu các đơn vị được thanh tra: hãy chọn đơn vị từ danh mục.",
             )
         )
-    collected = collect(build(body), [n for u in draft.units for n in (u.name, *u.aliases)])
+    known = [n for u in draft.units for n in (u.name, *u.aliases)]
+    tables = table_actions(body, known)
+    outline = build([p for p in body if p.number not in tables.paragraphs])
+    collected = collect(outline, known)
     draft.tracking_body = collected.tracking
-    _actions(collected.actions, draft)
+    found = sorted(collected.actions + tables.actions, key=lambda raw: raw.place.paragraph)
+    _actions(found, draft, policy)
+    sections = action_sections(outline)
+    first = sections[0].paragraph.number if sections[0].paragraph is not None else 0
+    assume_deadlines(draft, general_deadline([p for p in body if p.number >= first]), policy)
     _amount_warnings(body, draft)
     return draft
 
@@ -156,7 +167,7 @@ def _resolve(name: str, units: list[DraftUnit]) -> DraftUnit | None:
     return None
 
 
-def _actions(raw_actions: list[RawAction], draft: ConclusionDraft) -> None:
+def _actions(raw_actions: list[RawAction], draft: ConclusionDraft, policy: DeadlinePolicy) -> None:
     warn = draft.warnings.append
     inspected = [u for u in draft.units if u.inspected]
     taken_units = {u.code for u in draft.units}
@@ -171,14 +182,18 @@ def _actions(raw_actions: list[RawAction], draft: ConclusionDraft) -> None:
             unit = _resolve(name, draft.units)
             if unit is None:
                 code = unique(slug(name, 40) or "don-vi", taken_units)
-                unit = DraftUnit(code=code, name=name[0].upper() + name[1:], inspected=False, place=raw.item.place())
+                unit = DraftUnit(code=code, name=name[0].upper() + name[1:], inspected=False, place=raw.place)
                 draft.units.append(unit)
             targets.append(unit)
         if not targets:
             continue
-        deadline = deadline_of(raw.text)
+        deadline = raw.deadline or deadline_of(raw.text)
+        stated = (
+            resolve(deadline, draft.issued_on.value if draft.issued_on else None, policy.calendar) if deadline else None
+        )
         kind = kind_of(raw.text)
         amounts = amounts_in(raw.text)
+        amount = raw.amount_vnd if raw.amount_vnd is not None else (amounts[0].figure if amounts else None)
         for unit in targets:
             base = slug(raw.ref, 24) or "kn"
             action_id = unique(base if len(targets) == 1 else f"{base}-{unit.code}"[:60].strip("-"), taken_ids)
@@ -190,12 +205,12 @@ def _actions(raw_actions: list[RawAction], draft: ConclusionDraft) -> None:
                     addressee=raw.addressee or unit.name,
                     kind=kind,
                     text=raw.text,
-                    amount_vnd=amounts[0].figure if amounts and kind.value == "recover" else None,
-                    due=deadline.due if deadline else None,
-                    due_in_days=deadline.days if deadline else None,
-                    due_working=deadline.working if deadline else False,
+                    amount_vnd=amount if kind == ActionKind.recover else None,
+                    due=stated.due if stated else None,
+                    due_in_days=stated.days if stated else None,
+                    due_working=stated.working if stated else False,
                     due_text=deadline.text if deadline else None,
-                    place=raw.item.place(),
+                    place=raw.place,
                 )
             )
             if not unit.inspected:

@@ -33,6 +33,7 @@ class WarningCode(StrEnum):
     no_action = "no_action"
     amount_mismatch = "amount_mismatch"
     no_inspected_units = "no_inspected_units"
+    assumed_due = "assumed_due"  # due dates the conclusion does not state for these actions: proposed, to confirm
 
 
 class ImportWarning(BaseModel):
@@ -63,7 +64,8 @@ class DraftAction(BaseModel):
     due_in_days: int | None = None
     due_working: bool = False
     due_text: str | None = None  # the deadline as written: "trước ngày 30/6/2021", "trong thời hạn 30 ngày"
-    place: Place
+    due_assumed: bool = False  # not stated for this action: the conclusion's general deadline or the policy default
+    place: Place  # the action's paragraph (for a table row: the row, "1 | Thu hồi … | UBND huyện A | 30/11/2023")
 
 
 class ConclusionDraft(BaseModel):
@@ -86,7 +88,7 @@ class ConclusionDraft(BaseModel):
 
     def spec_data(self) -> dict[str, Any]:
         """The draft in the conclusion spec's shape (docs/conclusion-spec.md), as far as the document tells; what it
-        cannot tell (emails, due dates it does not state) is left out for staff to fill in."""
+        cannot tell (emails) is left out for staff to fill in, and a due date it does not state is marked assumed."""
         data: dict[str, Any] = {}
         if self.number is not None:
             data["number"] = self.number.value
@@ -112,6 +114,8 @@ class ConclusionDraft(BaseModel):
                 item["due"] = action.due.isoformat()
             elif action.due_in_days is not None:
                 item["due_in"] = {"days": action.due_in_days, "working": action.due_working}
+            if action.due_assumed and ("due" in item or "due_in" in item):
+                item["due_assumed"] = True
             if action.amount_vnd is not None and action.kind == ActionKind.recover:
                 item["amount_vnd"] = action.amount_vnd
             actions.append(item)

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from dondoc.importer import ConclusionDraft, WarningCode, import_conclusion
+from dondoc.importer import ConclusionDraft, DeadlinePolicy, WarningCode, import_conclusion
 from models.spec import ActionKind
 from tests.importer.documents import seed
 
@@ -15,7 +15,7 @@ from tests.importer.documents import seed
 @pytest.fixture(scope="module")
 def draft() -> ConclusionDraft:
     path = seed("000")
-    return import_conclusion(path.name, path.read_bytes()).draft
+    return import_conclusion(path.name, path.read_bytes(), DeadlinePolicy(days=45)).draft
 
 
 def test_the_header_is_read_with_where_each_field_came_from(draft: ConclusionDraft) -> None:
@@ -51,7 +51,9 @@ def test_each_action_with_its_unit_and_its_number_in_the_document(draft: Conclus
     first = [a for a in draft.actions if a.ref == "2.1-1"]
     assert {a.unit for a in first} == {"phong-buu-chinh-vien-thong", "phong-cong-nghe-thong-tin"}
     assert all(a.addressee == "phòng Bưu chính Viễn thông và phòng Công nghệ thông tin" for a in first)
-    assert all(a.kind == ActionKind.remedy and a.due is None and a.due_in_days is None for a in draft.actions)
+    assert all(a.kind == ActionKind.remedy for a in draft.actions)
+    # no deadline stated and the day blank: the policy default, counted from the day staff will enter, assumed
+    assert all(a.due is None and a.due_in_days == 45 and a.due_assumed for a in draft.actions)
     assert len({a.id for a in draft.actions}) == len(draft.actions)
     assert first[0].place.excerpt.startswith("- Tiếp tục duy trì")
 
@@ -77,6 +79,7 @@ def test_warnings_blank_number_and_day_wrong_units_and_a_unit_left_without_actio
         WarningCode.blank_day: 1,
         WarningCode.unit_not_inspected: 3,
         WarningCode.unit_without_action: 1,
+        WarningCode.assumed_due: 1,
     }
     outsiders = [w for w in draft.warnings if w.code == WarningCode.unit_not_inspected]
     assert "Phòng Bưu chính Viễn thông" in outsiders[0].message and "2.1-1, 2.1-2, 2.1-3" in outsiders[0].message
@@ -94,4 +97,4 @@ def test_the_spec_shape_leaves_out_what_the_document_cannot_tell(draft: Conclusi
     assert data["place"] == "Nam Định"
     assert [u["code"] for u in data["units"]][:2] == ["phong-tt-bc-xb", "trung-tam-cntt-tt"]
     assert all("contacts" not in u for u in data["units"])
-    assert all("due" not in a and "due_in" not in a for a in data["actions"])
+    assert all(a["due_in"] == {"days": 45, "working": False} and a["due_assumed"] for a in data["actions"])
