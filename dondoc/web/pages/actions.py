@@ -145,12 +145,10 @@ _REPORT = _Review(
 )
 
 
-async def _review(
-    request: Request, ctx: AppContext, who: Principal, workflow_id: str, item: str, kind: _Review
-) -> Response:
-    data = await request.form()
+def _decision(data: Any, form: FormState, kind: _Review) -> tuple[str, str, date | None]:
+    """The decision, reason and new deadline of a review form, their errors beside the fields."""
     decision, reason, typed_due = text(data, "decision"), text(data, "reason"), text(data, "new_due")
-    form = FormState(f"{workflow_id}--{kind.key}--{item}", values={"reason": reason, "new_due": typed_due})
+    form.values.update({"reason": reason, "new_due": typed_due})
     new_due = parse_day(typed_due) if typed_due and decision == "reject" else None
     if decision not in ("accept", "reject"):
         form.errors["decision"] = kind.choose
@@ -161,6 +159,15 @@ async def _review(
             form.errors["new_due"] = DAY_HINT
         elif new_due <= today():
             form.errors["new_due"] = "Hạn mới phải sau hôm nay."
+    return decision, reason, new_due
+
+
+async def _review(
+    request: Request, ctx: AppContext, who: Principal, workflow_id: str, item: str, kind: _Review
+) -> Response:
+    data = await request.form()
+    form = FormState(f"{workflow_id}--{kind.key}--{item}")
+    decision, reason, new_due = _decision(data, form, kind)
     done = kind.accepted if decision == "accept" else kind.returned
     return await apply_form(
         request,
@@ -178,6 +185,48 @@ async def _review(
 @router.post("/conclusions/{workflow_id}/evidence/{evidence_id}/review", include_in_schema=False)
 async def review_evidence(request: Request, workflow_id: str, evidence_id: str, ctx: Ctx, who: Staff) -> Response:
     return await _review(request, ctx, who, workflow_id, evidence_id, _EVIDENCE)
+
+
+def _listed(data: Any, name: str) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in data.getlist(name) if isinstance(v, str) and v.strip()))
+
+
+@router.post("/conclusions/{workflow_id}/evidence/review", include_in_schema=False)
+async def review_evidence_batch(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -> Response:
+    """One decision on several evidences of a unit (those ticked, or all the queue showed): one update."""
+    data = await request.form()
+    unit, everything = text(data, "unit"), bool(text(data, "all"))
+    chosen = _listed(data, "evidence_ids")
+    ids = _listed(data, "shown") if everything else chosen
+    form = FormState(f"{workflow_id}--evbatch--{unit}", values={"evidence_ids": " ".join(chosen)})
+    if everything:
+        form.values["all"] = "1"
+    decision, reason, new_due = _decision(data, form, _EVIDENCE)
+    if not ids:
+        form.errors["evidence_ids"] = "Chọn ít nhất một minh chứng, hoặc «Chọn tất cả của đơn vị»."
+    done = "Đã chấp nhận" if decision == "accept" else "Đã yêu cầu bổ sung"
+    back = _back(data, workflow_id)
+    response = await apply_form(
+        request,
+        ctx,
+        who,
+        workflow_id,
+        back,
+        form,
+        lambda: c.ReviewEvidence(
+            actor=who.email,
+            evidence_id=ids[0],
+            also_evidence_ids=ids[1:],
+            decision=c.Decision(decision),
+            reason=reason or None,
+            new_due=new_due,
+        ),
+        f"{done} {len(ids)} minh chứng: {', '.join(ids)}.",
+        {"reason", "new_due"},
+    )
+    if response.status_code == status.HTTP_303_SEE_OTHER:
+        review.remember_reviewed(request, workflow_id, ids)
+    return response
 
 
 @router.post("/conclusions/{workflow_id}/reports/{report_id}/review", include_in_schema=False)

@@ -2,17 +2,20 @@
 its decision form inline (posting to the conclusion's routes, then coming back here).
 
 An officer of any active conclusion sees by default only the conclusions they are in charge of ("mine");
-`?mine=0` shows everything waiting, `?mine=1` asks for one's own."""
+`?mine=0` shows everything waiting, `?mine=1` asks for one's own.
+
+Evidence is grouped per conclusion and unit: staff tick several items (or «Chọn tất cả của đơn vị») and decide on
+them at once, one update; the page they come back to lists what each one became."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from dondoc.web import queries
@@ -20,9 +23,34 @@ from dondoc.web.clock import clock
 from dondoc.web.context import AppContext
 from dondoc.web.pages.common import Ctx, FormState, Staff, late_days, show, unit_names
 from dondoc.web.security import Principal
-from models.tables import ConclusionRow
+from models.tables import ActionRow, ConclusionRow, EvidenceRow
 
 router = APIRouter()
+
+
+SESSION_REVIEWED = "reviewed"  # the evidence of the last decision on several, for the page after the redirect
+MAX_REMEMBERED = 200
+
+
+@dataclass
+class EvidenceGroup:
+    """The evidence of one unit in one conclusion waiting for review, oldest first: one batch form."""
+
+    conclusion: ConclusionRow
+    unit: str
+    items: list[tuple[EvidenceRow, ActionRow]]
+
+    @property
+    def key(self) -> str:
+        return f"{self.conclusion.workflow_id}--evbatch--{self.unit}"
+
+
+@dataclass
+class Reviewed:
+    """One evidence of the last decision on several, as it stands now."""
+
+    evidence: EvidenceRow
+    action: ActionRow
 
 
 @dataclass
@@ -33,6 +61,38 @@ class ReviewView:
     mine: bool = False  # only the conclusions the signed-in account is an officer of
     officer: bool = False  # the account is an officer of some active conclusion
     total: int = 0  # everything waiting, whoever is in charge
+    reviewed: list[Reviewed] = field(default_factory=list)
+
+    @property
+    def evidence_groups(self) -> list[EvidenceGroup]:
+        groups: dict[tuple[str, str], EvidenceGroup] = {}
+        for ev, conclusion, action in self.queue.evidence:
+            group = groups.setdefault((conclusion.workflow_id, action.unit), EvidenceGroup(conclusion, action.unit, []))
+            group.items.append((ev, action))
+        return list(groups.values())
+
+
+def remember_reviewed(request: Request, workflow_id: str, evidence_ids: list[str]) -> None:
+    """The evidence one decision covered, for the review page to list after the redirect (ids only: a cookie)."""
+    request.session[SESSION_REVIEWED] = [workflow_id, evidence_ids[:MAX_REMEMBERED]]
+
+
+def _reviewed(engine: Engine, remembered: object) -> list[Reviewed]:
+    if not (isinstance(remembered, list) and len(remembered) == 2 and isinstance(remembered[1], list)):
+        return []
+    workflow_id, ids = str(remembered[0]), [str(i) for i in remembered[1]]
+    with Session(engine) as session:
+        rows = session.exec(
+            select(EvidenceRow, ActionRow)
+            .join(
+                ActionRow,
+                (col(ActionRow.workflow_id) == col(EvidenceRow.workflow_id))
+                & (col(ActionRow.action_id) == col(EvidenceRow.action_id)),
+            )
+            .where(col(EvidenceRow.workflow_id) == workflow_id, col(EvidenceRow.evidence_id).in_(ids))
+        ).all()
+    found = {ev.evidence_id: Reviewed(ev, action) for ev, action in rows}
+    return [found[i] for i in ids if i in found]
 
 
 def officer_of(engine: Engine, email: str) -> set[str]:
@@ -78,6 +138,7 @@ def _page(
 ) -> Response:
     extra = {"flash": message, "flash_kind": "error"} if message else {}
     view = review_view(engine, who.email, mine)
+    view.reviewed = _reviewed(engine, request.session.pop(SESSION_REVIEWED, None))
     return show(request, "pages/review.html", who, status_code=code, view=view, form=form or FormState(), **extra)
 
 

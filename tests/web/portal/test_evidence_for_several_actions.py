@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlmodel import Session, col, select
 
 from models import commands as c
 from models.tables import ActionRow, EvidenceRow
-from models.workflow_io import UpdateResult
 from tests.web.conftest import AGENCY, STAFF, Web
 from tests.web.portal.test_portal import evidence_url, main_of, open_link, pdf
+from tests.web.updates import record_updates
 from tests.workflow.harness import PDF
 
 FIRST, SECOND, THIRD = "ly-son-eoffice", "ly-son-dvctt", "ly-son-cong-ttdt"  # actions of unit ly-son
@@ -24,16 +23,7 @@ THEIRS = "tra-bong-dvctt"  # an action of unit tra-bong
 
 @pytest.fixture
 def updates(web: Web, monkeypatch: pytest.MonkeyPatch) -> list[c.Command]:
-    """Every command the web app sends to a workflow, in order (each is one update)."""
-    sent: list[c.Command] = []
-    real: Callable[..., Awaitable[UpdateResult]] = web.ctx.gateway.update
-
-    async def update(workflow_id: str, command: c.Command, update_id: str | None = None) -> UpdateResult:
-        sent.append(command)
-        return await real(workflow_id, command, update_id)
-
-    monkeypatch.setattr(web.ctx.gateway, "update", update)
-    return sent
+    return record_updates(web, monkeypatch)
 
 
 def evidence_rows(web: Web, workflow_id: str) -> list[EvidenceRow]:
