@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -97,7 +97,7 @@ def deadline_in_cell(text: str) -> Deadline | None:
     text = " ".join(text.split())
     found = deadline_of(text)
     if found is not None:
-        return found
+        return replace(found, text=text)
     match = _CELL_DAY.match(text)
     if match:
         day = parse_day(match.group("d"))
@@ -105,7 +105,7 @@ def deadline_in_cell(text: str) -> Deadline | None:
             return Deadline(text, due=day)
     match = _CELL_DAYS.search(text)
     if match:
-        return _anchored(text, match, bool(match.group("w")))
+        return replace(_anchored(text, match, bool(match.group("w"))), text=text)
     match = _CELL_QUARTER.search(text)
     if match:
         return Deadline(text, due=_quarter_end(match))

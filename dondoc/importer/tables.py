@@ -143,19 +143,20 @@ class TableActions:
 def table_actions(paragraphs: list[Paragraph], known: list[str]) -> TableActions:
     """The actions of every table of actions among these paragraphs."""
     result = TableActions()
-    previous: tuple[Grid, dict[int, str]] | None = None
+    reader: _Reader | None = None
     for grid in grids(paragraphs):
         header = _header(grid)
-        if header is None and previous is not None and _continues(previous[0], grid, paragraphs):
-            header = (0, previous[1])
-        if header is None:
-            previous = None
+        if header is None and reader is not None and _continues(reader.grid, grid, paragraphs):
+            reader.grid = grid  # the same table on the next page: same columns, same groups
+            reader.read(0)
+        elif header is not None:
+            start, roles = header
+            reader = _Reader(grid, roles, known, _intro(paragraphs, grid, known) or "", result.actions)
+            reader.read(start)
+        else:
+            reader = None
             continue
-        start, roles = header
-        intro = _intro(paragraphs, grid, known) if previous is None else None
-        _Reader(grid, roles, known, intro or "", result.actions).read(start)
         result.paragraphs |= {p.number for p in grid.paragraphs}
-        previous = (grid, roles)
     return result
 
 
@@ -198,12 +199,15 @@ class _Reader:
         self.parent_ref: str | None = None
         self.parent_unit: str | None = None
         self.last: list[RawAction] = []
-        self.last_unit_cell: CellAt | None = None
+        self.last_cells: dict[str, CellAt | None] = {}  # role -> the cell of the last action's row
         self.unnumbered = 0
 
     def value(self, row: int, role: str) -> str:
+        """The row's text in a role's column; nothing when the row's text cell is merged across that column."""
         column = self.columns.get(role)
         if column is None:
+            return ""
+        if role != TEXT and self.grid.cell(row, column) == self.grid.cell(row, self.columns[TEXT]):
             return ""
         return self.grid.text(row, column, "; " if role == UNIT else " ")
 
@@ -214,20 +218,23 @@ class _Reader:
                 continue  # the header repeated on a new page, or the row numbering the columns
             self.row(row)
 
+    def cells(self, row: int) -> dict[str, CellAt | None]:
+        return {role: self.grid.cell(row, column) for role, column in self.columns.items() if role in (UNIT, DUE)}
+
     def row(self, row: int) -> None:
         ref, text = _bare_ref(self.value(row, REF)), self.value(row, TEXT)
         unit, due = self.value(row, UNIT), self.value(row, DUE)
-        unit_cell = self.grid.cell(row, self.columns[UNIT]) if UNIT in self.columns else None
         if not text:
             return
-        shared_unit = unit_cell is not None and unit_cell == self.last_unit_cell and unit_cell.rows > 1
-        if not ref and self.last and (not unit or shared_unit) and not due and _goes_on(self.last[0].text, text):
-            for action in self.last:
+        cells = self.cells(row)
+        own = [role for role, cell in cells.items() if self.value(row, role) and cell != self.last_cells.get(role)]
+        if not ref and self.last and not own and _goes_on(self.last[0].text, text):
+            for action in self.last:  # the rest of the row above, split by a page break
                 action.text = f"{action.text} {text}"
             return
         if not unit and not due and self._group(ref, text, row):
             return
-        self.last_unit_cell = unit_cell
+        self.last_cells = cells
         self.last = self.action(row, self._ref(ref), text, unit, due)
 
     def _group(self, ref: str, text: str, row: int) -> bool:

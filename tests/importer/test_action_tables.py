@@ -1,0 +1,151 @@
+"""A conclusion whose actions are a table (STT | Nội dung kiến nghị | Đơn vị thực hiện | Thời hạn) is read row by row
+into actions with their unit, number, kind, amount and deadline, each pointing at its row."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dondoc.importer import ConclusionDraft, DeadlinePolicy, Imported, WarningCode, import_conclusion
+from dondoc.importer.tables import column_role
+from models.spec import ActionKind
+from tests.importer.action_tables import ACTION_MERGES, ACTIONS, Merge, conclusion_with_tables
+
+POLICY = DeadlinePolicy(days=45)
+
+
+def imported(path: Path) -> Imported:
+    return import_conclusion(path.name, path.read_bytes(), POLICY)
+
+
+@pytest.fixture(scope="module")
+def table_docx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("tables")
+    intro = "Chánh Thanh tra tỉnh yêu cầu thực hiện các nội dung sau:"
+    return conclusion_with_tables(folder / "kl-bang.docx", [(ACTIONS, ACTION_MERGES)], intro=intro)
+
+
+@pytest.fixture(scope="module")
+def draft(table_docx: Path) -> ConclusionDraft:
+    return imported(table_docx).draft
+
+
+def test_each_row_is_an_action_of_its_unit_numbered_under_its_group(draft: ConclusionDraft) -> None:
+    assert [(a.ref, a.unit, a.kind) for a in draft.actions] == [
+        ("I.1", "ubnd-huyen-ly-son", ActionKind.recover),
+        ("I.2", "ubnd-huyen-ly-son", ActionKind.discipline),  # the unit cell is merged over rows 1 and 2
+        ("I.3.a", "ubnd-huyen-ly-son", ActionKind.remedy),  # no unit in the row: the group's ("Đối với …")
+        ("I.3.b", "phong-tai-chinh-ke-hoach-huyen-ly-son", ActionKind.remedy),
+        ("II.1", "ubnd-huyen-tra-bong", ActionKind.recover),
+        ("II.2", "ubnd-huyen-tra-bong", ActionKind.sanction),  # "Chủ tịch UBND huyện Trà Bồng": the unit's head
+    ]
+    by_ref = {a.ref: a for a in draft.actions}
+    assert by_ref["I.1"].amount_vnd == 120_000_000 and by_ref["II.1"].amount_vnd == 35_500_000
+    assert by_ref["II.2"].addressee == "Chủ tịch UBND huyện Trà Bồng"
+
+
+def test_the_deadline_column_in_its_short_forms(draft: ConclusionDraft) -> None:
+    by_ref = {a.ref: a for a in draft.actions}
+    assert (by_ref["I.1"].due, by_ref["I.1"].due_text, by_ref["I.1"].due_assumed) == (
+        date(2023, 11, 30),
+        "30/11/2023",
+        False,
+    )
+    assert (by_ref["I.2"].due_in_days, by_ref["I.2"].due_working) == (30, True)
+    assert by_ref["I.3.a"].due == date(2023, 12, 31)  # "Quý IV/2023"
+    assert by_ref["II.1"].due == date(2023, 12, 31)  # "Tháng 12/2023"
+
+
+def test_a_row_split_by_a_page_break_joins_the_row_above(draft: ConclusionDraft) -> None:
+    second = next(a for a in draft.actions if a.ref == "II.1")
+    assert second.text == "Thu hồi số tiền 35.500.000 đồng nộp ngân sách nhà nước và báo cáo kết quả về Thanh tra tỉnh."
+    assert "I" not in {a.ref for a in draft.actions} and "I.3" not in {a.ref for a in draft.actions}  # group rows
+
+
+def test_each_action_points_at_its_row(table_docx: Path) -> None:
+    result = imported(table_docx)
+    first = result.draft.actions[0]
+    assert first.place.excerpt == (
+        "1 | Thu hồi số tiền 120.000.000 đồng chi sai chế độ nộp vào tài khoản tạm giữ của Thanh tra tỉnh. | "
+        "UBND huyện Lý Sơn | 30/11/2023"
+    )
+    paragraph = result.paragraphs[first.place.paragraph - 1]
+    assert paragraph.text.startswith("Thu hồi số tiền 120.000.000 đồng") and paragraph.cell is not None
+
+
+def test_rows_without_a_deadline_get_the_assumed_default_and_outsiders_a_warning(draft: ConclusionDraft) -> None:
+    assumed = [a.ref for a in draft.actions if a.due_assumed]
+    assert assumed == ["I.3.b", "II.2"]
+    outsiders = [w for w in draft.warnings if w.code == WarningCode.unit_not_inspected]
+    assert len(outsiders) == 1 and "Phòng Tài chính - Kế hoạch huyện Lý Sơn" in outsiders[0].message
+    assert not [w for w in draft.warnings if w.code in (WarningCode.no_action, WarningCode.unit_without_action)]
+    assert draft.tracking_body is not None and draft.tracking_body.value == "Phòng Nghiệp vụ 2"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["TT", "Nội dung yêu cầu", "Cơ quan, đơn vị chủ trì thực hiện", "Thời gian hoàn thành"],
+        ["Số TT", "Kiến nghị xử lý", "Trách nhiệm thực hiện", "Thời hạn thực hiện"],
+        ["STT", "Nội dung công việc", "Đơn vị thực hiện", "Tiến độ"],
+        ["Số thứ tự", "Biện pháp khắc phục", "Đơn vị chịu trách nhiệm", "Hạn hoàn thành"],
+    ],
+)
+def test_common_header_wordings(header: list[str], tmp_path: Path) -> None:
+    rows = [
+        header,
+        ["1.", "Rà soát, điều chỉnh dự toán kinh phí năm 2024.", "UBND huyện Lý Sơn", "Trước ngày 31/3/2024"],
+    ]
+    path = conclusion_with_tables(tmp_path / "kl.docx", [(rows, [])])
+    (action,) = imported(path).draft.actions
+    assert (action.ref, action.unit, action.due, action.due_assumed) == (
+        "1",
+        "ubnd-huyen-ly-son",
+        date(2024, 3, 31),
+        False,
+    )
+
+
+def test_a_two_row_header_a_row_numbering_the_columns_and_the_coordinating_unit_left_out(tmp_path: Path) -> None:
+    rows = [
+        ["STT", "Nội dung kiến nghị", "Đơn vị thực hiện", "", "Thời hạn"],
+        ["", "", "Chủ trì", "Phối hợp", ""],
+        ["(1)", "(2)", "(3)", "(4)", "(5)"],
+        ["1", "Thu hồi 20.000.000 đồng chi sai.", "UBND huyện Trà Bồng", "Kho bạc Nhà nước huyện", "15/12/2023"],
+    ]
+    merges = [Merge((0, 0), (1, 0)), Merge((0, 1), (1, 1)), Merge((0, 2), (0, 3)), Merge((0, 4), (1, 4))]
+    path = conclusion_with_tables(tmp_path / "kl.docx", [(rows, merges)])
+    (action,) = imported(path).draft.actions
+    assert (action.ref, action.unit, action.amount_vnd, action.due) == (
+        "1",
+        "ubnd-huyen-tra-bong",
+        20_000_000,
+        date(2023, 12, 15),
+    )
+
+
+def test_a_table_going_on_without_its_header_and_the_unit_from_the_directive_above(tmp_path: Path) -> None:
+    first = [
+        ["STT", "Nội dung", "Thời hạn"],
+        ["1", "Thu hồi số tiền 120.000.000 đồng nộp ngân sách.", "30/11/2023"],
+    ]
+    rest = [["2", "Kiểm điểm trách nhiệm cá nhân có liên quan.", "Quý I/2024"]]
+    intro = "1. Yêu cầu UBND huyện Lý Sơn thực hiện các nội dung sau:"
+    path = conclusion_with_tables(tmp_path / "kl.docx", [(first, []), (rest, [])], intro=intro)
+    draft = imported(path).draft
+    assert [(a.ref, a.unit, a.due) for a in draft.actions] == [
+        ("1", "ubnd-huyen-ly-son", date(2023, 11, 30)),
+        ("2", "ubnd-huyen-ly-son", date(2024, 3, 31)),
+    ]
+    assert not any(a.text.startswith("Yêu cầu") for a in draft.actions)  # the directive introduces the table
+
+
+def test_what_a_column_holds_by_its_header() -> None:
+    assert column_role("Nội dung kiến nghị") == "text"
+    assert column_role("Đơn vị thực hiện") == "unit"
+    assert column_role("Thời hạn thực hiện") == "due"
+    assert column_role("Số tiền thu hồi (đồng)") == "amount"
+    assert column_role("Đơn vị phối hợp") == "other"
+    assert column_role("Họ và tên") is None
