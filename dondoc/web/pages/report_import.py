@@ -1,7 +1,8 @@
 """A follow-up report uploaded to a conclusion (seed 001): recognised by the conclusion it cites, split per unit and
 offered to staff as each unit's report submission, each action the report calls done proposed for acceptance and
 each "vấn đề tiếp tục khắc phục" listed as open. Staff confirm item by item; what they confirm goes through the
-workflow's own updates (submit the unit's report; submit and accept an action's evidence)."""
+workflow's own updates (submit the unit's report; submit each action's evidence with its own note, then accept all
+of them with one decision)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from models import commands as c
 from models.state import FileRef
-from models.tables import ActionRow, ConclusionRow, UnitRow
+from models.tables import ActionRow, ConclusionRow, EvidenceRow, UnitRow
 from models.workflow_io import UpdateResult
 
 router = APIRouter()
@@ -175,7 +176,8 @@ def _stored(ctx: AppContext, ref: FileRef) -> bool:
 @router.post("/conclusions/{workflow_id}/report-import/confirm", include_in_schema=False)
 async def confirm(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -> Response:
     """What staff confirmed: each ticked unit's report submitted with the file, each ticked action's evidence (the
-    report) submitted and accepted. Each step is its own idempotent update, so a retry applies nothing twice."""
+    report, with the item's own note) submitted, then all of it accepted by one decision. Each step is an idempotent
+    update, so a retry applies nothing twice."""
     conclusion = await run_in_threadpool(_conclusion, ctx, who, workflow_id)
     data = await request.form()
     ref = _file(data)
@@ -192,6 +194,7 @@ async def confirm(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -> R
         note = f"{source} (nhập từ tệp, phần của đơn vị)"[:4000]
         command = c.SubmitReport(actor=who.email, unit=code, files=[ref], note=note)
         await _send(ctx, workflow_id, command, f"import-{key}-report-{code}", f"báo cáo của {code}", done, problems)
+    submitted: list[tuple[str, str]] = []  # (action id, evidence id)
     for action_id in data.getlist("accept"):
         if not isinstance(action_id, str):
             continue
@@ -199,17 +202,52 @@ async def confirm(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -> R
         note = f"Theo {source}: {words}"[:4000]
         submit = c.SubmitEvidence(actor=who.email, action_id=action_id, files=[ref], note=note)
         result = await _send(ctx, workflow_id, submit, f"import-{key}-evidence-{action_id}", action_id, [], problems)
-        if result is None or result.created is None:
-            continue
-        review = c.ReviewEvidence(actor=who.email, evidence_id=result.created, decision=c.Decision.accept)
-        await _send(
-            ctx, workflow_id, review, f"import-{key}-accept-{action_id}", f"chấp nhận {action_id}", done, problems
-        )
+        if result is not None and result.created is not None:
+            submitted.append((action_id, result.created))
+    await _accept_all(ctx, who, workflow_id, key, submitted, done, problems)
     message = f"Đã ghi nhận từ báo cáo: {len(done)} mục" + (f" ({', '.join(done[:12])})" if done else "")
     if problems:
         message += f". Chưa ghi nhận {len(problems)} mục: " + "; ".join(problems[:6])
     flash(request, message + ".", "error" if problems else "ok")
     return redirect(f"/conclusions/{conclusion.workflow_id}")
+
+
+async def _accept_all(
+    ctx: AppContext,
+    who: Principal,
+    workflow_id: str,
+    key: str,
+    submitted: list[tuple[str, str]],
+    done: list[str],
+    problems: list[str],
+) -> None:
+    """Accept the evidence just submitted with one decision (one update, not one per item). Evidence a first try
+    already accepted counts as done; a retry of the same set replays the same update."""
+    status_of = await run_in_threadpool(_statuses, ctx, workflow_id, [ev for _, ev in submitted])
+    waiting = [(action_id, ev) for action_id, ev in submitted if status_of.get(ev) == "submitted"]
+    done.extend(f"chấp nhận {action_id}" for action_id, ev in submitted if status_of.get(ev) == "accepted")
+    if not waiting:
+        return
+    ids = [ev for _, ev in waiting]
+    review = c.ReviewEvidence(
+        actor=who.email, evidence_id=ids[0], also_evidence_ids=ids[1:], decision=c.Decision.accept
+    )
+    digest = hashlib.sha256(" ".join(sorted(ids)).encode()).hexdigest()[:16]
+    label = "chấp nhận " + ", ".join(action_id for action_id, _ in waiting)
+    if await _send(ctx, workflow_id, review, f"import-{key}-accept-{digest}", label, [], problems) is not None:
+        done.extend(f"chấp nhận {action_id}" for action_id, _ in waiting)
+
+
+def _statuses(ctx: AppContext, workflow_id: str, evidence_ids: list[str]) -> dict[str, str]:
+    if not evidence_ids:
+        return {}
+    with Session(ctx.engine) as session:
+        rows = session.exec(
+            select(EvidenceRow).where(
+                col(EvidenceRow.workflow_id) == workflow_id, col(EvidenceRow.evidence_id).in_(evidence_ids)
+            )
+        ).all()
+    return {row.evidence_id: row.status for row in rows}
 
 
 async def _send(
