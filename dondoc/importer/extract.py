@@ -1,5 +1,6 @@
 """The text of a document file: plain text (UTF-8, UTF-16 or Windows-1258), DOCX (paragraphs and tables in reading
-order, python-docx) or PDF with a text layer (pypdf). A scanned PDF or another format is refused with a reason."""
+order, python-docx, Word's list numbers included) or PDF with a text layer (pypdf; its ruled tables cell by cell,
+pdfplumber). A scanned PDF or another format is refused with a reason."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from dondoc.importer.numbering import WordNumbering
+from dondoc.importer.pdf_tables import MARK, cell_lines, find_tables, text_outside
 from dondoc.importer.text import CellAt, Paragraph, RawLine, drop_page_artefacts, paragraphs
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -158,11 +160,23 @@ def _pdf_lines(content: bytes) -> list[RawLine]:
             raise UnreadableDocument("Tệp PDF có mật khẩu: hãy gỡ mật khẩu rồi tải lên lại.")
         if len(reader.pages) > MAX_PDF_PAGES:
             raise UnreadableDocument(f"Tệp PDF quá dài (tối đa {MAX_PDF_PAGES} trang).")
-        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+        tables = find_tables(content)
+        pages = [
+            (text_outside(page, tables[i]) if i in tables else page.extract_text() or "").splitlines()
+            for i, page in enumerate(reader.pages)
+        ]
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         if isinstance(error, UnreadableDocument):
             raise
         raise UnreadableDocument(f"Không đọc được tệp PDF: {error}") from None
-    return [
-        RawLine(line, page=number) for number, lines in enumerate(drop_page_artefacts(pages), start=1) for line in lines
-    ]
+    cells = {t.cells[0][0].table: t for page in tables.values() for t in page}
+    lines: list[RawLine] = []
+    for number, page_lines in enumerate(drop_page_artefacts(pages), start=1):
+        for line in page_lines:
+            table = cells.get(int(line[len(MARK) :])) if line.startswith(MARK) else None
+            if table is None:
+                lines.append(RawLine(line, page=number))
+                continue
+            for at, text in table.cells:
+                lines.extend(cell_lines(at, text, number))
+    return lines

@@ -95,7 +95,13 @@ ACTIONS = [
     ["II", "Đối với UBND huyện Trà Bồng", "", "", ""],
     ["1", "Thu hồi số tiền 35.500.000 đồng nộp ngân sách nhà nước", "UBND huyện Trà Bồng", "Tháng 12/2023", ""],
     ["", "và báo cáo kết quả về Thanh tra tỉnh.", "", "", ""],
-    ["2", "Xử phạt vi phạm hành chính đối với nhà thầu thi công theo quy định.", "Chủ tịch UBND huyện Trà Bồng", "", ""],
+    [
+        "2",
+        "Xử phạt vi phạm hành chính đối với nhà thầu thi công theo quy định.",
+        "Chủ tịch UBND huyện Trà Bồng",
+        "",
+        "",
+    ],
 ]
 ACTION_MERGES = [
     Merge((1, 1), (1, 4)),  # the group row's text across the row

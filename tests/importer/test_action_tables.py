@@ -12,6 +12,7 @@ from dondoc.importer import ConclusionDraft, DeadlinePolicy, Imported, WarningCo
 from dondoc.importer.tables import column_role
 from models.spec import ActionKind
 from tests.importer.action_tables import ACTION_MERGES, ACTIONS, Merge, conclusion_with_tables
+from tests.importer.documents import pdfs_of
 
 POLICY = DeadlinePolicy(days=45)
 
@@ -30,6 +31,13 @@ def table_docx(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def draft(table_docx: Path) -> ConclusionDraft:
     return imported(table_docx).draft
+
+
+@pytest.fixture(scope="module")
+def table_pdf(table_docx: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Word file printed to PDF by LibreOffice: the table breaks across two pages, its header not repeated."""
+    (pdf,) = pdfs_of([table_docx], tmp_path_factory.mktemp("tables-pdf"))
+    return pdf
 
 
 def test_each_row_is_an_action_of_its_unit_numbered_under_its_group(draft: ConclusionDraft) -> None:
@@ -73,6 +81,14 @@ def test_each_action_points_at_its_row(table_docx: Path) -> None:
     )
     paragraph = result.paragraphs[first.place.paragraph - 1]
     assert paragraph.text.startswith("Thu hồi số tiền 120.000.000 đồng") and paragraph.cell is not None
+
+
+def test_the_same_table_printed_to_pdf_gives_the_same_actions(table_pdf: Path, draft: ConclusionDraft) -> None:
+    from_pdf = imported(table_pdf)
+    assert from_pdf.draft.spec_data() == draft.spec_data()
+    assert [(w.code, w.message) for w in from_pdf.draft.warnings] == [(w.code, w.message) for w in draft.warnings]
+    assert [a.place.excerpt for a in from_pdf.draft.actions] == [a.place.excerpt for a in draft.actions]
+    assert [a.place.page for a in from_pdf.draft.actions] == [1, 1, 2, 2, 2, 2]
 
 
 def test_rows_without_a_deadline_get_the_assumed_default_and_outsiders_a_warning(draft: ConclusionDraft) -> None:
