@@ -1,4 +1,5 @@
-"""The conclusion's own document, as it was imported to register it (DOCX or PDF), for whoever may see it."""
+"""The conclusion's own document, as it was imported to register it (DOCX, PDF or plain text), for whoever may see
+it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _DOCUMENT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "the conclusion's document as imported, as an attachment",
-        "content": {media_type: _BINARY for media_type in [*ALLOWED, "application/octet-stream"]},
+        "content": {media_type: _BINARY for media_type in [*ALLOWED, "text/plain", "application/octet-stream"]},
     },
     **READ,
 }
@@ -30,7 +31,7 @@ _DOCUMENT: dict[int | str, dict[str, Any]] = {
     response_class=FileResponse,
     responses=_DOCUMENT,
     tags=["conclusions"],
-    summary="Download the conclusion's own document (the DOCX or PDF it was imported from)",
+    summary="Download the conclusion's own document (the DOCX, PDF or plain text it was imported from)",
 )
 async def conclusion_document(conclusion: Conclusion, ctx: Ctx) -> Response:
     row = await run_in_threadpool(drafts.of_conclusion, ctx.engine, conclusion.workflow_id)
@@ -42,11 +43,13 @@ async def conclusion_document(conclusion: Conclusion, ctx: Ctx) -> Response:
         blob = None
     if blob is None:
         raise not_found("Văn bản gốc không còn trong kho lưu trữ.")
-    media_type = row.source_media_type if row.source_media_type in ALLOWED else "application/octet-stream"
+    media_type = row.source_media_type or ""
+    if media_type not in ALLOWED and not media_type.startswith("text/plain; charset="):
+        media_type = "application/octet-stream"
     headers = {
         "Content-Disposition": content_disposition(row.source_name or "ket-luan"),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, no-cache",
     }
-    return stored_response(blob, media_type or "application/octet-stream", headers)
+    return stored_response(blob, media_type, headers)

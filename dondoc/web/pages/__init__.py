@@ -1,6 +1,7 @@
 """The staff pages, for inspectorate staff, administrators and supervisors (read-only).
 
-`overview` (dashboard, lists, overdue, notifications), `new` (registering a conclusion) and `preview`, `conclusion`
+`overview` (dashboard, lists, overdue, notifications), `new` (registering a conclusion) and `preview`, `drafts`,
+`spec_upload`, `originals` (the imported document), `starting` (the confirmation every start goes through), `conclusion`
 (one conclusion), `actions` (staff decisions from forms), `letters` (letters as DOCX, office numbers), `links` (a unit's portal links), `review` (the
 review queue), `admin` (users, directory, policy, calendar); what they share in `common`.
 
@@ -21,15 +22,19 @@ from dondoc.web.pages import (
     letters,
     links,
     new,
+    originals,
     overview,
     registers,
     report_import,
     review,
+    spec_upload,
 )
 
 router = APIRouter()
 router.include_router(new.router)  # /conclusions/new before /conclusions/{workflow_id}
-router.include_router(drafts.router)  # /conclusions/import, /drafts/…, /conclusions/{workflow_id}/document
+router.include_router(spec_upload.router)  # /conclusions/upload, /conclusions/upload/start
+router.include_router(drafts.router)  # /conclusions/import, /drafts/…
+router.include_router(originals.router)  # /drafts/{draft_id}/document, /conclusions/{workflow_id}/document
 router.include_router(report_import.router)  # /conclusions/{workflow_id}/report-import
 router.include_router(conclusion.router)
 router.include_router(actions.router)

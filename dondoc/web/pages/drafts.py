@@ -1,11 +1,10 @@
 """Drafts of conclusions: a document (DOCX, PDF or text) imported into a draft, or the form saved as one; edited by
 several staff (a save names the version it was made from: a conflicting save is shown, never lost or silently
-applied); started only after a confirmation page shows what starting does at once. The original document stays
-with the draft and, once started, with the conclusion."""
+applied); started only after the confirmation page (`starting`) shows what starting does at once. The original
+document stays with the draft and, once started, with the conclusion (`originals`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -17,14 +16,10 @@ from dondoc import drafts, officers, unit_directory
 from dondoc.gateway import AlreadyStarted
 from dondoc.importer import NotAConclusion, UnreadableDocument, import_conclusion
 from dondoc.importer.extract import MAX_BYTES
-from dondoc.importer.extract import kind_of as file_kind
 from dondoc.storage import UploadError
 from dondoc.web.context import AppContext
-from dondoc.web.downloads import content_disposition, stored_response
-from dondoc.web.pages import new
-from dondoc.web.pages.common import Ctx, Reader, Staff, redirect, show, text
-from dondoc.web.pages.conclusion import conclusion_view
-from dondoc.web.pages.preview import preview_start
+from dondoc.web.pages import new, originals, starting
+from dondoc.web.pages.common import Ctx, Staff, redirect, show, text
 from dondoc.web.pages.rows import fill_ids, group_by_unit, paste_rows
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
@@ -37,8 +32,7 @@ router = APIRouter()
 # ---------------------------------------------------------------- form helpers (pure)
 
 
-def form_data(form: new.NewForm) -> dict[str, Any]:
-    return {"header": form.header, "units": form.units, "actions": form.actions}
+form_data = new.form_data
 
 
 def form_of(data: dict[str, Any]) -> new.NewForm:
@@ -98,10 +92,6 @@ def _row(ctx: AppContext, draft_id: str) -> ConclusionDraftRow:
     return row
 
 
-async def _chunks(content: bytes) -> AsyncIterator[bytes]:
-    yield content
-
-
 @router.post("/conclusions/import", include_in_schema=False)
 async def import_document(request: Request, ctx: Ctx, who: Staff) -> Response:
     """A conclusion as DOCX, PDF or text: read into a new draft (the original kept with it), or refused with why."""
@@ -118,12 +108,10 @@ async def import_document(request: Request, ctx: Ctx, who: Staff) -> Response:
         imported = await run_in_threadpool(import_conclusion, name, content)
     except (NotAConclusion, UnreadableDocument) as error:
         return await _refused(request, ctx, who, f"Không nhập được {name}: {error}")
-    source = None
-    if file_kind(name, content) in ("docx", "pdf"):
-        try:
-            source = (await ctx.files.save(name, _chunks(content))).ref
-        except UploadError as error:
-            return await _refused(request, ctx, who, f"Không lưu được văn bản gốc {name}: {error}")
+    try:
+        source = await originals.keep(ctx.files, name, content)
+    except UploadError as error:
+        return await _refused(request, ctx, who, f"Không lưu được văn bản gốc {name}: {error}")
     entries = await run_in_threadpool(unit_directory.list_units, ctx.engine)
     directory = [drafts.DirectoryEntry(e.code, e.name) for e in entries]
     form = form_of(drafts.form_of(imported.draft, directory))
@@ -242,13 +230,23 @@ async def delete_draft(request: Request, draft_id: str, ctx: Ctx, who: Staff) ->
     return redirect("/conclusions/new")
 
 
-def _start_view(ctx: AppContext, row: ConclusionDraftRow, who: Principal) -> dict[str, Any]:
+def _confirmation(ctx: AppContext, row: ConclusionDraftRow, who: Principal) -> starting.Confirmation:
+    """The draft's confirmation page: its fields still wrong, why it cannot start, or what starting does at once."""
     form = form_of(row.form)
-    directory = unit_directory.defaults(ctx.engine)
-    spec = new.validate(form, directory)
-    blockers = drafts.start_blockers(row, form.header.get("number", ""))
-    preview = preview_start(ctx.engine, ctx.settings, spec, who.email) if spec is not None and not blockers else None
-    return {"form": form, "spec": spec, "blockers": blockers, "start": preview}
+    spec = new.validate(form, unit_directory.defaults(ctx.engine))
+    number = form.header.get("number", "")
+    page = starting.Confirmation(
+        number=number,
+        action=f"/drafts/{row.id}/start",
+        hidden={"version": str(row.version)},
+        back_url=f"/drafts/{row.id}",
+        back_label="Quay lại sửa bản nháp",
+        kept="Bản nháp được giữ lại (chỉ xem) cùng kết luận" + (", kèm văn bản gốc." if row.source_name else "."),
+        source=row.source_name or "",
+        problems=form.problems,
+        blockers=drafts.start_blockers(row, number),
+    )
+    return starting.assess(ctx.engine, ctx.settings, page, spec, who.email)
 
 
 @router.get("/drafts/{draft_id}/start", include_in_schema=False)
@@ -257,13 +255,12 @@ def confirm_start(request: Request, draft_id: str, ctx: Ctx, who: Staff) -> Resp
     row = _row(ctx, draft_id)
     if row.workflow_id is not None:
         return redirect(f"/conclusions/{row.workflow_id}")
-    view = _start_view(ctx, row, who)
-    code = status.HTTP_200_OK if view["spec"] is not None and not view["blockers"] else 422
-    return show(request, "pages/draft_start.html", who, status_code=code, draft=row, **view)
+    return starting.confirmation_page(request, who, _confirmation(ctx, row, who))
 
 
 @router.post("/drafts/{draft_id}/start", include_in_schema=False)
 async def start(request: Request, draft_id: str, ctx: Ctx, who: Staff) -> Response:
+    """Start the draft as the confirmation page showed it: a draft saved since is shown again before it starts."""
     data = await request.form()
     row = await run_in_threadpool(_row, ctx, draft_id)
     if row.workflow_id is not None:
@@ -275,47 +272,13 @@ async def start(request: Request, draft_id: str, ctx: Ctx, who: Staff) -> Respon
             "error",
         )
         return redirect(f"/drafts/{draft_id}/start")
-    view = await run_in_threadpool(_start_view, ctx, row, who)
-    spec = view["spec"]
-    if spec is None or view["blockers"]:
+    page = await run_in_threadpool(_confirmation, ctx, row, who)
+    if not page.ready or page.spec is None:
         return redirect(f"/drafts/{draft_id}/start")
     try:
-        spec = await run_in_threadpool(officers.assign, ctx.engine, spec, who.email)
-        workflow_id = await ctx.gateway.start(spec, who.email)
+        workflow_id = await starting.start_follow_up(ctx, page.spec, who)
     except (AlreadyStarted, officers.OfficerError) as error:
-        flash(request, str(error), "error")
+        flash(request, str(error).removeprefix("officers: "), "error")
         return redirect(f"/drafts/{draft_id}/start")
     await run_in_threadpool(drafts.mark_started, ctx.engine, draft_id, who.email, workflow_id)
-    await new.projected(ctx, workflow_id)
-    flash(request, f"Đã bắt đầu theo dõi kết luận {spec.number}.")
-    return redirect(f"/conclusions/{workflow_id}")
-
-
-# ---------------------------------------------------------------- the original document
-
-
-def _document(ctx: AppContext, row: ConclusionDraftRow | None) -> Response:
-    if row is None or row.source_sha256 is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Không có văn bản gốc đi kèm.")
-    try:
-        blob = ctx.files.open(row.source_sha256)
-    except UploadError:
-        blob = None
-    if blob is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Văn bản gốc không còn trong kho lưu trữ.")
-    name = row.source_name or "ket-luan"
-    headers = {"Content-Disposition": content_disposition(name), "X-Content-Type-Options": "nosniff"}
-    return stored_response(blob, row.source_media_type or "application/octet-stream", headers)
-
-
-@router.get("/drafts/{draft_id}/document", include_in_schema=False)
-def draft_document(draft_id: str, ctx: Ctx, who: Staff) -> Response:
-    return _document(ctx, _row(ctx, draft_id))
-
-
-@router.get("/conclusions/{workflow_id}/document", include_in_schema=False)
-def conclusion_document(workflow_id: str, ctx: Ctx, who: Reader) -> Response:
-    """The signed conclusion as it was imported, kept with the conclusion it started."""
-    if conclusion_view(ctx.engine, who, workflow_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Không tìm thấy kết luận này.")
-    return _document(ctx, drafts.of_conclusion(ctx.engine, workflow_id))
+    return await starting.started(ctx, request, page.spec, workflow_id)

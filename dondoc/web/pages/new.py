@@ -1,25 +1,21 @@
-"""Registering a conclusion: the form (header, units, actions as repeatable rows, a pasted list), the deadline
-preview, a spec file (YAML/JSON) or the conclusion's own document (imported into a draft, see `drafts`) — validated
-by the spec rules, explained field by field in Vietnamese, then kept as a draft or started."""
+"""Registering a conclusion with the form: header, units, actions as repeatable rows, a pasted list, the deadline
+preview; validated by the spec rules and explained field by field in Vietnamese, then kept as a draft (`drafts`),
+which starts only from its confirmation page (`starting`). The page also takes the conclusion's own document (read
+into a draft, `drafts`) and a spec file (`spec_upload`)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from dondoc import drafts, officers, unit_directory
-from dondoc.gateway import AlreadyStarted
 from dondoc.importer import SUFFIXES
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.web.context import AppContext
@@ -36,14 +32,12 @@ from dondoc.web.pages.common import (
     split_emails,
     text,
 )
-from dondoc.web.pages.preview import Preview, preview_form, preview_start
-from dondoc.web.pages.rows import paste_rows
+from dondoc.web.pages.preview import Preview, preview_form
+from dondoc.web.pages.rows import fill_ids, paste_rows
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
-from dondoc.yaml_text import load_yaml
 from models.labels import KIND
 from models.spec import ConclusionSpec
-from models.tables import ConclusionRow
 
 router = APIRouter()
 
@@ -89,7 +83,6 @@ ACTION_FIELDS = {
 }
 EMPTY_ROWS = 3
 MAX_ROWS = 200
-MAX_SPEC_BYTES = 1024 * 1024
 ROW_ERRORS = {  # the spec's row-level messages, in the form's words
     "cần đúng một trong hai trường 'due' (ngày hạn) hoặc 'due_in' (thời hạn)": (
         "Nhập hạn (một ngày) hoặc thời hạn (số ngày kể từ ngày nhận), chỉ một trong hai."
@@ -119,6 +112,11 @@ class NewForm:
 
     def unit_codes(self) -> list[str]:
         return [u["code"] for u in self.units if u.get("code")]
+
+
+def form_data(form: NewForm) -> dict[str, Any]:
+    """The form as a draft keeps it."""
+    return {"header": form.header, "units": form.units, "actions": form.actions}
 
 
 _ROW = re.compile(r"^(units|actions)\[(\d+)\]\.([a-z_]+)$")
@@ -348,106 +346,23 @@ async def preview(request: Request, ctx: Ctx, who: Staff) -> Response:
     return await run_in_threadpool(_page, request, ctx, who, form, status.HTTP_200_OK, result)
 
 
-async def projected(ctx: AppContext, workflow_id: str, seconds: float = 10.0) -> bool:
-    """Wait until the new conclusion's first projection is readable (starting returns before it)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        if await run_in_threadpool(_exists, ctx, workflow_id):
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
-def _exists(ctx: AppContext, workflow_id: str) -> bool:
-    with Session(ctx.engine) as session:
-        return session.get(ConclusionRow, workflow_id) is not None
-
-
-async def _start(ctx: AppContext, request: Request, spec: ConclusionSpec, who: Principal) -> Response:
-    """Raises OfficerError when an officer named is no staff account (none named: whoever registers it)."""
-    spec = await run_in_threadpool(officers.assign, ctx.engine, spec, who.email)
-    workflow_id = await ctx.gateway.start(spec, who.email)
-    ready = await projected(ctx, workflow_id)
-    if ready:
-        flash(request, f"Đã đăng ký và bắt đầu theo dõi kết luận {spec.number}.")
-    else:
-        flash(request, f"Đã bắt đầu theo dõi kết luận {spec.number}; trang sẽ đầy đủ sau giây lát.", "ok")
-    return redirect(f"/conclusions/{workflow_id}")
-
-
 @router.post("/conclusions", include_in_schema=False)
 async def create(request: Request, ctx: Ctx, who: Staff) -> Response:
+    """The form, checked field by field; once valid, kept as a draft and its confirmation page shown (what starting
+    does at once): nothing starts from the form itself."""
     form = read_form(await request.form())
+    fill_ids(form.actions)
     directory = await run_in_threadpool(unit_directory.defaults, ctx.engine)
     spec = validate(form, directory)
-    if spec is None:
-        message = "Chưa đăng ký được: kiểm tra các trường được đánh dấu bên dưới."
+    if spec is not None:
+        try:
+            await run_in_threadpool(officers.assign, ctx.engine, spec, who.email)
+        except officers.OfficerError as error:
+            form.add("officers", str(error).removeprefix("officers: "), HEADER["officers"])
+    if spec is None or form.errors:
+        message = "Chưa xem trước được: kiểm tra các trường được đánh dấu bên dưới."
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
         return await run_in_threadpool(_page, request, ctx, who, form, code, None, None, message)
-    try:
-        return await _start(ctx, request, spec, who)
-    except officers.OfficerError as error:
-        form.add("officers", str(error).removeprefix("officers: "), HEADER["officers"])
-        code = status.HTTP_422_UNPROCESSABLE_CONTENT
-        return await run_in_threadpool(_page, request, ctx, who, form, code, None, None, str(error))
-    except AlreadyStarted as error:
-        form.add("number", str(error), HEADER["number"])
-        code = status.HTTP_409_CONFLICT
-        return await run_in_threadpool(_page, request, ctx, who, form, code, None, None, str(error))
-
-
-def _read_spec(name: str, content: bytes, directory: Mapping[str, Mapping[str, Any]]) -> ConclusionSpec:
-    if len(content) > MAX_SPEC_BYTES:
-        raise SpecError([f"tệp quá lớn (tối đa {MAX_SPEC_BYTES // 1024} KB)"])
-    try:
-        source = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SpecError(["tệp không phải văn bản UTF-8"]) from None
-    if not source.strip():
-        raise SpecError(["tệp rỗng"])
-    try:
-        data = json.loads(source) if name.lower().endswith(".json") else load_yaml(source)
-    except (yaml.YAMLError, json.JSONDecodeError) as error:
-        raise SpecError([f"không đọc được cú pháp YAML/JSON: {error}"]) from None
-    return parse_spec(data, directory)
-
-
-@router.post("/conclusions/upload", include_in_schema=False)
-async def upload(request: Request, ctx: Ctx, who: Staff) -> Response:
-    """A spec file: 'check' shows what it would register (with its deadlines); 'start' starts its follow-up."""
-    data = await request.form()
-    try:
-        file = data.get("spec_file")
-        mode = text(data, "mode") or "start"
-        if not isinstance(file, UploadFile) or not file.filename:
-            problems = ["Chọn một tệp hồ sơ kết luận (.yaml, .yml hoặc .json)."]
-            info: dict[str, Any] = {"problems": problems}
-            code = status.HTTP_422_UNPROCESSABLE_CONTENT
-            return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info)
-        name = file.filename
-        content = await file.read(MAX_SPEC_BYTES + 1)
-    finally:
-        await data.close()
-    try:
-        directory = await run_in_threadpool(unit_directory.defaults, ctx.engine)
-        spec = _read_spec(name, content, directory)
-    except SpecError as error:
-        info = {"name": name, "problems": error.problems}
-        message = f"Tệp {name} chưa hợp lệ: {len(error.problems)} lỗi."
-        code = status.HTTP_422_UNPROCESSABLE_CONTENT
-        return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info, message)
-    if mode == "check":
-        start = await run_in_threadpool(preview_start, ctx.engine, ctx.settings, spec, who.email)
-        info = {"name": name, "spec": spec, "valid": True, "start": start}
-        return await run_in_threadpool(_page, request, ctx, who, NewForm(), status.HTTP_200_OK, start.deadlines, info)
-    try:
-        return await _start(ctx, request, spec, who)
-    except officers.OfficerError as error:
-        info = {"name": name, "problems": [str(error)]}
-        code = status.HTTP_422_UNPROCESSABLE_CONTENT
-        return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info, str(error))
-    except AlreadyStarted as error:
-        info = {"name": name, "problems": [str(error)]}
-        code = status.HTTP_409_CONFLICT
-        return await run_in_threadpool(_page, request, ctx, who, NewForm(), code, None, info, str(error))
+    row = await run_in_threadpool(drafts.create, ctx.engine, who.email, form_data(form))
+    flash(request, "Đã lưu thành bản nháp. Xem những gì diễn ra ngay khi bắt đầu rồi xác nhận để bắt đầu theo dõi.")
+    return redirect(f"/drafts/{row.id}/start")

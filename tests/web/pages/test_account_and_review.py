@@ -24,6 +24,7 @@ from models.tables import ConclusionRow
 from tests.support import read_model as rm
 from tests.web.api.test_api import env_today, small_spec, start
 from tests.web.conftest import ADMIN, AGENCY, PASSWORD, STAFF, SUPERVISOR, Web
+from tests.web.pages.confirming import confirm, confirmation
 from tests.web.pages.test_pages import new_form
 from tests.workflow.harness import MailRecorder
 
@@ -104,7 +105,7 @@ async def test_agency_accounts_have_an_account_page_and_anonymous_visitors_none(
 async def test_the_registering_account_is_the_officer_unless_the_form_names_staff_accounts(web: Web) -> None:
     staff = await web.login(STAFF)
     data = new_form()
-    response = await staff.post("/conclusions", data=data)
+    response = await confirm(staff, await confirmation(staff, await staff.post("/conclusions", data=data)))
     assert response.status_code == 303, text_of(response)[-1500:]
     with Session(web.ctx.engine) as session:
         row = session.get(ConclusionRow, response.headers["location"].removeprefix("/conclusions/"))
@@ -112,7 +113,8 @@ async def test_the_registering_account_is_the_officer_unless_the_form_names_staf
     refused = await staff.post("/conclusions", data=new_form(officers=f"{ADMIN}, {AGENCY}"))
     assert refused.status_code == 422
     assert f"{AGENCY} không phải tài khoản cán bộ thanh tra đang hoạt động" in text_of(refused)
-    named = await staff.post("/conclusions", data=new_form(officers=f"{ADMIN.upper()}; {STAFF}"))
+    named_form = new_form(officers=f"{ADMIN.upper()}; {STAFF}")
+    named = await confirm(staff, await confirmation(staff, await staff.post("/conclusions", data=named_form)))
     assert named.status_code == 303
     with Session(web.ctx.engine) as session:
         row = session.get(ConclusionRow, named.headers["location"].removeprefix("/conclusions/"))

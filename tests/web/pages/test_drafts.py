@@ -1,6 +1,7 @@
 """Drafts on the staff pages: a conclusion imported from its Word file into a draft (warnings, the text beside the
 fields, the original kept), edited by two staff without either silently overwriting the other, a pasted list turned
-into rows, and started only after a page shows the letters that go out at once."""
+into rows, and started only after a page shows the letters that go out at once; the original document, Word or
+plain text, kept byte for byte and downloadable from the draft, the conclusion's page and the API."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import Any
 import httpx
 
 from dondoc import drafts
+from dondoc.web.pages.originals import text_media_type
 from tests.conftest import ROOT
 from tests.importer.documents import docx_of, seed
 from tests.web.conftest import STAFF, SUPERVISOR, Web
+from tests.web.pages.confirming import confirm, confirmation
 
 
 def text_of(response: httpx.Response) -> str:
@@ -121,6 +124,7 @@ def ready(form: dict[str, Any], number: str) -> dict[str, str]:
             data[f"units[{i}].code"] = data[f"units[{i}].name"] = ""
     for i, action in enumerate(form["actions"]):
         data[f"actions[{i}].due"] = "2021-04-30"
+        data[f"actions[{i}].due_in"] = ""  # a day replaces any period the importer read or assumed
         if action["unit"] not in codes[:2]:
             data[f"actions[{i}].unit"] = "phong-tt-bc-xb"
     return data
@@ -165,11 +169,49 @@ async def test_starting_shows_the_letters_that_go_out_at_once_and_refuses_a_plac
     assert (await outsider.get(f"/conclusions/{workflow_id}/document")).status_code == 404
 
 
-async def test_checking_a_spec_file_shows_the_letters_its_start_sends_at_once(web: Web, tmp_path: Path) -> None:
+async def test_a_plain_text_conclusion_keeps_its_original_byte_for_byte_like_word_and_pdf(web: Web) -> None:
+    staff = await web.login(STAFF)
+    content = seed("000").read_bytes()
+    files = {"document": ("ket-luan-000.txt", content, "text/plain")}
+    imported = await staff.post("/conclusions/import", files=files)
+    assert imported.status_code == 303, text_of(imported)[-800:]
+    draft_id = imported.headers["location"].removeprefix("/drafts/")
+    assert f'href="/drafts/{draft_id}/document">ket-luan-000.txt</a>' in text_of(await staff.get(f"/drafts/{draft_id}"))
+    from_draft = await staff.get(f"/drafts/{draft_id}/document")
+    assert from_draft.status_code == 200 and from_draft.content == content
+    assert from_draft.headers["content-type"] == "text/plain; charset=utf-8"
+    assert from_draft.headers["content-disposition"].startswith('attachment; filename="ket-luan-000.txt"')
+
+    row = drafts.get(web.ctx.engine, draft_id)
+    assert row is not None
+    number = "28/KL-STTTT"
+    saved = await staff.post(f"/drafts/{draft_id}", data=ready(row.form, number) | {"version": "1", "then": "start"})
+    started = await confirm(staff, await confirmation(staff, saved))
+    workflow_id = "kl-28-kl-stttt-2021"
+    assert started.headers["location"] == f"/conclusions/{workflow_id}", text_of(started)[-800:]
+    page = text_of(await staff.get(f"/conclusions/{workflow_id}"))
+    assert f'href="/conclusions/{workflow_id}/document">Văn bản kết luận gốc (ket-luan-000.txt)' in page
+    from_page = await staff.get(f"/conclusions/{workflow_id}/document")
+    assert from_page.status_code == 200 and from_page.content == content
+    from_api = await web.bearer(STAFF).get(f"/api/conclusions/{workflow_id}/document")
+    assert from_api.status_code == 200 and from_api.content == content
+    assert from_api.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "ket-luan-000.txt" in from_api.headers["content-disposition"]
+
+
+def test_a_text_original_is_served_in_the_encoding_the_importer_read_it_in() -> None:
+    words = "Kết luận thanh tra"
+    assert text_media_type(words.encode("utf-8")) == "text/plain; charset=utf-8"
+    assert text_media_type(words.encode("utf-16")) == "text/plain; charset=utf-16"  # with its BOM
+    assert text_media_type("Thanh tra Đà".encode("cp1258")) == "text/plain; charset=windows-1258"
+
+
+async def test_a_spec_file_shows_the_same_confirmation_as_a_draft_with_the_letters_its_start_sends(web: Web) -> None:
     staff = await web.login(STAFF)
     spec = (ROOT / "examples" / "quang-ngai-312-KL-Ttra.yaml").read_bytes()  # received in 2018: long overdue
-    checked = await staff.post("/conclusions/upload", data={"mode": "check"}, files={"spec_file": ("kl.yaml", spec)})
+    checked = await staff.post("/conclusions/upload", files={"spec_file": ("kl.yaml", spec)})
     page = text_of(checked)
     assert checked.status_code == 200, page[-800:]
-    assert "Văn bản gửi đi ngay khi bắt đầu" in page
+    assert "Bắt đầu theo dõi kết luận 312/KL-Ttra?" in page and "Văn bản gửi đi ngay khi bắt đầu" in page
     assert "Kính gửi: Chủ tịch UBND huyện Lý Sơn" in page
+    assert 'action="/conclusions/upload/start"' in page and "Xác nhận bắt đầu theo dõi" in page

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import httpx
+import itsdangerous.timed
 import pytest
 from sqlmodel import Session, select
 from temporalio import activity
@@ -19,14 +22,17 @@ from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.gateway import Gateway
 from dondoc.web import clock as web_clock
+from dondoc.web.pages import spec_upload
 from models import commands as c
 from models.labels import VN
 from models.mail import LetterRequest, MailOutcome, MailStatus
 from models.policy import Policy, PolicyStep, Step
 from models.spec import ConclusionSpec
-from models.tables import ActionRow, AuditEventRow, NotificationRow
+from models.tables import ActionRow, AuditEventRow, ConclusionRow, NotificationRow
 from tests.conftest import EXAMPLES
+from tests.web.api.test_api import env_today, small_spec
 from tests.web.conftest import AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web, write_outbox
+from tests.web.pages.confirming import confirm, confirmation, offers_to_confirm
 from tests.workflow.harness import PDF, quang_ngai, redated
 from worker import build_worker
 
@@ -511,7 +517,7 @@ def text_of_sync(web: Web, workflow_id: str) -> str:
 
 
 def new_form(**changes: str) -> dict[str, str]:
-    number = f"{uuid.uuid4().hex[:4]}/KL-TTr"
+    number = f"{uuid.uuid4().int % 10**8}/KL-TTr"  # digits first: "abcd/KL-TTr" would read as a placeholder
     data = {
         "number": number,
         "issued_on": "2026-04-10",
@@ -578,19 +584,31 @@ async def test_the_deadline_preview_counts_working_days_and_names_the_holidays(w
     assert htmx.status_code == 200 and 'id="preview"' in htmx.text
 
 
-async def test_staff_register_a_conclusion_with_the_form(web: Web) -> None:
+async def test_the_form_starts_only_after_its_confirmation_page_shows_what_starting_does(web: Web) -> None:
     staff = await web.login(STAFF)
     data = new_form()
     response = await staff.post("/conclusions", data=data)
     assert response.status_code == 303, text_of(response)[-2000:]
-    location = response.headers["location"]
+    draft = re.fullmatch(r"/drafts/([0-9a-f]+)/start", response.headers["location"])
+    assert draft, "the form is kept as a draft and its confirmation page shown"
+    page = await confirmation(staff, response)
+    body = text_of(page)
+    assert page.status_code == 200, body[-1500:]
+    assert "Đã lưu thành bản nháp" in body and f"Bắt đầu theo dõi kết luận {data['number']}?" in body
+    assert "Văn bản gửi đi ngay khi bắt đầu" in body and "07/05/2026" in body and "03/09/2026" in body
+    assert (await staff.get(f"/drafts/{draft.group(1)}")).status_code == 200  # nothing has started yet
+    started = await confirm(staff, page)
+    assert started.status_code == 303, text_of(started)[-1500:]
+    location = started.headers["location"]
     assert location.startswith("/conclusions/kl-")
-    page = text_of(await staff.get(location))
-    assert f"Đã đăng ký và bắt đầu theo dõi kết luận {data['number']}." in page
-    assert "UBND huyện Lý Sơn" in page and "Triển khai chữ ký số cho văn bản đi của huyện" in page
-    assert "07/05/2026" in page and "03/09/2026" in page and "12.500.000 đ" in page
-    again = await staff.post("/conclusions", data=data)
-    assert again.status_code == 409 and "đã được đăng ký theo dõi" in text_of(again)
+    page = await staff.get(location)
+    body = text_of(page)
+    assert f"Đã đăng ký và bắt đầu theo dõi kết luận {data['number']}." in body
+    assert "UBND huyện Lý Sơn" in body and "Triển khai chữ ký số cho văn bản đi của huyện" in body
+    assert "07/05/2026" in body and "03/09/2026" in body and "12.500.000 đ" in body
+    again = await confirmation(staff, await staff.post("/conclusions", data=data))
+    assert again.status_code == 422 and "đã được đăng ký theo dõi" in text_of(again)
+    assert not offers_to_confirm(again)
 
 
 async def test_form_errors_are_shown_beside_their_fields_in_vietnamese(web: Web) -> None:
@@ -626,23 +644,61 @@ async def test_form_errors_are_shown_beside_their_fields_in_vietnamese(web: Web)
     assert re.search(r"id=\"a0-unit-error\">đơn vị 'khong-co' không có trong danh sách units", text_of(unknown_unit))
 
 
-async def test_staff_register_a_conclusion_from_a_spec_file(web: Web) -> None:
+def conclusions_numbered(web: Web, number: str) -> list[ConclusionRow]:
+    with Session(web.ctx.engine) as session:
+        return list(session.exec(select(ConclusionRow).where(ConclusionRow.number == number)).all())
+
+
+async def test_a_spec_file_starts_only_after_its_confirmation_page_shows_what_starting_does(web: Web) -> None:
     staff = await web.login(STAFF)
     source = (EXAMPLES / "quang-ngai-312-KL-Ttra.yaml").read_text(encoding="utf-8")
-    number = f"{uuid.uuid4().hex[:4]}/KL-Ttra"
+    number = f"{uuid.uuid4().int % 10**8}/KL-Ttra"
     source = source.replace('number: "312/KL-Ttra"', f'number: "{number}"')
     files = {"spec_file": ("quang-ngai.yaml", source.encode(), "application/yaml")}
-    checked = await staff.post("/conclusions/upload", data={"mode": "check"}, files=files)
+    checked = await staff.post("/conclusions/upload", files=files)
     assert checked.status_code == 200
     body = text_of(checked)
-    assert "hợp lệ" in body and "9 đơn vị" in body and "30/09/2018" in body
-    started = await staff.post("/conclusions/upload", data={"mode": "start"}, files=files)
-    assert started.status_code == 303
+    assert f"Bắt đầu theo dõi kết luận {number}?" in body and "Từ tệp <strong>quang-ngai.yaml</strong>" in body
+    assert "9 đơn vị" in body and "30/09/2018" in body and "Kính gửi: Chủ tịch UBND huyện Lý Sơn" in body
+    assert offers_to_confirm(checked)
+    assert not conclusions_numbered(web, number)  # nothing has started yet
+    started = await confirm(staff, checked)
+    assert started.status_code == 303, text_of(started)[-1500:]
     page = text_of(await staff.get(started.headers["location"]))
     # due 30/09/2018 was a Sunday: the deadline is the next working day
     assert f"Kết luận số {number}" in page and "UBND huyện Lý Sơn" in page and "01/10/2018" in page
-    twice = await staff.post("/conclusions/upload", data={"mode": "start"}, files=files)
-    assert twice.status_code == 409 and "không bắt đầu lần hai" in text_of(twice)
+    twice = await confirm(staff, checked)
+    assert twice.status_code == 422 and "không bắt đầu lần hai" in text_of(twice)
+    uploaded_again = await staff.post("/conclusions/upload", files=files)
+    assert uploaded_again.status_code == 422 and "đã được đăng ký theo dõi" in text_of(uploaded_again)
+    assert not offers_to_confirm(uploaded_again)
+
+
+async def test_a_spec_file_with_a_placeholder_number_cannot_be_confirmed(web: Web) -> None:
+    staff = await web.login(STAFF)
+    source = (EXAMPLES / "quang-ngai-312-KL-Ttra.yaml").read_text(encoding="utf-8")
+    source = source.replace('number: "312/KL-Ttra"', 'number: "…/KL-Ttra"')
+    checked = await staff.post("/conclusions/upload", files={"spec_file": ("kl.yaml", source.encode(), "text/yaml")})
+    assert checked.status_code == 422
+    assert "là số tạm của bản chưa ban hành" in text_of(checked) and not offers_to_confirm(checked)
+
+
+async def test_a_confirmation_that_was_altered_or_left_open_too_long_starts_nothing(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff = await web.login(STAFF)
+    spec = ConclusionSpec.model_validate(small_spec(await env_today(web)))
+    sealed = spec_upload.seal(web.ctx.settings, "kl.yaml", spec)
+    altered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
+    refused = await staff.post("/conclusions/upload/start", data={"sealed": altered})
+    assert refused.status_code == 422 and "Không đọc được nội dung cần xác nhận" in text_of(refused)
+    now = time.time()
+    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: now - 9 * 3600))
+    stale = spec_upload.seal(web.ctx.settings, "kl.yaml", spec)
+    monkeypatch.undo()
+    expired = await staff.post("/conclusions/upload/start", data={"sealed": stale})
+    assert expired.status_code == 422 and "Trang xác nhận đã mở quá 8 giờ" in text_of(expired)
+    assert not conclusions_numbered(web, spec.number)
 
 
 async def test_an_invalid_spec_file_lists_every_problem_by_field(web: Web) -> None:
@@ -653,9 +709,7 @@ async def test_an_invalid_spec_file_lists_every_problem_by_field(web: Web) -> No
         "units:\n  - {code: Ly Son, name: Lý Sơn, contacts: [x]}\n"
         "actions:\n  - {id: a, unit: ly-son, text: Làm, due: 2026-02-30}\n"
     )
-    response = await staff.post(
-        "/conclusions/upload", data={"mode": "start"}, files={"spec_file": ("ke-luan.yaml", bad.encode(), "text/yaml")}
-    )
+    response = await staff.post("/conclusions/upload", files={"spec_file": ("ke-luan.yaml", bad.encode(), "text/yaml")})
     assert response.status_code == 422
     body = text_of(response)
     assert "Tệp ke-luan.yaml chưa hợp lệ" in body
@@ -667,13 +721,9 @@ async def test_an_invalid_spec_file_lists_every_problem_by_field(web: Web) -> No
         "actions[0].due:",
     ):
         assert problem in body, problem
-    syntax = await staff.post(
-        "/conclusions/upload", data={"mode": "check"}, files={"spec_file": ("x.json", b"{not json", "application/json")}
-    )
+    syntax = await staff.post("/conclusions/upload", files={"spec_file": ("x.json", b"{not json", "application/json")})
     assert syntax.status_code == 422 and "không đọc được cú pháp YAML/JSON" in text_of(syntax)
-    nothing = await staff.post(
-        "/conclusions/upload", data={"mode": "check"}, files={"spec_file": ("", b"", "text/yaml")}
-    )
+    nothing = await staff.post("/conclusions/upload", files={"spec_file": ("", b"", "text/yaml")})
     assert nothing.status_code == 422 and "Chọn một tệp hồ sơ kết luận" in text_of(nothing)
 
 
@@ -806,6 +856,9 @@ async def test_staff_register_a_conclusion_with_the_letter_fields(web: Web, monk
     staff = await web.login(STAFF)
     response = await staff.post("/conclusions", data=letter_form())
     assert response.status_code == 303, text_of(response)[-2000:]
+    assert not started  # the form shows its confirmation page first
+    confirmed = await confirm(staff, await confirmation(staff, response))
+    assert confirmed.status_code == 303, text_of(confirmed)[-2000:]
     (spec,) = started
     assert spec.signer is not None and spec.signer.title == "Chánh Thanh tra" and spec.place == "Quảng Ngãi"
     assert spec.letter_symbol == "TTr-NV" and spec.inspectorate_parent == "UBND TỈNH QUẢNG NGÃI"
