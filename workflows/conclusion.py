@@ -41,6 +41,10 @@ _MAIL_RETRY = RetryPolicy(
 )
 CALENDAR_AHEAD = timedelta(days=180)
 DECISION_NOTICES = "decision-notices"
+# A pass that starts letters or notices projects once they end (their ending wakes the loop), not before as well:
+# one write per pass instead of two. Within this long at most, whatever happens to the sends.
+PROJECT_AFTER_SENDING = "project-after-sending"
+PROJECTION_PATIENCE = timedelta(seconds=60)
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
 Settle = Callable[
     [ConclusionState, str, NotificationStatus, str, datetime], object
@@ -57,6 +61,7 @@ class ConclusionFollowUp:
         self._projected_seq = 0  # the last audit event SQL holds
         self._sending: set[str] = set()  # letters and notices whose activity is running
         self._sleeping_until: datetime | None = None  # the loop's timer, while it sleeps
+        self._project_by: datetime | None = None  # a projection put off while sends run, due by then
         self._search: list[Any] | None = None
 
     # ------------------------------------------------------------ main loop
@@ -82,9 +87,8 @@ class ConclusionFollowUp:
         while True:
             async with self._lock:
                 await self._keep_calendar_current()
-                self._send_due_letters()
-                self._send_due_notices()
-                await self._project()
+                started = self._send_due_letters() + self._send_due_notices()
+                await self._project_unless_sending(started)
             self._publish(data)
             if self._finished():
                 break
@@ -135,9 +139,24 @@ class ConclusionFollowUp:
             )
         self._sleeping_until = None
 
+    async def _project_unless_sending(self, started: int) -> None:
+        """Project now, or, when this pass started sends, once they end (at the latest PROJECTION_PATIENCE on)."""
+        now = workflow.now()
+        overdue = self._project_by is not None and now >= self._project_by
+        if started and not overdue and workflow.patched(PROJECT_AFTER_SENDING):
+            self._project_by = self._project_by or now + PROJECTION_PATIENCE
+            return
+        await self._project()
+        self._project_by = None
+
     def _next_wakeup(self, now: datetime) -> datetime | None:
-        """The next letter or deadline, or the next notice to go (those being sent wake the loop when they end)."""
-        moments = [ladder.next_wakeup(self.state, now), decisions.next_send(self.state, exclude=self._sending)]
+        """The next letter or deadline, or the next notice to go (those being sent wake the loop when they end), or a
+        projection put off while sends run."""
+        moments = [
+            ladder.next_wakeup(self.state, now),
+            decisions.next_send(self.state, exclude=self._sending),
+            self._project_by,
+        ]
         return min((m for m in moments if m is not None), default=None)
 
     def _loop_needed(self) -> bool:
@@ -159,25 +178,31 @@ class ConclusionFollowUp:
             plan = await self._plan(PlanRequest(now=workflow.now(), policy=self.state.policy, targets={}))
             self.state.calendar = plan.calendar
 
-    def _send_due_letters(self) -> None:
+    def _send_due_letters(self) -> int:
         """Plan the letters due now and start every pending one; each unit's letter is sent (and retried) on its
-        own, so one unit's mailbox never holds back another's letter."""
+        own, so one unit's mailbox never holds back another's letter. Returns how many started."""
         now = workflow.now()
         transitions.plan_letters(self.state, ladder.due_letters(self.state, now), now)
+        started = 0
         for letter in self.state.letters:
             if letter.status == NotificationStatus.pending and letter.key not in self._sending:
                 request = notices.letter_request(self.state, letter, now)
                 log = {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
                 self._start_sending("letter", request, log, transitions.settle_letter)
+                started += 1
+        return started
 
-    def _send_due_notices(self) -> None:
-        """Start every notice whose collecting time is over; each goes on its own, like letters."""
+    def _send_due_notices(self) -> int:
+        """Start every notice whose collecting time is over; each goes on its own, like letters. Returns how many."""
         now = workflow.now()
+        started = 0
         for record in decisions.due_notices(self.state, now):
             if record.key not in self._sending:
                 request = decisions.notice_request(self.state, record, now)
                 log = {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}
                 self._start_sending("notice", request, log, decisions.settle_notice)
+                started += 1
+        return started
 
     def _start_sending(
         self, what: str, request: LetterRequest | NoticeRequest, log: dict[str, Any], settle: Settle
