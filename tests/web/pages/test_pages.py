@@ -611,6 +611,14 @@ async def test_the_form_starts_only_after_its_confirmation_page_shows_what_start
     assert not offers_to_confirm(again)
 
 
+async def test_a_form_with_a_placeholder_number_is_kept_as_a_draft_but_cannot_be_confirmed(web: Web) -> None:
+    staff = await web.login(STAFF)
+    page = await confirmation(staff, await staff.post("/conclusions", data=new_form(number="…/KL-TTr")))
+    assert page.status_code == 422
+    assert "là số tạm của bản chưa ban hành" in text_of(page) and not offers_to_confirm(page)
+    assert "Quay lại sửa bản nháp" in text_of(page)
+
+
 async def test_form_errors_are_shown_beside_their_fields_in_vietnamese(web: Web) -> None:
     staff = await web.login(STAFF)
     data = new_form(
