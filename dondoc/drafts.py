@@ -209,6 +209,7 @@ def form_of(draft: ConclusionDraft, directory: list[DirectoryEntry]) -> dict[str
             "due": _day(action.due),
             "due_in": str(action.due_in_days) if action.due_in_days else "",
             "due_in_working": "1" if action.due_working else "",
+            "due_assumed": "1" if action.due_assumed else "",
             "amount_vnd": f"{action.amount_vnd:,}".replace(",", ".") if action.amount_vnd else "",
             "source": str(action.place.paragraph),
         }

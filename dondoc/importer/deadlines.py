@@ -31,7 +31,7 @@ _DUE_QUARTER = re.compile(rf"(?:trong|trước|hết|cuối)\s+{_QUARTER}", re.I
 _QUARTERS = {"I": 1, "II": 2, "III": 3, "IV": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
 _ANCHOR = re.compile(
-    r"^[\s,]*(?:tính\s+)?kể từ (?:ngày|khi)\s+(?:(?P<signed>ký|ban hành)|(?P<received>(?:được\s+|tiếp\s+)?nhận))",
+    r"[\s,]*(?:tính\s+)?kể từ (?:ngày|khi)\s+(?:(?P<signed>ký|ban hành)|(?P<received>(?:được\s+|tiếp\s+)?nhận))",
     re.IGNORECASE,
 )
 # the forms of a deadline column, where the words around a deadline are left out
