@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dondoc.importer import NotAConclusion, import_text
+from dondoc.importer import DeadlinePolicy, NotAConclusion, import_text
+from dondoc.importer.conclusion import parse_conclusion
 from dondoc.importer.report import ReportRefused, parse_followup_report
-from dondoc.importer.text import MARKER, RawLine, paragraphs
+from dondoc.importer.text import MARKER, CellAt, RawLine, paragraphs
 
 PIECES = [
     "KẾT LUẬN",
@@ -105,3 +106,73 @@ def test_any_text_as_a_follow_up_report(lines: list[str]) -> None:
         return
     assert report.cited_number.lower().replace(" ", "") == "312/kl-ttra"
     assert all(item.ref and len(item.ref) <= 32 for unit in report.units for item in unit.items)
+
+
+CELLS = [
+    "STT",
+    "TT",
+    "Nội dung kiến nghị",
+    "Đơn vị thực hiện",
+    "Thời hạn hoàn thành",
+    "Chủ trì",
+    "Phối hợp",
+    "Số tiền",
+    "(1)",
+    "1",
+    "1.",
+    "I",
+    "a",
+    "",
+    "Đối với UBND huyện A",
+    "Thu hồi 1.000.000 đồng nộp ngân sách.",
+    "UBND huyện A; Phòng B",
+    "Chủ tịch UBND tỉnh",
+    "30/11/2023",
+    "Quý IV/2023",
+    "Tháng 13/2023",
+    "Thường xuyên",
+    "Trong 30 ngày làm việc kể từ ngày ký",
+    "Chấn chỉnh công tác quản lý:",
+    "và báo cáo kết quả.",
+]
+HEAD = [
+    "Số: 5/KL-TTr",
+    "Hà Nội, ngày 2 tháng 3 năm 2024",
+    "KẾT LUẬN THANH TRA",
+    "Về việc quản lý kinh phí",
+    "Đoàn thanh tra đã tiến hành thanh tra đối với UBND huyện A và Phòng B.",
+    "III. KIẾN NGHỊ",
+]
+
+
+@st.composite
+def table(draw: st.DrawFn, number: int) -> list[RawLine]:
+    """A table of any shape: cells spanning rows and columns, even overlapping, with words of tables of actions."""
+    lines: list[RawLine] = []
+    columns = draw(st.integers(1, 5))
+    for row in range(draw(st.integers(1, 7))):
+        column = 0
+        while column < columns:
+            at = CellAt(number, row, column, draw(st.integers(1, 2)), draw(st.integers(1, columns - column)))
+            for text in draw(st.lists(st.sampled_from(CELLS) | st.text(max_size=20), min_size=1, max_size=2)):
+                lines.append(RawLine(text, hard=True, cell=True, at=at))
+            lines.append(RawLine("", cell=True, at=at))
+            column += at.columns
+    return lines
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 3).flatmap(lambda n: table(n)), min_size=1, max_size=3), st.sampled_from(PIECES))
+def test_any_table_gives_actions_with_due_dates_or_warnings(tables: list[list[RawLine]], between: str) -> None:
+    """Tables of any shape among a conclusion's paragraphs never crash the importer; with a policy default every
+    action has a due date, and exactly those the document gives none are assumed."""
+    lines = [RawLine(text, hard=True) for text in HEAD]
+    for found in tables:
+        lines += [*found, RawLine(between, hard=True)]
+    draft = parse_conclusion(paragraphs(lines), DeadlinePolicy(days=30))
+    assert len({a.id for a in draft.actions}) == len(draft.actions)
+    assert all(a.unit in {u.code for u in draft.units} for a in draft.actions)
+    assert all(1 <= len(a.ref) <= 32 and a.text for a in draft.actions)
+    assert all(a.due is not None or a.due_in_days is not None for a in draft.actions)
+    assumed = [a for a in draft.actions if a.due_assumed]
+    assert bool(assumed) == any(w.code == "assumed_due" for w in draft.warnings)

@@ -3,15 +3,18 @@ bullets, counted per list and level with Word's restarts, so references are read
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from docx import Document
 from docx.document import Document as DocxDocument
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dondoc.importer import import_conclusion, import_text
 from dondoc.importer.extract import read_document
-from dondoc.importer.numbering import bullet_mark, format_number
+from dondoc.importer.numbering import WordNumbering, bullet_mark, format_number
 from tests.importer.documents import pdfs_of
 from tests.importer.test_structures import CONCLUSION
 from tests.importer.word_lists import Lvl, add_instance, add_list, docx_with_word_numbering, numbered
@@ -152,3 +155,34 @@ def test_number_formats_and_bullet_glyphs() -> None:
     assert [format_number(n, "upperRoman") for n in (4, 9, 14, 40, 1994)] == ["IV", "IX", "XIV", "XL", "MCMXCIV"]
     assert format_number(7, "ordinalText") == "7"  # a format Vietnamese documents do not use: decimal
     assert [bullet_mark(c) for c in ("\uf0b7", "\uf0a7", "o", "-", "\uf02d", "➢")] == ["•", "▪", "○", "-", "-", "•"]
+
+
+LEVELS = st.builds(
+    Lvl,
+    fmt=st.sampled_from(["decimal", "lowerLetter", "upperRoman", "bullet", "none", "decimalZero", "chicago", ""]),
+    text=st.sampled_from(["%1.", "%1.%2.", "%2)", "%9", "", "-", "\uf0b7", "%1.%2.%3.%4.", "Điều %1."]),
+    start=st.integers(0, 30),
+    restart=st.none() | st.integers(0, 3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(LEVELS, min_size=1, max_size=5),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 9)), max_size=30),
+    st.dictionaries(st.integers(0, 4), st.integers(0, 5), max_size=2),
+)
+def test_any_numbering_definition_labels_or_leaves_alone(
+    levels: list[Lvl], uses: list[tuple[int, int]], starts: dict[int, int]
+) -> None:
+    """Whatever a numbering.xml holds (levels missing, unknown formats, undefined lists), every paragraph gets a label
+    or none, never an error."""
+    document = Document()
+    add_list(document, 60, levels)
+    add_instance(document, 61, 60)
+    add_instance(document, 62, 60, starts)
+    paragraphs = [numbered(document.add_paragraph("Nội dung"), (0, 61, 62, 63)[num], level) for num, level in uses]
+    numbering = WordNumbering(document)
+    for paragraph in paragraphs:
+        label = numbering.label(paragraph)
+        assert label is None or (label == label.strip() != "" and re.search("%[1-9]", label) is None)
