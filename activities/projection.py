@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, false, update
+from sqlalchemy import Table, and_, false, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 from temporalio import activity
 
 from activities.database import get_engine
@@ -45,21 +48,23 @@ def project(engine: Engine, data: ProjectionInput) -> bool:
         else:
             row.sqlmodel_update(fields)
         session.add(row)
+        session.flush()
         wid = top.workflow_id
         recovered = _recovered(data)
-        for unit in data.units:
-            session.merge(_unit_row(wid, unit))
-        for action in data.actions:
-            session.merge(_action_row(wid, action, recovered.get(action.id, 0), now))
-        for ev in data.evidence:
-            session.merge(_evidence_row(wid, ev))
-        for rp in data.reports:
-            session.merge(_report_row(wid, rp))
-        for owner, files in [*((ev.id, ev.files) for ev in data.evidence), *((rp.id, rp.files) for rp in data.reports)]:
-            for sha256 in {f.sha256 for f in files}:  # the index the orphan-file sweep looks files up in
-                session.merge(FileRefRow(sha256=sha256, workflow_id=wid, owner=owner))
-        for rq in data.extension_requests:
-            session.merge(_request_row(wid, rq))
+        owners = [*((ev.id, ev.files) for ev in data.evidence), *((rp.id, rp.files) for rp in data.reports)]
+        for rows in (
+            [_unit_row(wid, unit) for unit in data.units],
+            [_action_row(wid, action, recovered.get(action.id, 0), now) for action in data.actions],
+            [_evidence_row(wid, ev) for ev in data.evidence],
+            [_report_row(wid, rp) for rp in data.reports],
+            [  # the index the orphan-file sweep looks files up in
+                FileRefRow(sha256=sha256, workflow_id=wid, owner=owner)
+                for owner, files in owners
+                for sha256 in sorted({f.sha256 for f in files})
+            ],
+            [_request_row(wid, rq) for rq in data.extension_requests],
+        ):
+            _upsert(session, rows)
         if data.events:
             seqs = [e.seq for e in data.events]
             known = set(
@@ -82,6 +87,24 @@ def project(engine: Engine, data: ProjectionInput) -> bool:
         )
         session.commit()
     return True
+
+
+def _upsert(session: Session, rows: Sequence[SQLModel]) -> None:
+    """Insert or overwrite `rows` (all of one table) in one statement, not a read and a write per row."""
+    if not rows:
+        return
+    table: Table = type(rows[0]).__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    others = {column.name: statement.excluded[column.name] for column in table.columns if column.name not in keys}
+    statement = (
+        statement.on_conflict_do_update(index_elements=keys, set_=others)
+        if others
+        else statement.on_conflict_do_nothing(index_elements=keys)
+    )
+    session.execute(statement, [{column.name: getattr(row, column.name) for column in table.columns} for row in rows])
 
 
 def _recovered(data: ProjectionInput) -> dict[str, int]:

@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowHandle
@@ -30,6 +29,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench.sink import Sink
 from bench.specs import wide_spec
 from bench.trivial import Trivial, noop
 
@@ -38,36 +38,6 @@ WORKFLOW_TASK_PROBLEMS = (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.E
 STAFF = "thanhtra@bench.example.vn"
 LETTER_OFFSET = timedelta(seconds=1)  # bench.specs.ONE_STEP: the letter falls due 1 s after the deadline
 NOTICE_DELAY_SECONDS = 5  # notices of decisions collect this long (the lifecycle decides everything within it)
-
-
-class Sink:
-    """An SMTP server that counts messages and remembers when the last one came (nothing is written to disk)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.ids: set[str] = set()
-        self.last = 0.0
-        self.arrivals: list[float] = []  # wall-clock time of each message
-
-    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
-        raw = (envelope.original_content or b"").decode(errors="replace")
-        for line in raw.splitlines():
-            if line.lower().startswith("message-id:"):
-                self.ids.add(line.split(":", 1)[1].strip())
-                break
-        self.count += 1
-        self.last = time.monotonic()
-        self.arrivals.append(time.time())
-        return "250 OK"
-
-    async def wait_for(self, count: int, seconds: float) -> float | None:
-        """The monotonic time of the `count`-th message, or None when it has not come within `seconds`."""
-        deadline = time.monotonic() + seconds
-        while self.count < count:
-            if time.monotonic() > deadline:
-                return None
-            await asyncio.sleep(0.05)
-        return self.last
 
 
 def free_port() -> int:
@@ -175,41 +145,49 @@ class Bench:
             histories=histories,
         )
 
-    async def lifecycle(self, units: int, actions_per_unit: int) -> tuple[Counter[str], int]:
+    async def lifecycle(self, units: int, actions_per_unit: int, batched: bool) -> tuple[Counter[str], int]:
         """A full lifecycle (letter, evidence submitted and accepted, report submitted and accepted, closed):
-        (history events over every run, actions)."""
+        (history events over every run, actions). Item by item: each action's evidence is its own submission and
+        decision; batched: each unit sends one dispatch for all its actions and staff decide them at once."""
         from models import commands as c
         from models.state import FileRef
         from workflows.conclusion import ConclusionFollowUp
 
         pdf = FileRef(name="minh-chung.pdf", sha256="a" * 64, size=1024, content_type="application/pdf")
         before = self.sink.count
-        (handle,) = await self.start("life", 1, units, actions_per_unit)
+        (handle,) = await self.start("life-batched" if batched else "life", 1, units, actions_per_unit)
         if await self.sink.wait_for(before + units, 60) is None:
             raise RuntimeError("lifecycle: the letters did not come within 60 s")
         state = await handle.query(ConclusionFollowUp.snapshot)
         assert state is not None
-        for action in list(state.actions.values()):
-            contact = state.units[action.unit].contacts[0]
-            await handle.execute_update(
-                ConclusionFollowUp.submit_evidence, c.SubmitEvidence(actor=contact, action_id=action.id, files=[pdf])
+        by_unit: dict[str, list[str]] = {}
+        for action in state.actions.values():
+            by_unit.setdefault(action.unit, []).append(action.id)
+        groups = list(by_unit.values()) if batched else [[a] for ids in by_unit.values() for a in ids]
+        for group in groups:
+            contact = state.units[state.actions[group[0]].unit].contacts[0]
+            submitted = await handle.execute_update(
+                ConclusionFollowUp.submit_evidence,
+                c.SubmitEvidence(actor=contact, action_id=group[0], also_action_ids=group[1:], files=[pdf]),
             )
-            state = await handle.query(ConclusionFollowUp.snapshot)
-            assert state is not None
-            evidence = state.evidence[-1].id
+            assert submitted.created is not None
             await handle.execute_update(
                 ConclusionFollowUp.review_evidence,
-                c.ReviewEvidence(actor=STAFF, evidence_id=evidence, decision=c.Decision.accept),
+                c.ReviewEvidence(
+                    actor=STAFF,
+                    evidence_id=submitted.created,
+                    also_evidence_ids=submitted.also_created,
+                    decision=c.Decision.accept,
+                ),
             )
         for code, unit in state.units.items():
-            await handle.execute_update(
+            report = await handle.execute_update(
                 ConclusionFollowUp.submit_report, c.SubmitReport(actor=unit.contacts[0], unit=code, files=[pdf])
             )
-            state = await handle.query(ConclusionFollowUp.snapshot)
-            assert state is not None
+            assert report.created is not None
             await handle.execute_update(
                 ConclusionFollowUp.review_report,
-                c.ReviewReport(actor=STAFF, report_id=state.reports[-1].id, decision=c.Decision.accept),
+                c.ReviewReport(actor=STAFF, report_id=report.created, decision=c.Decision.accept),
             )
         result = await asyncio.wait_for(handle.result(), 60)
         if result.status != "closed":
@@ -285,10 +263,7 @@ async def main(args: argparse.Namespace) -> int:
         ],
         ui=False,
     )
-    sink = Sink()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(sink, hostname="bench-sink"), host="127.0.0.1", port=int(os.environ["DONDOC_SMTP_PORT"])
-    )
+    sink = Sink(int(os.environ["DONDOC_SMTP_PORT"]))
     from activities.smtp import close_pools
     from worker import build_worker
 
@@ -351,16 +326,18 @@ async def main(args: argparse.Namespace) -> int:
                 print(f"  ! 2,000 actions: {problem}")
             failed |= bool(bad)
             if not args.only_fan_out:
-                events, actions = await bench.lifecycle(2, 5)
-                total = events.total()
-                print(
-                    f"history events per action, full lifecycle of 2 units × 5 actions: {total} / {actions}"
-                    f" = {total / actions:.1f} (target ≤ 15)"
-                )
-                print("  " + ", ".join(f"{name} {count}" for name, count in events.most_common()))
-        print(f"distinct Message-IDs at the sink: {len(sink.ids)} of {sink.count} messages")
-        failed |= len(sink.ids) != sink.count
-    server.close()
+                for batched, how in ((False, "each item on its own"), (True, "one dispatch and one decision per unit")):
+                    events, actions = await bench.lifecycle(2, 5, batched)
+                    total = events.total()
+                    print(
+                        f"history events per action, full lifecycle of 2 units × 5 actions, {how}: {total} / {actions}"
+                        f" = {total / actions:.1f} (target ≤ 15)"
+                    )
+                    print("  " + ", ".join(f"{name} {count}" for name, count in events.most_common()))
+        messages = sink.count
+        print(f"distinct Message-IDs at the sink: {len(sink.ids)} of {messages} messages")
+        failed |= len(sink.ids) != messages
+    sink.close()
     close_pools()
     return 1 if failed else 0
 

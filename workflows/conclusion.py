@@ -41,8 +41,8 @@ _MAIL_RETRY = RetryPolicy(
 )
 CALENDAR_AHEAD = timedelta(days=180)
 DECISION_NOTICES = "decision-notices"
-# A pass that starts letters or notices projects once they end (their ending wakes the loop), not before as well:
-# one write per pass instead of two. Within this long at most, whatever happens to the sends.
+# The loop projects once no letter or notice is being sent (their ending wakes it), not before and after each:
+# one write per pass. Within this long at most, whatever happens to the sends.
 PROJECT_AFTER_SENDING = "project-after-sending"
 PROJECTION_PATIENCE = timedelta(seconds=60)
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
@@ -87,8 +87,9 @@ class ConclusionFollowUp:
         while True:
             async with self._lock:
                 await self._keep_calendar_current()
-                started = self._send_due_letters() + self._send_due_notices()
-                await self._project_unless_sending(started)
+                self._send_due_letters()
+                self._send_due_notices()
+                await self._project_when_quiet()
             self._publish(data)
             if self._finished():
                 break
@@ -139,11 +140,16 @@ class ConclusionFollowUp:
             )
         self._sleeping_until = None
 
-    async def _project_unless_sending(self, started: int) -> None:
-        """Project now, or, when this pass started sends, once they end (at the latest PROJECTION_PATIENCE on)."""
+    async def _project_when_quiet(self) -> None:
+        """Project what changed, once no letter or notice is being sent (their ending wakes the loop): one write for
+        a pass and the sends it started, not one before and one after each. A send retried for long holds it back
+        PROJECTION_PATIENCE at most."""
         now = workflow.now()
-        overdue = self._project_by is not None and now >= self._project_by
-        if started and not overdue and workflow.patched(PROJECT_AFTER_SENDING):
+        if self._projection_mark(now) == self._projected:
+            self._project_by = None
+            return
+        waiting = self._project_by is None or now < self._project_by
+        if self._sending and waiting and workflow.patched(PROJECT_AFTER_SENDING):
             self._project_by = self._project_by or now + PROJECTION_PATIENCE
             return
         await self._project()
@@ -178,31 +184,25 @@ class ConclusionFollowUp:
             plan = await self._plan(PlanRequest(now=workflow.now(), policy=self.state.policy, targets={}))
             self.state.calendar = plan.calendar
 
-    def _send_due_letters(self) -> int:
+    def _send_due_letters(self) -> None:
         """Plan the letters due now and start every pending one; each unit's letter is sent (and retried) on its
-        own, so one unit's mailbox never holds back another's letter. Returns how many started."""
+        own, so one unit's mailbox never holds back another's letter."""
         now = workflow.now()
         transitions.plan_letters(self.state, ladder.due_letters(self.state, now), now)
-        started = 0
         for letter in self.state.letters:
             if letter.status == NotificationStatus.pending and letter.key not in self._sending:
                 request = notices.letter_request(self.state, letter, now)
                 log = {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
                 self._start_sending("letter", request, log, transitions.settle_letter)
-                started += 1
-        return started
 
-    def _send_due_notices(self) -> int:
-        """Start every notice whose collecting time is over; each goes on its own, like letters. Returns how many."""
+    def _send_due_notices(self) -> None:
+        """Start every notice whose collecting time is over; each goes on its own, like letters."""
         now = workflow.now()
-        started = 0
         for record in decisions.due_notices(self.state, now):
             if record.key not in self._sending:
                 request = decisions.notice_request(self.state, record, now)
                 log = {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}
                 self._start_sending("notice", request, log, decisions.settle_notice)
-                started += 1
-        return started
 
     def _start_sending(
         self, what: str, request: LetterRequest | NoticeRequest, log: dict[str, Any], settle: Settle
@@ -245,10 +245,14 @@ class ConclusionFollowUp:
         )
         return result
 
+    def _projection_mark(self, now: datetime) -> tuple[int, frozenset[str]]:
+        """What SQL must reflect: the state's version and, as time passes, which actions are overdue."""
+        return self.state.version, frozenset(a.id for a in ladder.overdue_actions(self.state, now))
+
     async def _project(self, local: bool = False) -> None:
         """Write what changed since the last projection (and, as time passes, the overdue flags) to SQL."""
         now = workflow.now()
-        mark = (self.state.version, frozenset(a.id for a in ladder.overdue_actions(self.state, now)))
+        mark = self._projection_mark(now)
         if mark == self._projected:
             return
         for payload in projection.changes(self.state, self._projected_seq, now):
