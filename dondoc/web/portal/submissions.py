@@ -95,7 +95,6 @@ def _check_note(note: str, errors: dict[str, str], name: str = "note") -> None:
         errors[name] = f"{label} quá dài (tối đa {MAX_NOTE} ký tự)."
 
 
-_STATE = {"form", "also_action_ids"}  # errors of the conclusion's state, not of what was typed (409)
 _FIELD = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
 
 
@@ -116,10 +115,10 @@ async def _submit(
     stored: list[StoredFile],
     form: FormState,
     fields: set[str],
-    others: list[ActionRow] | None = None,
+    ticked: tuple[str, list[ActionRow]] | None = None,
 ) -> UpdateResult | Response:
     """Send the command; on a refusal (its files released) show the form again with the reason (409), beside the
-    ticked actions when it is about one of them."""
+    ticked actions (the field and its rows) when it is about one of them."""
 
     def send() -> Awaitable[UpdateResult]:
         return ctx.gateway.update(workflow_id, command, update_id=f"portal-{uuid.uuid4().hex}")
@@ -127,8 +126,9 @@ async def _submit(
     try:
         return await uploads.submit(ctx, workflow_id, stored, send)
     except Refused as error:
-        about = [row for row in others or [] if f"Kiến nghị '{row.action_id}'" in str(error)]
-        form.errors.update({"also_action_ids": _not_open(about)} if about else _refusal(error, fields))
+        name, rows = ticked or ("", [])
+        about = [row for row in rows if f"Kiến nghị '{row.action_id}'" in str(error)]
+        form.errors.update({name: _not_open(about)} if about else _refusal(error, fields))
         return await _failed(request, ctx, who, form, status.HTTP_409_CONFLICT)
 
 
@@ -137,8 +137,7 @@ async def _checked_and_stored(
 ) -> list[StoredFile] | Response:
     """The files in the store once the form has no error; else the form again (409 when only the state refuses)."""
     if form.errors:
-        code = status.HTTP_409_CONFLICT if set(form.errors) <= _STATE else status.HTTP_422_UNPROCESSABLE_CONTENT
-        return await _failed(request, ctx, who, form, code)
+        return await _failed(request, ctx, who, form, form.code)
     try:
         return await uploads.store(ctx, files)
     except UploadError as error:
@@ -153,61 +152,99 @@ async def _failed(request: Request, ctx: AppContext, who: Principal, form: FormS
 
 @router.post("/portal/conclusions/{workflow_id}/actions/{action_id}/evidence", include_in_schema=False)
 async def submit_evidence(request: Request, workflow_id: str, action_id: str, ctx: Ctx) -> Response:
-    """Evidence for one action, or the same files for the unit's further open actions ticked on the form: one
-    update, one evidence per action."""
+    """Evidence for one action, or the same files for the unit's further open actions ticked on its form."""
     who = await agency(request, ctx)
     if isinstance(who, Response):
         return who
     conclusion, action = await run_in_threadpool(_own_action, ctx.engine, who, workflow_id, action_id)
     data = await bodies.read_form(request, ctx)
     try:
-        files = _uploads(data)
-        note, recovered_text = text(data, "note"), text(data, "recovered_vnd")
-        chosen = _chosen(data, action_id)
+        chosen = [i for i in _chosen(data, ALSO) if i != action_id]
         others = await run_in_threadpool(_own_actions, ctx.engine, who, workflow_id, chosen)
-        form = FormState(
-            f"{workflow_id}--{action_id}--evidence",
-            values={"note": note, "recovered_vnd": recovered_text},
-            chosen=chosen,
-        )
-        _check_files(files, form.errors, "minh chứng")
-        _check_note(note, form.errors)
-        recovered = None
-        if recovered_text:
-            recovered = parse_amount(recovered_text)
-            if recovered is None:
-                form.errors["recovered_vnd"] = "Số tiền đã thu hồi phải là số đồng, ví dụ 15.000.000."
-            elif others:
-                form.errors["recovered_vnd"] = (
-                    "Số tiền đã thu hồi chỉ ghi khi nộp minh chứng cho một kiến nghị: bỏ chọn các kiến nghị khác "
-                    "hoặc để trống ô này."
-                )
-        if conclusion.status != "active":
-            form.errors["form"] = f"Kết luận {conclusion.number} không còn được theo dõi; không thể nộp minh chứng."
-        elif action.status != "open":
+        form = FormState(f"{workflow_id}--{action_id}--evidence", chosen=chosen)
+        if action.status != "open":
             form.errors["form"] = "Kiến nghị này đang chờ xem xét hoặc đã kết thúc; không thể nộp thêm minh chứng."
-        closed = [row for row in others if row.status != "open"]
-        if closed and "form" not in form.errors:
-            form.errors["also_action_ids"] = _not_open(closed)
-        stored = await _checked_and_stored(request, ctx, who, form, files)
-        if isinstance(stored, Response):
-            return stored
-        command = c.SubmitEvidence(
-            actor=actor_of(who),
-            action_id=action_id,
-            also_action_ids=chosen,
-            files=[s.ref for s in stored],
-            note=note,
-            recovered_vnd=recovered,
-        )
-        state = await _submit(request, ctx, who, workflow_id, command, stored, form, {"note", "files"}, others)
+        return await _evidence(request, ctx, who, conclusion, [action, *others], data, form, ALSO)
     finally:
         await data.close()
+
+
+@router.post("/portal/conclusions/{workflow_id}/evidence", include_in_schema=False)
+async def submit_evidence_for_several(request: Request, workflow_id: str, ctx: Ctx) -> Response:
+    """One document of the unit (e.g. a dispatch answering several items) as evidence for the actions ticked."""
+    who = await agency(request, ctx)
+    if isinstance(who, Response):
+        return who
+    conclusion, _ = await run_in_threadpool(_own_unit, ctx.engine, who, workflow_id)
+    data = await bodies.read_form(request, ctx)
+    try:
+        chosen = _chosen(data, SEVERAL)
+        rows = await run_in_threadpool(_own_actions, ctx.engine, who, workflow_id, chosen)
+        form = FormState(f"{workflow_id}--several", chosen=chosen)
+        if not rows:
+            form.errors[SEVERAL] = "Chọn các kiến nghị mà tệp này là minh chứng."
+        return await _evidence(request, ctx, who, conclusion, rows, data, form, SEVERAL)
+    finally:
+        await data.close()
+
+
+ALSO = "also_action_ids"  # the further actions ticked on one action's form
+SEVERAL = "action_ids"  # the actions ticked on the conclusion's form for one document
+
+
+async def _evidence(
+    request: Request,
+    ctx: AppContext,
+    who: Principal,
+    conclusion: ConclusionRow,
+    rows: list[ActionRow],
+    data: FormData,
+    form: FormState,
+    field: str,
+) -> Response:
+    """The same files as evidence for every action of `rows` (the first is the command's own): one update, one
+    evidence per action; what the form or the rules refuse comes back beside the field (`field`: the ticks)."""
+    files = _uploads(data)
+    note, recovered_text = text(data, "note"), text(data, "recovered_vnd")
+    form.values.update({"note": note, "recovered_vnd": recovered_text})
+    _check_files(files, form.errors, "minh chứng")
+    _check_note(note, form.errors)
+    recovered = None
+    if recovered_text:
+        recovered = parse_amount(recovered_text)
+        if recovered is None:
+            form.errors["recovered_vnd"] = "Số tiền đã thu hồi phải là số đồng, ví dụ 15.000.000."
+        elif len(rows) > 1:
+            form.errors["recovered_vnd"] = (
+                "Số tiền đã thu hồi chỉ ghi khi nộp minh chứng cho một kiến nghị: bỏ chọn các kiến nghị khác "
+                "hoặc để trống ô này."
+            )
+    ticked = rows[1:] if field == ALSO else rows
+    closed = [row for row in ticked if row.status != "open"]
+    if conclusion.status != "active":
+        form.errors["form"] = f"Kết luận {conclusion.number} không còn được theo dõi; không thể nộp minh chứng."
+    elif closed and "form" not in form.errors:
+        form.errors[field] = _not_open(closed)
+        form.conflicts.add(field)
+    stored = await _checked_and_stored(request, ctx, who, form, files)
+    if isinstance(stored, Response):
+        return stored
+    command = c.SubmitEvidence(
+        actor=actor_of(who),
+        action_id=rows[0].action_id,
+        also_action_ids=[row.action_id for row in rows[1:]],
+        files=[s.ref for s in stored],
+        note=note,
+        recovered_vnd=recovered,
+    )
+    state = await _submit(
+        request, ctx, who, conclusion.workflow_id, command, stored, form, {"note", "files"}, (field, ticked)
+    )
     if isinstance(state, Response):
         return state
     created = [label for label in (state.created, *state.also_created) if label]
-    if others:
-        refs = ", ".join(_label(row) for row in (action, *others))
+    if len(rows) > 1:
+        refs = ", ".join(_label(row) for row in rows)
         message = (
             f"Đã nộp minh chứng {', '.join(created)} ({len(stored)} tệp) cho {len(created)} kiến nghị: {refs}. "
             "Cơ quan thanh tra sẽ xem xét từng kiến nghị và phản hồi."
@@ -216,13 +253,15 @@ async def submit_evidence(request: Request, workflow_id: str, action_id: str, ct
         message = (
             f"Đã nộp minh chứng {state.created or ''} ({len(stored)} tệp). Cơ quan thanh tra sẽ xem xét và phản hồi."
         )
-    return _done(request, message, f"action-{workflow_id}--{action_id}")
+    anchor = (
+        f"action-{conclusion.workflow_id}--{rows[0].action_id}" if field == ALSO else f"kl-{conclusion.workflow_id}"
+    )
+    return _done(request, message, anchor)
 
 
-def _chosen(data: FormData, action_id: str) -> list[str]:
-    """The further actions ticked («Tệp này cũng là minh chứng cho …»), each once, without the form's own."""
-    ticked = [v.strip() for v in data.getlist("also_action_ids") if isinstance(v, str) and v.strip()]
-    return [value for value in dict.fromkeys(ticked) if value != action_id]
+def _chosen(data: FormData, name: str) -> list[str]:
+    """The actions ticked in the field `name`, each once, in the order sent."""
+    return list(dict.fromkeys(v.strip() for v in data.getlist(name) if isinstance(v, str) and v.strip()))
 
 
 def _own_actions(engine: Engine, who: Principal, workflow_id: str, action_ids: list[str]) -> list[ActionRow]:

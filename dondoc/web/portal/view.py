@@ -34,6 +34,9 @@ from models.web_tables import PortalLink
 
 router = APIRouter()
 
+MAX_TICKS = 15  # an action's form lists the unit's other open actions up to this many; beyond, only the form for
+# several items at the top of the conclusion does (a page stays linear in the number of actions)
+
 # ---------------------------------------------------------------- what the portal shows
 
 
@@ -75,6 +78,11 @@ class ConclusionView:
     actions: list[ActionView]
     report: ReportView
 
+    @property
+    def open_actions(self) -> list[ActionRow]:
+        """What one document may be evidence for, on the conclusion's form for several items."""
+        return [item.row for item in self.actions if item.may_upload]
+
 
 @dataclass
 class PortalView:
@@ -91,7 +99,14 @@ class FormState:
     key: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
-    chosen: list[str] = field(default_factory=list)  # the further actions ticked on an evidence form
+    chosen: list[str] = field(default_factory=list)  # the actions ticked on an evidence form
+    conflicts: set[str] = field(default_factory=set)  # fields whose error is the conclusion's state, not the typing
+
+    @property
+    def code(self) -> int:
+        """409 when only the state of the conclusion refuses, 422 when something typed is wrong."""
+        only_state = set(self.errors) <= {"form", *self.conflicts}
+        return status.HTTP_409_CONFLICT if only_state else status.HTTP_422_UNPROCESSABLE_CONTENT
 
 
 def _late_days(due: datetime | None, unresolved: bool, flagged: bool, now: datetime) -> int | None:
@@ -127,11 +142,11 @@ def _sent_steps(session: Session, workflow_id: str, unit: str, targets: Iterable
 
 
 def _link_siblings(actions: list[ActionView], evidence: list[EvidenceRow]) -> None:
-    """What each evidence form may tick (the unit's other open actions), and which evidence went in one submission
+    """What each evidence form may tick (the unit's other open actions, when few), and which evidence went in one submission
     with others (the same sender, moment and files: one dispatch for several items)."""
     uploadable = [view.row for view in actions if view.may_upload]
     for view in actions:
-        if view.may_upload:
+        if view.may_upload and len(uploadable) - 1 <= MAX_TICKS:
             view.also = [row for row in uploadable if row.action_id != view.row.action_id]
     by_action = {view.row.action_id: view for view in actions}
     for batch in submitted_together(evidence):

@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlmodel import Session, col, select
 
+from dondoc.web.portal import view
 from models import commands as c
 from models.tables import ActionRow, EvidenceRow
 from tests.web.conftest import AGENCY, STAFF, Web
@@ -169,3 +170,55 @@ async def test_an_amount_recovered_goes_with_one_action_only(web: Web, updates: 
         html.unescape(refused.text),
     )
     assert updates == []
+
+
+async def test_the_conclusions_form_sends_one_document_for_the_actions_ticked(
+    web: Web, updates: list[c.Command]
+) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    client = await open_link(web, wid)
+    body = main_of(html.unescape((await client.get("/portal")).text))
+    several = body.split(f'id="several-{wid}"', 1)[1].split("</details>", 1)[0]
+    assert "Nộp một văn bản cho nhiều kiến nghị" in several
+    assert set(re.findall(r'name="action_ids" value="([^"]+)"', several)) == {
+        a.id for a in spec.actions if a.unit == "ly-son"
+    }
+    url = f"/portal/conclusions/{wid}/evidence"
+
+    none = await client.post(url, files=pdf(), data={"note": "Công văn 15/UBND"})
+    assert none.status_code == 422
+    assert re.search(rf'id="{wid}--several-action_ids-error"[^>]*>Chọn các kiến nghị', html.unescape(none.text))
+    assert "Công văn 15/UBND" in none.text, "what was typed is kept"
+    foreign = await client.post(url, files=pdf(), data={"action_ids": [SECOND, THEIRS]})
+    assert foreign.status_code == 403
+    assert updates == []
+
+    sent = await client.post(url, files=pdf("cv-15.pdf"), data={"action_ids": [THIRD, SECOND], "note": "CV 15"})
+    assert sent.status_code == 200 and [r.headers["location"] for r in sent.history] == [f"/portal#kl-{wid}"]
+    assert [type(u) for u in updates] == [c.SubmitEvidence]
+    assert [(r.evidence_id, r.action_id, r.note) for r in evidence_rows(web, wid)] == [
+        ("ev-1", THIRD, "CV 15"),
+        ("ev-2", SECOND, "CV 15"),
+    ]
+    assert "Đã nộp minh chứng ev-1, ev-2 (1 tệp) cho 2 kiến nghị" in sent.text
+
+    again = await client.post(url, files=pdf(), data={"action_ids": [FIRST, SECOND]})
+    assert again.status_code == 409
+    error = re.search(rf'id="{wid}--several-action_ids-error"[^>]*>([^<]+)<', html.unescape(again.text))
+    assert error and error.group(1).startswith(f"Kiến nghị {ref_of(web, wid, SECOND)} «")
+    assert len(updates) == 1
+
+
+async def test_a_unit_with_many_open_actions_ticks_them_on_the_conclusions_form_only(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(view, "MAX_TICKS", 3)  # ly-son has five open actions: four others to list on each form
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    client = await open_link(web, wid)
+    body = main_of(html.unescape((await client.get("/portal")).text))
+    form = form_of(body, wid, FIRST)
+    assert 'name="also_action_ids"' not in form
+    assert f'href="#several-{wid}">«Nộp một văn bản cho nhiều kiến nghị»</a>' in form
+    assert body.count('name="action_ids"') == 5

@@ -57,6 +57,7 @@ async def test_a_supervisors_link_shows_the_unit_and_submits_nothing(web: Web) -
     files_before = stored_files(web)
     for response in (
         await viewer.post(evidence_url(wid), files=pdf(), data={"note": "thử"}),
+        await viewer.post(f"/portal/conclusions/{wid}/evidence", files=pdf(), data={"action_ids": ACTION}),
         await viewer.post(extension_url(wid), data=EXTENSION),
         await viewer.post(report_url(wid), files=pdf("bao-cao.pdf")),
         await viewer.post(
