@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from dondoc.importer.numbering import WordNumbering
-from dondoc.importer.pdf_tables import MARK, cell_lines, find_tables, text_outside
+from dondoc.importer.pdf_tables import MARK, cell_lines, find_tables, scan
 from dondoc.importer.text import CellAt, Paragraph, RawLine, drop_page_artefacts, paragraphs
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -160,11 +160,9 @@ def _pdf_lines(content: bytes) -> list[RawLine]:
             raise UnreadableDocument("Tệp PDF có mật khẩu: hãy gỡ mật khẩu rồi tải lên lại.")
         if len(reader.pages) > MAX_PDF_PAGES:
             raise UnreadableDocument(f"Tệp PDF quá dài (tối đa {MAX_PDF_PAGES} trang).")
-        tables = find_tables(content)
-        pages = [
-            (text_outside(page, tables[i]) if i in tables else page.extract_text() or "").splitlines()
-            for i, page in enumerate(reader.pages)
-        ]
+        scans = [scan(page) for page in reader.pages]
+        tables = find_tables(content, [i for i, page in enumerate(scans) if page.ruled])
+        pages = [page.text(tables.get(i, [])).splitlines() for i, page in enumerate(scans)]
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         if isinstance(error, UnreadableDocument):
             raise
