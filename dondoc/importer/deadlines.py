@@ -12,6 +12,7 @@ from datetime import date
 from typing import Literal
 
 from dondoc.importer.header import parse_day
+from dondoc.importer.outline import parse_marker
 from dondoc.importer.text import Paragraph
 
 Anchor = Literal["signed", "received"]
@@ -132,9 +133,10 @@ def general_deadline(paragraphs: list[Paragraph]) -> GeneralDeadline | None:
     own deadline ("Giao … theo dõi, đôn đốc …") is not one for the units."""
     found: list[GeneralDeadline] = []
     for paragraph in paragraphs:
-        if not _GENERAL.search(paragraph.text) or _TRACKING.search(paragraph.text):
+        _, _, text = parse_marker(paragraph.text)
+        if not _GENERAL.search(text) or _TRACKING.search(text):
             continue
-        deadline = deadline_of(paragraph.text)
+        deadline = deadline_of(text)
         if deadline is not None:
             found.append(GeneralDeadline(deadline, paragraph))
     to_do = [g for g in found if not _REPORT.search(g.paragraph.text)]

@@ -226,6 +226,9 @@ class _Reader:
         unit, due = self.value(row, UNIT), self.value(row, DUE)
         if not text:
             return
+        kind, marker, body = parse_marker(text)
+        if not ref and kind in ("roman", "num", "letter") and body:
+            ref, text = marker, body  # the number typed in the text cell ("I. ĐỐI VỚI …" merged across the row)
         cells = self.cells(row)
         own = [role for role, cell in cells.items() if self.value(row, role) and cell != self.last_cells.get(role)]
         if not ref and self.last and not own and _goes_on(self.last[0].text, text):

@@ -158,6 +158,21 @@ def test_a_table_going_on_without_its_header_and_the_unit_from_the_directive_abo
     assert not any(a.text.startswith("Yêu cầu") for a in draft.actions)  # the directive introduces the table
 
 
+def test_a_group_row_merged_across_the_whole_row_and_numbers_typed_in_the_text(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung kiến nghị", "Đơn vị thực hiện", "Thời hạn"],
+        ["I. ĐỐI VỚI UBND HUYỆN TRÀ BỒNG", "", "", ""],
+        ["", "1. Thu hồi số tiền 35.500.000 đồng nộp ngân sách nhà nước.", "", "Quý IV/2023"],
+        ["", "2. Kiểm điểm trách nhiệm cá nhân có liên quan.", "", "Quý IV/2023"],
+    ]
+    path = conclusion_with_tables(tmp_path / "kl.docx", [(rows, [Merge((1, 0), (1, 3))])])
+    draft = imported(path).draft
+    assert [(a.ref, a.unit, a.text) for a in draft.actions] == [
+        ("I.1", "ubnd-huyen-tra-bong", "Thu hồi số tiền 35.500.000 đồng nộp ngân sách nhà nước."),
+        ("I.2", "ubnd-huyen-tra-bong", "Kiểm điểm trách nhiệm cá nhân có liên quan."),
+    ]
+
+
 def test_what_a_column_holds_by_its_header() -> None:
     assert column_role("Nội dung kiến nghị") == "text"
     assert column_role("Đơn vị thực hiện") == "unit"

@@ -86,7 +86,7 @@ def test_the_general_deadline_counted_from_the_signing_day_goes_to_actions_witho
             date(2023, 12, 31),
         ),
         ("Các đơn vị hoàn thành các nội dung kiến nghị nêu trên trong quý I/2024.", date(2024, 3, 31)),
-        ("Thời hạn thực hiện: 15 ngày làm việc kể từ ngày ký kết luận.", date(2023, 10, 3)),
+        ("- Thời hạn thực hiện: 15 ngày làm việc kể từ ngày ký kết luận.", date(2023, 10, 3)),
     ],
 )
 def test_general_deadlines_as_conclusions_word_them(closing: str, due: date) -> None:
