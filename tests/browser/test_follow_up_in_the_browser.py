@@ -179,7 +179,11 @@ async def test_staff_and_an_agency_follow_a_conclusion_through_to_closure(
     await expect(staff.get_by_role("heading", level=1)).to_contain_text("kết luận", ignore_case=True)
     await shots.take(staff, "dang-ky-ket-luan")
     await staff.get_by_label("Tệp hồ sơ").set_input_files(spec_file)
-    await staff.get_by_role("button", name="Kiểm tra và bắt đầu theo dõi").click()
+    await staff.get_by_role("button", name="Kiểm tra và xem trước khi bắt đầu").click()
+    # Nothing starts before staff see what starting does at once: its deadlines passed a year ago.
+    await expect(staff.locator("#letters-now")).to_contain_text("Kính gửi: Chủ tịch UBND huyện Lý Sơn")
+    await shots.take(staff, "xem-truoc-khi-bat-dau")
+    await staff.get_by_role("button", name="Xác nhận bắt đầu theo dõi").click()
     await expect(staff).to_have_url(f"{product.url}/conclusions/{spec.workflow_id}")
     await expect(staff.locator("body")).to_contain_text("312/KL-Ttra")
     await expect(staff.locator(f"#action-{action.id}")).to_contain_text(f"{action.ref}. {action.text[:40]}")

@@ -85,6 +85,7 @@ async def test_staff_import_a_word_conclusion_correct_it_preview_and_start(
         if await actions.nth(i).input_value() not in INSPECTED:
             await actions.nth(i).fill("phong-tt-bc-xb")
         await page.locator(f'[name="actions[{i}].due"]').fill("2021-04-30")
+        await page.locator(f'[name="actions[{i}].due_in"]').fill("")  # the day replaces a proposed period
     await page.get_by_role("button", name="Lưu và xem trước khi bắt đầu theo dõi").click()
 
     await expect(page).to_have_url(re.compile(r"/drafts/[0-9a-f]+/start$"))
@@ -118,7 +119,9 @@ async def test_staff_import_a_word_conclusion_correct_it_preview_and_start(
     spec = redated(quang_ngai(), datetime_now_vn().date() - timedelta(days=5), {}, default_days=60)
     await page.goto("/conclusions/new")
     await page.get_by_label("Tệp hồ sơ").set_input_files(write_spec(spec, tmp_path / "kl-312.yaml"))
-    await page.get_by_role("button", name="Kiểm tra và bắt đầu theo dõi").click()
+    await page.get_by_role("button", name="Kiểm tra và xem trước khi bắt đầu").click()
+    await expect(page.locator("#summary")).to_contain_text("Từ tệp kl-312.yaml")
+    await page.get_by_role("button", name="Xác nhận bắt đầu theo dõi").click()
     await expect(page).to_have_url(f"{product.url}/conclusions/{spec.workflow_id}")
     await page.get_by_role("link", name="Nhập báo cáo kết quả thực hiện từ tệp").click()
     await page.get_by_label("Tệp báo cáo").set_input_files(report)
