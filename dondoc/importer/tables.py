@@ -146,9 +146,10 @@ def table_actions(paragraphs: list[Paragraph], known: list[str]) -> TableActions
     reader: _Reader | None = None
     for grid in grids(paragraphs):
         header = _header(grid)
-        if header is None and reader is not None and _continues(reader.grid, grid, paragraphs):
-            reader.grid = grid  # the same table on the next page: same columns, same groups
-            reader.read(0)
+        same = reader is not None and (header is None or header[1] == reader.roles)
+        if reader is not None and same and _continues(reader.grid, grid, paragraphs):
+            reader.grid = grid  # the same table on the next page (its header repeated or not): same groups
+            reader.read(header[0] if header is not None else 0)
         elif header is not None:
             start, roles = header
             reader = _Reader(grid, roles, known, _intro(paragraphs, grid, known) or "", result.actions)
@@ -190,6 +191,7 @@ def _bare_ref(text: str) -> str:
 class _Reader:
     def __init__(self, grid: Grid, roles: dict[int, str], known: list[str], intro: str, out: list[RawAction]) -> None:
         self.grid = grid
+        self.roles = roles
         self.columns = {role: column for column, role in roles.items()}
         self.known = known
         self.intro = intro
@@ -263,7 +265,7 @@ class _Reader:
             self.unnumbered += 1
             ref = str(self.unnumbered)
             prefix = self.parent_ref or self.group_ref
-            return f"{prefix}-{ref}" if prefix else f"TT{ref}"
+            return f"{prefix}-{ref}" if prefix else f"-{ref}"  # as a "-" item: the n-th row without a number
         if _LETTER_REF.match(ref) and self.parent_ref:
             return f"{self.parent_ref}.{ref}"
         self.parent_ref, self.parent_unit = None, None  # a new number leaves the item heading the rows above

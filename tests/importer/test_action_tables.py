@@ -158,6 +158,17 @@ def test_a_table_going_on_without_its_header_and_the_unit_from_the_directive_abo
     assert not any(a.text.startswith("Yêu cầu") for a in draft.actions)  # the directive introduces the table
 
 
+def test_the_header_repeated_on_the_next_page_keeps_the_groups(tmp_path: Path) -> None:
+    header = ["STT", "Nội dung kiến nghị", "Đơn vị thực hiện", "Thời hạn"]
+    first = [header, ["I", "Đối với UBND huyện Trà Bồng", "", ""], ["1", "Thu hồi 35.500.000 đồng.", "", "Quý IV/2023"]]
+    second = [header, ["2", "Kiểm điểm trách nhiệm cá nhân có liên quan.", "", "Quý IV/2023"]]
+    path = conclusion_with_tables(tmp_path / "kl.docx", [(first, [Merge((1, 1), (1, 3))]), (second, [])])
+    assert [(a.ref, a.unit) for a in imported(path).draft.actions] == [
+        ("I.1", "ubnd-huyen-tra-bong"),
+        ("I.2", "ubnd-huyen-tra-bong"),
+    ]
+
+
 def test_a_group_row_merged_across_the_whole_row_and_numbers_typed_in_the_text(tmp_path: Path) -> None:
     rows = [
         ["TT", "Nội dung kiến nghị", "Đơn vị thực hiện", "Thời hạn"],

@@ -118,6 +118,7 @@ def test_lists_sharing_a_definition_continue_and_a_restart_override_starts_again
 
 
 def test_a_level_that_never_restarts_keeps_counting(tmp_path: Path) -> None:
+    """w:lvlRestart 0, as Word saves "Restart list after: (none)" (LibreOffice ignores it and restarts)."""
     document = Document()
     add_list(document, 73, [Lvl("upperRoman", "%1."), Lvl("decimal", "%2.", restart=0)])
     add_instance(document, 73, 73)
