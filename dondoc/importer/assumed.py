@@ -26,9 +26,13 @@ class DeadlinePolicy:
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> DeadlinePolicy:
-        overrides = CalendarOverrides.load(settings.holidays_file)
-        return cls(settings.import_due_days, settings.import_due_working, WorkingCalendar(overrides))
+    def from_settings(cls, settings: Settings, overrides: CalendarOverrides | None = None) -> DeadlinePolicy:
+        """The deployment's policy; the holidays of `DONDOC_HOLIDAYS_FILE` unless given the effective ones (a list
+        saved on the admin page: `activities.configuration.effective_overrides`)."""
+        calendar = WorkingCalendar(
+            overrides if overrides is not None else CalendarOverrides.load(settings.holidays_file)
+        )
+        return cls(settings.import_due_days, settings.import_due_working, calendar)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from activities.calendar import CalendarOverrides
 from dondoc import drafts
 from dondoc.importer import ConclusionDraft, DeadlinePolicy, WarningCode, import_text
 from dondoc.importer.deadlines import deadline_in_cell, deadline_of
@@ -140,6 +141,10 @@ def test_the_policy_comes_from_the_settings() -> None:
     policy = DeadlinePolicy.from_settings(Settings(import_due_days=30, import_due_working=True))
     assert (policy.days, policy.working) == (30, True)
     assert Settings().import_due_days == 45
+    # 25/12/2023 + 45 days lands on 8/2/2024; with that day declared a working day it stays there
+    saved = CalendarOverrides(working_days=[date(2024, 2, 8)])
+    draft = read(conclusion(day="25 tháng 12 năm 2023"), DeadlinePolicy.from_settings(Settings(), saved))
+    assert {a.due for a in draft.actions if a.due_assumed} == {date(2024, 2, 8)}
 
 
 def test_an_assumed_due_date_reaches_the_spec_and_the_form_marked_as_such() -> None:
