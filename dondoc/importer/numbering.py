@@ -171,7 +171,7 @@ class WordNumbering:
             return None
         abstract_id = self._resolve(instance.abstract)
         levels = self._levels(instance, abstract_id)
-        if level not in levels:
+        if level not in levels or not 0 <= level < LEVELS:
             return None
         counters = self._counters.setdefault(abstract_id, [None] * LEVELS)
         if level in instance.starts and (num_id, level) not in self._started:

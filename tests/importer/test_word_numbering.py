@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.document import Document as DocxDocument
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,6 +185,9 @@ def test_any_numbering_definition_labels_or_leaves_alone(
     add_instance(document, 61, 60)
     add_instance(document, 62, 60, starts)
     paragraphs = [numbered(document.add_paragraph("Nội dung"), (0, 61, 62, 63)[num], level) for num, level in uses]
+    ours = document.part.numbering_part.element.xpath('w:abstractNum[@w:abstractNumId="60"]')[0]
+    ours.append(parse_xml(f'<w:lvl {nsdecls("w")} w:ilvl="12"><w:lvlText w:val="%1"/></w:lvl>'))  # Word never writes it
+    paragraphs.append(numbered(document.add_paragraph("Ngoài"), 61, 12))
     numbering = WordNumbering(document)
     for paragraph in paragraphs:
         label = numbering.label(paragraph)
