@@ -263,6 +263,6 @@ def _numbering_element(document: DocxDocument) -> _Element | None:
     part = document.part
     for rel in part.rels.values():
         if rel.reltype == RT.NUMBERING and not rel.is_external:
-            element: _Element = rel.target_part.element
+            element: _Element | None = getattr(rel.target_part, "element", None)  # None: a part not read as XML
             return element
     return None
