@@ -124,15 +124,19 @@ def test_common_header_wordings(header: list[str], tmp_path: Path) -> None:
     )
 
 
-def test_a_two_row_header_a_row_numbering_the_columns_and_the_coordinating_unit_left_out(tmp_path: Path) -> None:
-    rows = [
+TWO_ROW_HEADER = (
+    [
         ["STT", "Nội dung kiến nghị", "Đơn vị thực hiện", "", "Thời hạn"],
         ["", "", "Chủ trì", "Phối hợp", ""],
         ["(1)", "(2)", "(3)", "(4)", "(5)"],
         ["1", "Thu hồi 20.000.000 đồng chi sai.", "UBND huyện Trà Bồng", "Kho bạc Nhà nước huyện", "15/12/2023"],
-    ]
-    merges = [Merge((0, 0), (1, 0)), Merge((0, 1), (1, 1)), Merge((0, 2), (0, 3)), Merge((0, 4), (1, 4))]
-    path = conclusion_with_tables(tmp_path / "kl.docx", [(rows, merges)])
+    ],
+    [Merge((0, 0), (1, 0)), Merge((0, 1), (1, 1)), Merge((0, 2), (0, 3)), Merge((0, 4), (1, 4))],
+)
+
+
+def test_a_two_row_header_a_row_numbering_the_columns_and_the_coordinating_unit_left_out(tmp_path: Path) -> None:
+    path = conclusion_with_tables(tmp_path / "kl.docx", [TWO_ROW_HEADER])
     (action,) = imported(path).draft.actions
     assert (action.ref, action.unit, action.amount_vnd, action.due) == (
         "1",
@@ -158,30 +162,53 @@ def test_a_table_going_on_without_its_header_and_the_unit_from_the_directive_abo
     assert not any(a.text.startswith("Yêu cầu") for a in draft.actions)  # the directive introduces the table
 
 
+HEADER = ["STT", "Nội dung kiến nghị", "Đơn vị thực hiện", "Thời hạn"]
+REPEATED_HEADER = [
+    (
+        [HEADER, ["I", "Đối với UBND huyện Trà Bồng", "", ""], ["1", "Thu hồi 35.500.000 đồng.", "", "Quý IV/2023"]],
+        [Merge((1, 1), (1, 3))],
+    ),
+    ([HEADER, ["2", "Kiểm điểm trách nhiệm cá nhân có liên quan.", "", "Quý IV/2023"]], []),
+]
+
+
 def test_the_header_repeated_on_the_next_page_keeps_the_groups(tmp_path: Path) -> None:
-    header = ["STT", "Nội dung kiến nghị", "Đơn vị thực hiện", "Thời hạn"]
-    first = [header, ["I", "Đối với UBND huyện Trà Bồng", "", ""], ["1", "Thu hồi 35.500.000 đồng.", "", "Quý IV/2023"]]
-    second = [header, ["2", "Kiểm điểm trách nhiệm cá nhân có liên quan.", "", "Quý IV/2023"]]
-    path = conclusion_with_tables(tmp_path / "kl.docx", [(first, [Merge((1, 1), (1, 3))]), (second, [])])
+    path = conclusion_with_tables(tmp_path / "kl.docx", REPEATED_HEADER)
     assert [(a.ref, a.unit) for a in imported(path).draft.actions] == [
         ("I.1", "ubnd-huyen-tra-bong"),
         ("I.2", "ubnd-huyen-tra-bong"),
     ]
 
 
-def test_a_group_row_merged_across_the_whole_row_and_numbers_typed_in_the_text(tmp_path: Path) -> None:
-    rows = [
+MERGED_GROUP = (
+    [
         ["TT", "Nội dung kiến nghị", "Đơn vị thực hiện", "Thời hạn"],
         ["I. ĐỐI VỚI UBND HUYỆN TRÀ BỒNG", "", "", ""],
         ["", "1. Thu hồi số tiền 35.500.000 đồng nộp ngân sách nhà nước.", "", "Quý IV/2023"],
         ["", "2. Kiểm điểm trách nhiệm cá nhân có liên quan.", "", "Quý IV/2023"],
-    ]
-    path = conclusion_with_tables(tmp_path / "kl.docx", [(rows, [Merge((1, 0), (1, 3))])])
+    ],
+    [Merge((1, 0), (1, 3))],
+)
+
+
+def test_a_group_row_merged_across_the_whole_row_and_numbers_typed_in_the_text(tmp_path: Path) -> None:
+    path = conclusion_with_tables(tmp_path / "kl.docx", [MERGED_GROUP])
     draft = imported(path).draft
     assert [(a.ref, a.unit, a.text) for a in draft.actions] == [
         ("I.1", "ubnd-huyen-tra-bong", "Thu hồi số tiền 35.500.000 đồng nộp ngân sách nhà nước."),
         ("I.2", "ubnd-huyen-tra-bong", "Kiểm điểm trách nhiệm cá nhân có liên quan."),
     ]
+
+
+def test_merged_headers_merged_rows_and_a_repeated_header_read_the_same_from_pdf(tmp_path: Path) -> None:
+    """Spans of merged cells come from the cells' boxes in a PDF: the same tables printed give the same actions."""
+    made = [
+        conclusion_with_tables(tmp_path / "two-row-header.docx", [TWO_ROW_HEADER]),
+        conclusion_with_tables(tmp_path / "repeated-header.docx", REPEATED_HEADER),
+        conclusion_with_tables(tmp_path / "merged-group.docx", [MERGED_GROUP]),
+    ]
+    for docx, pdf in zip(made, pdfs_of(made, tmp_path), strict=True):
+        assert imported(pdf).draft.spec_data() == imported(docx).draft.spec_data(), docx.name
 
 
 def test_what_a_column_holds_by_its_header() -> None:
