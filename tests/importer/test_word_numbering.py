@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls
+from docx.oxml.ns import nsdecls, qn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -139,6 +139,35 @@ def test_numbering_from_a_style_and_a_paragraph_that_turns_it_off(tmp_path: Path
     shown = texts(document, tmp_path / "styles.docx")
     assert shown[:3] == ["1. Rà soát hồ sơ;", "2. Báo cáo kết quả.", "Không đánh số dù cùng kiểu."]
     assert shown[3] == "• Gạch đầu dòng"
+
+
+def test_headings_bound_to_a_list_take_the_level_that_names_their_style(tmp_path: Path) -> None:
+    """Heading styles carry a numId without a level; each level of the list names the style it numbers."""
+    document = Document()
+    numbering = document.part.numbering_part.element
+    abstract = parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="75"><w:multiLevelType w:val="multilevel"/>'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="upperRoman"/><w:pStyle w:val="Heading1"/>'
+        '<w:lvlText w:val="%1."/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading2"/>'
+        '<w:lvlText w:val="%2."/></w:lvl></w:abstractNum>'
+    )
+    numbering.find(qn("w:num")).addprevious(abstract)
+    add_instance(document, 75, 75)
+    for name in ("Heading 1", "Heading 2"):
+        document.styles[name].element.get_or_add_pPr().get_or_add_numPr().get_or_add_numId().val = 75
+    document.add_paragraph("KẾT QUẢ KIỂM TRA", style="Heading 1")
+    document.add_paragraph("Về quản lý kinh phí.", style="Heading 2")
+    document.add_paragraph("Về công tác kế toán.", style="Heading 2")
+    document.add_paragraph("KIẾN NGHỊ", style="Heading 1")
+    document.add_paragraph("Yêu cầu UBND huyện Lý Sơn thu hồi tiền.", style="Heading 2")
+    assert texts(document, tmp_path / "headings.docx") == [
+        "I. KẾT QUẢ KIỂM TRA",
+        "1. Về quản lý kinh phí.",
+        "2. Về công tác kế toán.",
+        "II. KIẾN NGHỊ",
+        "1. Yêu cầu UBND huyện Lý Sơn thu hồi tiền.",
+    ]
 
 
 def test_table_cells_numbered_by_word(tmp_path: Path) -> None:
