@@ -51,6 +51,9 @@ _GENERAL = re.compile(
 )
 _TRACKING = re.compile(r"theo dõi,? đôn đốc", re.IGNORECASE)
 _REPORT = re.compile(r"báo cáo", re.IGNORECASE)
+_BASIS = re.compile(
+    r"^(?:Căn cứ|Thực hiện Quyết định|Xét|Từ ngày|Ngày \d)", re.IGNORECASE
+)  # the legal basis, the period
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def general_deadline(paragraphs: list[Paragraph]) -> GeneralDeadline | None:
     found: list[GeneralDeadline] = []
     for paragraph in paragraphs:
         _, _, text = parse_marker(paragraph.text)
-        if not _GENERAL.search(text) or _TRACKING.search(text):
+        if not _GENERAL.search(text) or _TRACKING.search(text) or _BASIS.match(text):
             continue
         deadline = deadline_of(text)
         if deadline is not None:

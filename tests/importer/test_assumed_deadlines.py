@@ -107,6 +107,21 @@ def test_the_deadline_to_carry_it_out_is_preferred_to_the_one_to_report() -> Non
     assert {a.due for a in draft.actions if a.due_assumed} == {date(2023, 10, 12)}
 
 
+def test_the_inspection_period_is_no_deadline_in_a_conclusion_without_sections() -> None:
+    text = (
+        conclusion()
+        .replace("III. KIẾN NGHỊ\n", "")
+        .replace(
+            "Đoàn thanh tra đã tiến hành",
+            "Thực hiện Quyết định số 9/QĐ-TTr ngày 2/6/2023 về kiểm tra việc thực hiện kết luận thanh tra số 3/KL-TTr, "
+            "từ ngày 5/6/2023 đến ngày 30/6/2023.\n\nĐoàn thanh tra đã tiến hành",
+        )
+    )
+    draft = read(text)
+    assert {a.due for a in draft.actions if a.due_assumed} == {date(2023, 10, 27)}  # the default, not 30/6/2023
+    assert "mặc định" in assumed_warning(draft)
+
+
 def test_a_period_from_receipt_stays_a_period() -> None:
     closing = "Yêu cầu UBND huyện Lý Sơn thực hiện kết luận này trong thời hạn 30 ngày kể từ ngày nhận được kết luận."
     draft = read(conclusion(closing=closing))
