@@ -22,7 +22,7 @@ from activities.smtp import close_pools
 from dondoc import health
 from dondoc.logs import get_logger
 from dondoc.schedules import ensure_schedules
-from dondoc.settings import Settings
+from dondoc.settings import Settings, get_settings
 from dondoc.temporal_client import connect
 from workflows.conclusion import ConclusionFollowUp
 from workflows.digest import DailyDigest, FileSweep
@@ -45,7 +45,14 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH))
 
 
-def build_worker(client: Client, task_queue: str, activities: Sequence[Callable[..., Any]] = ACTIVITIES) -> Worker:
+def build_worker(
+    client: Client,
+    task_queue: str,
+    activities: Sequence[Callable[..., Any]] = ACTIVITIES,
+    workflow_tasks: int | None = None,
+) -> Worker:
+    """A worker of every workflow and `activities`; `workflow_tasks` at once (default: the setting)."""
+    settings = get_settings()
     return Worker(
         client,
         task_queue=task_queue,
@@ -53,6 +60,8 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Callable[
         activities=list(activities),
         graceful_shutdown_timeout=timedelta(seconds=10),
         workflow_runner=workflow_runner(),
+        max_concurrent_workflow_tasks=workflow_tasks or settings.worker_workflow_tasks,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_seconds),
     )
 
 
@@ -65,7 +74,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """
     engine = get_engine(settings.sqlalchemy_url)
     client = await connect(settings)
-    worker = build_worker(client, settings.task_queue)
+    worker = build_worker(client, settings.task_queue, workflow_tasks=settings.worker_workflow_tasks)
     log = get_logger(task_queue=settings.task_queue)
     await ensure_schedules(client, settings.task_queue)  # digests and the file sweep, once per cluster
     from dondoc.ops import serve_ops  # the HTTP stack loads only in the processes that serve

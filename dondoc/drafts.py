@@ -42,13 +42,18 @@ def placeholder_number(number: str) -> bool:
     return not number.strip() or _PLACEHOLDER.search(number.strip()) is not None
 
 
+def placeholder_problem(number: str) -> str | None:
+    """Why `number` cannot be followed up (Vietnamese), or None: every way of starting refuses a placeholder."""
+    if placeholder_number(number):
+        return f"Số kết luận “{number or '(trống)'}” là số tạm của bản chưa ban hành: nhập số chính thức của kết luận đã ký."
+    return None
+
+
 def start_blockers(row: ConclusionDraftRow, number: str) -> list[str]:
     """Why this draft cannot be started with `number` (Vietnamese, for staff); empty when it can."""
     problems = []
-    if placeholder_number(number):
-        problems.append(
-            f"Số kết luận “{number or '(trống)'}” là số tạm của bản chưa ban hành: nhập số chính thức của kết luận đã ký."
-        )
+    if (placeholder := placeholder_problem(number)) is not None:
+        problems.append(placeholder)
     imported_number = str(row.imported.get("number") or "")
     if row.imported.get("draft_copy") and number.strip() == imported_number.strip():
         problems.append("Văn bản gốc ghi “DỰ THẢO”: chỉ bắt đầu theo dõi khi đã có số của kết luận đã ký ban hành.")

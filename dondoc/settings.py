@@ -23,6 +23,20 @@ class Settings(BaseSettings):
     temporal_address: str | None = Field(default=None, description="host:port of a Temporal server; unset: embedded")
     temporal_namespace: str = "default"
     task_queue: str = "dondoc"
+    worker_workflow_tasks: int = Field(
+        default=10,
+        ge=1,
+        le=500,
+        description="workflow tasks one worker process runs at once; more only share its one Python thread of"
+        " execution and wait past their 10 s timeout under load",
+    )
+    worker_sticky_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=300,
+        description="how long a workflow task waits for the worker that has its workflow cached before any worker"
+        " takes it (and replays the workflow's history)",
+    )
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
     temporal_api_key: str | None = Field(default=None, description="API key (Temporal Cloud); implies TLS")

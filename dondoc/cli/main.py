@@ -24,7 +24,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.database import get_engine
-from dondoc import officers, schema, unit_directory
+from dondoc import drafts, officers, schema, unit_directory
 from dondoc import users as accounts
 from dondoc.cli.files import files_app
 from dondoc.cli.importing import import_command
@@ -311,6 +311,8 @@ def start(
     settings = get_settings()
     try:
         spec = load_spec(file, _directory(settings))
+        if (placeholder := drafts.placeholder_problem(spec.number)) is not None:
+            raise SpecError([f"number: {placeholder}"])
         if spec.officers:  # named officers must be staff accounts (the web app also defaults them to its user)
             spec = officers.assign(get_engine(settings.sqlalchemy_url), spec, actor)
     except (SpecError, officers.OfficerError) as error:

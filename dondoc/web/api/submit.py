@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 
-from dondoc import officers, unit_directory
+from dondoc import drafts, officers, unit_directory
 from dondoc.spec_loader import SpecError, parse_spec
 from dondoc.storage import StoredFile
 from dondoc.web import uploads
@@ -110,6 +110,8 @@ async def start_conclusion(
     try:
         directory = await asyncio.to_thread(unit_directory.defaults, ctx.engine)
         parsed = parse_spec(spec, directory)
+        if (placeholder := drafts.placeholder_problem(parsed.number)) is not None:
+            raise SpecError([f"number: {placeholder}"])
         parsed = await asyncio.to_thread(officers.assign, ctx.engine, parsed, who.email)
     except SpecError as error:
         return _refused_spec(error, "Hồ sơ kết luận không hợp lệ")

@@ -229,6 +229,17 @@ async def test_a_bad_spec_is_refused_naming_the_field(web: Web) -> None:
     assert (await staff.get("/api/conclusions")).json() == []  # nothing was started
 
 
+@pytest.mark.parametrize("number", ["/KL-TTr", "…/KL-TTr", "01/KL-…", "xx/KL-TTr"])
+async def test_a_placeholder_number_is_refused_as_the_pages_refuse_it(web: Web, number: str) -> None:
+    staff = web.bearer(STAFF)
+    spec = {**small_spec(await env_today(web)), "number": number}
+    response = await staff.post("/api/conclusions", json=spec)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error.startswith("number: Số kết luận") and "số tạm của bản chưa ban hành" in error
+    assert (await staff.get("/api/conclusions")).json() == []
+
+
 # ---------------------------------------------------------------- reading
 
 
