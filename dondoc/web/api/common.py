@@ -58,6 +58,15 @@ def unprocessable(message: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
 
 
+def each_once(first: str, more: list[str], field: str, what: str) -> None:
+    """422 naming `field` when an id of `more` repeats `first` or another (several items in one change)."""
+    seen = {first}
+    for item in more:
+        if item in seen:
+            raise unprocessable(f"{field}: {what} '{item}' có mặt hai lần.")
+        seen.add(item)
+
+
 # ---------------------------------------------------------------- targets, as dependencies (run in a thread)
 
 

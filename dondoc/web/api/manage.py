@@ -22,9 +22,9 @@ from dondoc.web.api.common import (
     TargetRequest,
     TargetUnit,
     answer,
+    each_once,
     not_found,
     send,
-    unprocessable,
 )
 from dondoc.web.api.errors import CHANGE, answers
 from dondoc.web.api.schemas import (
@@ -77,11 +77,7 @@ async def review_evidence(
 
 def _also_evidence(ctx: AppContext, conclusion: ConclusionRow, first: str, ids: list[str]) -> list[str]:
     """The further evidence of one decision: each once (422) and in this conclusion's read model (404 naming it)."""
-    seen = {first}
-    for evidence_id in ids:
-        if evidence_id in seen:
-            raise unprocessable(f"also_evidence_ids: minh chứng '{evidence_id}' có mặt hai lần.")
-        seen.add(evidence_id)
+    each_once(first, ids, "also_evidence_ids", "minh chứng")
     if not ids:
         return []
     with Session(ctx.engine) as session:

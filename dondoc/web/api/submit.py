@@ -31,6 +31,7 @@ from dondoc.web.api.common import (
     answer,
     check_unit,
     check_upload_size,
+    each_once,
     form_fields,
     get_row,
     multipart_body,
@@ -211,11 +212,7 @@ def _also_actions(
     ids = [part.strip() for value in values if isinstance(value, str) for part in value.split(",") if part.strip()]
     if len(ids) > MAX_ACTIONS - 1:
         raise unprocessable(f"also_action_ids: tối đa {MAX_ACTIONS - 1} kiến nghị.")
-    seen = {first.action_id}
-    for action_id in ids:
-        if action_id in seen:
-            raise unprocessable(f"also_action_ids: kiến nghị '{action_id}' có mặt hai lần.")
-        seen.add(action_id)
+    each_once(first.action_id, ids, "also_action_ids", "kiến nghị")
     if not ids:
         return []
     with Session(ctx.engine) as session:

@@ -12,9 +12,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from activities import configuration
 from dondoc import drafts, officers, unit_directory
 from dondoc.gateway import AlreadyStarted
-from dondoc.importer import NotAConclusion, UnreadableDocument, import_conclusion
+from dondoc.importer import DeadlinePolicy, Imported, NotAConclusion, UnreadableDocument, import_conclusion
 from dondoc.importer.extract import MAX_BYTES
 from dondoc.storage import UploadError
 from dondoc.web.context import AppContext
@@ -92,6 +93,12 @@ def _row(ctx: AppContext, draft_id: str) -> ConclusionDraftRow:
     return row
 
 
+def _import(ctx: AppContext, name: str, content: bytes) -> Imported:
+    """Read the document; assumed due dates are counted on the holidays in force (the admin page's list, if saved)."""
+    overrides = configuration.effective_overrides(ctx.engine, ctx.settings).value
+    return import_conclusion(name, content, DeadlinePolicy.from_settings(ctx.settings, overrides))
+
+
 @router.post("/conclusions/import", include_in_schema=False)
 async def import_document(request: Request, ctx: Ctx, who: Staff) -> Response:
     """A conclusion as DOCX, PDF or text: read into a new draft (the original kept with it), or refused with why."""
@@ -105,7 +112,7 @@ async def import_document(request: Request, ctx: Ctx, who: Staff) -> Response:
     finally:
         await data.close()
     try:
-        imported = await run_in_threadpool(import_conclusion, name, content)
+        imported = await run_in_threadpool(_import, ctx, name, content)
     except (NotAConclusion, UnreadableDocument) as error:
         return await _refused(request, ctx, who, f"Không nhập được {name}: {error}")
     try:
