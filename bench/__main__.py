@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -298,6 +299,13 @@ async def main(args: argparse.Namespace) -> int:
                 print(f"  ! {case.early} letters came before their instant")
             return case.registration is not None and not case.early
 
+        target = env.client.service_client.config.target_host
+        from activities.database import get_engine
+        from dondoc.settings import get_settings
+
+        get_engine(get_settings().sqlalchemy_url)  # the read model's schema, before other processes open it
+        extra = [more_worker(target, bench.task_queue, i) for i in range(args.workers - 1)]
+        print(f"workers: {args.workers} (this process and {len(extra)} `dondoc worker` processes)")
         async with build_worker(env.client, bench.task_queue):
             one = await bench.fan_out("one", 1, 20, 100, lead=lead(1), wait=300)
             (history,) = one.histories
@@ -334,12 +342,25 @@ async def main(args: argparse.Namespace) -> int:
                         f" = {total / actions:.1f} (target ≤ 15)"
                     )
                     print("  " + ", ".join(f"{name} {count}" for name, count in events.most_common()))
+        for process in extra:
+            process.terminate()
+            process.wait(30)
         messages = sink.count
         print(f"distinct Message-IDs at the sink: {len(sink.ids)} of {messages} messages")
         failed |= len(sink.ids) != messages
     sink.close()
     close_pools()
     return 1 if failed else 0
+
+
+def more_worker(target: str, task_queue: str, index: int) -> subprocess.Popen[bytes]:
+    """One more worker process, as a deployment runs several replicas (`dondoc worker`, same settings)."""
+    log = Path(os.environ["DONDOC_DATA_DIR"]) / f"worker-{index}.log"
+    env = {**os.environ, "DONDOC_TEMPORAL_ADDRESS": target, "DONDOC_TASK_QUEUE": task_queue}
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "dondoc"), "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def run() -> int:
@@ -353,6 +374,12 @@ def run() -> int:
         default=0.3,
         help="a case's actions fall due 20 s + this many seconds per conclusion after its first start (default 0.3);"
         " registering must end before that instant",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes polling the queue, as the deployment's replicas (default 2, deploy/k8s)",
     )
     parser.add_argument("--only-fan-out", action="store_true", help="skip the lifecycle (events per action)")
     args = parser.parse_args()

@@ -45,6 +45,9 @@ DECISION_NOTICES = "decision-notices"
 # one write per pass. Within this long at most, whatever happens to the sends.
 PROJECT_AFTER_SENDING = "project-after-sending"
 PROJECTION_PATIENCE = timedelta(seconds=60)
+# The loop's projections of up to this many actions run as local activities too (a marker, no task round trip);
+# a larger one (the first, or a letter listing many items) is a regular activity, never holding the task open.
+LOCAL_PROJECTION_ACTIONS = 100
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
 Settle = Callable[
     [ConclusionState, str, NotificationStatus, str, datetime], object
@@ -255,8 +258,11 @@ class ConclusionFollowUp:
         mark = self._projection_mark(now)
         if mark == self._projected:
             return
-        for payload in projection.changes(self.state, self._projected_seq, now):
-            if local:  # an update's change: one marker in history instead of a scheduled activity
+        payloads = projection.changes(self.state, self._projected_seq, now)
+        small = len(payloads) == 1 and len(payloads[0].actions) <= LOCAL_PROJECTION_ACTIONS
+        local = local or (small and self._projected is not None and workflow.patched(PROJECT_AFTER_SENDING))
+        for payload in payloads:
+            if local:  # an update's or a small change: one marker in history instead of a scheduled activity
                 await workflow.execute_local_activity(
                     "project_state",
                     payload,
@@ -264,7 +270,7 @@ class ConclusionFollowUp:
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=_QUICK_RETRY,
                 )
-            else:  # the loop's (letters, time): a large or slow write never holds the workflow task open
+            else:  # the first or a large one: a large or slow write never holds the workflow task open
                 await workflow.execute_activity(
                     "project_state",
                     payload,
