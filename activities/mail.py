@@ -43,6 +43,7 @@ from models.mail import Audience, LetterCopy, LetterRequest, MailOutcome, MailSt
 from models.planning import report_target
 from models.policy import Step
 from models.tables import NotificationRow
+from models.web_tables import PortalLink
 
 FORMAL_STEPS = frozenset({Step.urging, Step.second_urging, Step.proposal})  # these carry the letter as DOCX
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -65,9 +66,12 @@ def message_id(key: str) -> str:
     return f"<{key}@dondoc>"
 
 
-def claim(engine: Engine, new: NotificationRow, resend: bool = False) -> MailOutcome | None:
-    """Write (or find) a message's outbox row (`new`, when there is none yet). Returns the earlier outcome when it was
-    settled already; `resend`: staff asked for a failed one again."""
+def claim(
+    engine: Engine, new: NotificationRow, resend: bool = False, link: PortalLink | None = None
+) -> MailOutcome | None:
+    """Write (or find) a message's outbox row (`new`, when there is none yet), and the record of the portal link it
+    carries, in one transaction. Returns the earlier outcome when it was settled already; `resend`: staff asked for a
+    failed one again."""
     key = new.key
     with Session(engine, expire_on_commit=False) as session:  # `new` stays readable
         row = session.get(NotificationRow, key, with_for_update=True)
@@ -85,6 +89,8 @@ def claim(engine: Engine, new: NotificationRow, resend: bool = False) -> MailOut
             row = new
         row.attempts += 1
         session.add(row)
+        if link is not None:
+            links.keep(session, link)
         session.commit()
     return None
 
@@ -193,43 +199,46 @@ async def deliver(pool: SmtpPool, message: EmailMessage, handover: Handover | No
     return MailOutcome(status=MailStatus.sent, detail=detail)
 
 
-def copy_link(engine: Engine, settings: Settings, request: LetterRequest, copy: LetterCopy) -> str:
-    """The unit's portal (acting) or a read-only view of it, through a signed link per copy: a retry carries the
-    same link. Without a unit (the closing notice) the conclusion's page."""
+def copy_link(settings: Settings, request: LetterRequest, copy: LetterCopy) -> tuple[str, PortalLink | None]:
+    """The unit's portal (acting) or a read-only view of it, through a signed link per copy (a retry carries the same
+    link), and the link's record, saved with the outbox row. Without a unit (the closing notice) the conclusion's
+    page, no record."""
     if not request.unit_code:
-        return f"{settings.link_base}/conclusions/{request.workflow_id}"
-    link_id = hashlib.sha256(copy_key(request.key, copy.audience).encode()).hexdigest()[:16]
-    token = links.issue(
-        engine,
-        settings.signing_key,
+        return f"{settings.link_base}/conclusions/{request.workflow_id}", None
+    link = links.new_link(
         request.workflow_id,
         request.unit_code,
         settings.link_days,
-        link_id=link_id,
+        link_id=hashlib.sha256(copy_key(request.key, copy.audience).encode()).hexdigest()[:16],
         view_only=copy.audience != Audience.unit,
     )
-    return f"{settings.link_base}/portal/{token}"
+    return f"{settings.link_base}/portal/{links.token(settings.signing_key, link)}", link
 
 
 async def send_copy(
     engine: Engine, settings: Settings, pool: SmtpPool, request: LetterRequest, copy: LetterCopy, docx: bytes | None
 ) -> MailOutcome:
-    link = await asyncio.to_thread(copy_link, engine, settings, request, copy)
-    mail = render(request, copy, link)
+    url, link = copy_link(settings, request, copy)
+    mail = render(request, copy, url)
     message = build_message(settings, request, copy, mail, docx)
     log = get_logger(unit=request.unit_code, step=request.step.value, items=len(request.items))
-    outcome = await deliver_once(engine, pool, copy_row(request, copy, mail), message, request.resend)
+    outcome = await deliver_once(engine, pool, copy_row(request, copy, mail), message, request.resend, link)
     log.info("mail_" + outcome.status.value, to=copy.to, cc=copy.cc, detail=outcome.detail)
     return outcome
 
 
 async def deliver_once(
-    engine: Engine, pool: SmtpPool, row: NotificationRow, message: EmailMessage, resend: bool = False
+    engine: Engine,
+    pool: SmtpPool,
+    row: NotificationRow,
+    message: EmailMessage,
+    resend: bool = False,
+    link: PortalLink | None = None,
 ) -> MailOutcome:
-    """Send `message` unless its outbox row says it went (or failed for good) already: claim the row, mark the
-    handover right before DATA, record the answer right after it."""
+    """Send `message` unless its outbox row says it went (or failed for good) already: claim the row (and record the
+    portal `link` it carries), mark the handover right before DATA, record the answer right after it."""
     key = row.key
-    earlier = await asyncio.to_thread(claim, engine, row, resend)
+    earlier = await asyncio.to_thread(claim, engine, row, resend, link)
     if earlier is not None:
         get_logger(key=key).info("mail_already_settled", status=earlier.status.value)
         return earlier

@@ -29,6 +29,7 @@ from models.labels import VN
 from models.mail import MailOutcome, MailStatus, NoticeRequest
 from models.state import NoticeAudience, NoticeKind
 from models.tables import NotificationRow
+from models.web_tables import PortalLink
 
 STEP = {NoticeAudience.unit: "decision", NoticeAudience.officers: "arrival"}  # the outbox's `step` of a notice
 
@@ -40,22 +41,20 @@ def recipients(engine: Engine, request: NoticeRequest) -> list[str]:
     return list(request.to)
 
 
-def link(engine: Engine, settings: Settings, request: NoticeRequest) -> str | None:
-    """The unit's portal through a signed link (the same on a retry); the review queue for officers; none when the
-    conclusion was withdrawn (nothing is left to do)."""
+def link(settings: Settings, request: NoticeRequest) -> tuple[str | None, PortalLink | None]:
+    """The unit's portal through a signed link (the same on a retry) and its record, saved with the outbox row; the
+    review queue for officers; none when the conclusion was withdrawn (nothing is left to do)."""
     if request.audience == NoticeAudience.officers:
-        return f"{settings.link_base}/review"
+        return f"{settings.link_base}/review", None
     if all(item.kind == NoticeKind.withdrawn for item in request.items):
-        return None
-    token = links.issue(
-        engine,
-        settings.signing_key,
+        return None, None
+    record = links.new_link(
         request.workflow_id,
         request.unit_code,
         settings.link_days,
         link_id=hashlib.sha256(request.key.encode()).hexdigest()[:16],
     )
-    return f"{settings.link_base}/portal/{token}"
+    return f"{settings.link_base}/portal/{links.token(settings.signing_key, record)}", record
 
 
 def outbox_row(request: NoticeRequest, to: list[str], mail: RenderedMail) -> NotificationRow:
@@ -101,13 +100,15 @@ async def send(engine: Engine, settings: Settings, request: NoticeRequest) -> Ma
     if not to:
         log.info("notice_without_recipients")
         return MailOutcome(status=MailStatus.sent, detail="Không có người nhận (không ai đăng ký nhận thông báo này).")
-    mail = render(request, await asyncio.to_thread(link, engine, settings, request))
+    url, record = link(settings, request)
+    mail = render(request, url)
     outcome = await deliver_once(
         engine,
         pool_for(settings),
         outbox_row(request, to, mail),
         build_message(settings, request, to, mail),
         request.resend,
+        record,
     )
     log.info("notice_" + outcome.status.value, to=to, detail=outcome.detail)
     return outcome

@@ -32,6 +32,30 @@ def _serializer(key: str) -> URLSafeSerializer:
     return URLSafeSerializer(key, salt=_SALT)
 
 
+def new_link(workflow_id: str, unit: str, days: int, link_id: str | None = None, view_only: bool = False) -> PortalLink:
+    """The record of a link for (conclusion, unit), not saved yet (`keep` saves it)."""
+    now = datetime.now(UTC)
+    return PortalLink(
+        id=link_id or secrets.token_hex(8),
+        workflow_id=workflow_id,
+        unit=unit,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        view_only=view_only,
+    )
+
+
+def keep(session: Session, link: PortalLink) -> None:
+    """Save `link` in `session` unless a record with its id exists (a retried email carries the same link)."""
+    if session.get(PortalLink, link.id) is None:
+        session.add(link)
+
+
+def token(key: str, link: PortalLink) -> str:
+    """The signed token of `link`: the same link id always gives the same token."""
+    return _serializer(key).dumps({"l": link.id, "w": link.workflow_id, "u": link.unit})
+
+
 def issue(
     engine: Engine,
     key: str,
@@ -43,22 +67,12 @@ def issue(
 ) -> str:
     """A token for (conclusion, unit), recorded so it can be revoked. The same `link_id` reuses its record
     (a retried email carries the same link). A `view_only` link shows the unit's follow-up and acts for nobody."""
-    now = datetime.now(UTC)
-    link_id = link_id or secrets.token_hex(8)
+    link = new_link(workflow_id, unit, days, link_id, view_only)
+    signed = token(key, link)  # before the commit expires the record's attributes
     with Session(engine) as session:
-        if session.get(PortalLink, link_id) is None:
-            session.add(
-                PortalLink(
-                    id=link_id,
-                    workflow_id=workflow_id,
-                    unit=unit,
-                    created_at=now,
-                    expires_at=now + timedelta(days=days),
-                    view_only=view_only,
-                )
-            )
-            session.commit()
-    return _serializer(key).dumps({"l": link_id, "w": workflow_id, "u": unit})
+        keep(session, link)
+        session.commit()
+    return signed
 
 
 def verify(engine: Engine, key: str, token: str) -> LinkScope:

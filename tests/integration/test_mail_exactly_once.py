@@ -66,9 +66,10 @@ async def crash_before_recording(request: LetterRequest, settings: Settings) -> 
     if activity.info().attempt == 1:
         attachment = letter_docx(letter_text(request)) if request.step in mail.FORMAL_STEPS else None
         for copy in request.copies:
-            rendered = render(request, copy, mail.copy_link(engine, settings, request, copy))
+            url, link = mail.copy_link(settings, request, copy)
+            rendered = render(request, copy, url)
             row = mail.copy_row(request, copy, rendered)
-            await asyncio.to_thread(mail.claim, engine, row)
+            await asyncio.to_thread(mail.claim, engine, row, False, link)
             message = mail.build_message(settings, request, copy, rendered, attachment)
             await mail.deliver(
                 pool_for(settings), message, functools.partial(mail.on_mark_thread, mail.hand_over, engine, row.key)
