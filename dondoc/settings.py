@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "dondoc"
     worker_workflow_tasks: int = Field(
-        default=10,
+        default=4,
         ge=1,
         le=500,
         description="workflow tasks one worker process runs at once; more only share its one Python thread of"
