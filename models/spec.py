@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from models.policy import Policy
+from models.vn import VN
 
 
 def _date_or_datetime(value: object) -> object:
@@ -278,7 +279,7 @@ class ConclusionSpec(BaseModel):
                     f"actions[{i}].unit: đơn vị '{action.unit}' không có trong danh sách units "
                     f"({', '.join(sorted(codes))})"
                 )
-            due_day = action.due.date() if isinstance(action.due, datetime) else action.due
+            due_day = action.due.astimezone(VN).date() if isinstance(action.due, datetime) else action.due
             if due_day is not None and due_day < self.issued_on:
                 errors.append(f"actions[{i}].due: hạn {due_day:%d/%m/%Y} trước ngày ban hành {self.issued_on:%d/%m/%Y}")
             if action.amount_vnd is not None and action.kind != ActionKind.recover:
@@ -290,7 +291,7 @@ class ConclusionSpec(BaseModel):
                 )
         for i, unit in enumerate(self.units):
             due = unit.report_due
-            due_day = due.date() if isinstance(due, datetime) else due
+            due_day = due.astimezone(VN).date() if isinstance(due, datetime) else due
             if due_day is not None and due_day < self.issued_on:
                 errors.append(f"units[{i}].report_due: hạn báo cáo trước ngày ban hành")
             received = unit.report_received

@@ -195,6 +195,12 @@ def test_so_ket_luan_co_dau_va_chu_d_gach_thanh_slug_ascii(number: str, slug: st
             "trước ngày ban hành",
             id="thoi-diem-han-truoc-ngay-ban-hanh",
         ),
+        pytest.param(  # 23:30 on 01/06 in Vietnam, whatever offset the moment is written in
+            lambda d: d["actions"][1].update(due="2025-06-01T16:30:00+00:00"),
+            "actions[1].due",
+            "hạn 01/06/2025 trước ngày ban hành 02/06/2025",
+            id="thoi-diem-utc-la-ngay-truoc-o-viet-nam",
+        ),
         pytest.param(
             lambda d: d["units"][0].update(report_due="2025-01-01"),
             "units[0].report_due",
@@ -750,3 +756,12 @@ def test_tep_khong_phai_utf8(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec(path)
     assert "không phải văn bản UTF-8" in caught.value.problems[0]
+
+
+def test_thoi_diem_viet_theo_utc_la_ngay_ban_hanh_o_viet_nam_thi_hop_le() -> None:
+    """00:30 on 02/06 in Vietnam (17:30 UTC on 01/06) is the issued day itself, not the day before."""
+    data = spec_dict()
+    data["actions"][1]["due"] = "2025-06-01T17:30:00+00:00"
+    data["units"][0]["report_due"] = "2025-06-01T17:30:00+00:00"
+    spec = parse_spec(data)
+    assert spec.issued_on.isoformat() == "2025-06-02"
