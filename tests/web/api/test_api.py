@@ -12,6 +12,7 @@ from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
 from activities import planning
+from activities.calendar import WorkingCalendar
 from models.labels import VN
 from models.tables import NotificationRow
 from tests.web.conftest import AGENCY, OTHER_AGENCY, OUTSIDER, STAFF, SUPERVISOR, Web
@@ -349,7 +350,8 @@ async def test_a_full_cycle_until_the_conclusion_closes(web: Web) -> None:
 
     # an extension is requested for the second action and approved
     old_due = by_id((await detail(staff, wid))["actions"], "action_id", "ly-son-a2")["due"]
-    wanted = (date.fromisoformat(old_due[:10]) + timedelta(days=20)).isoformat()
+    # a working day: a deadline on a weekend or holiday moves to the next working day (BLDS Điều 148)
+    wanted = WorkingCalendar().roll_forward(date.fromisoformat(old_due[:10]) + timedelta(days=20)).isoformat()
     asked = await agency.post(
         f"{base}/actions/ly-son-a2/extension-requests", json={"requested_due": wanted, "reason": "Chờ kinh phí"}
     )
