@@ -78,12 +78,14 @@ def project(engine: Engine, data: ProjectionInput) -> bool:
                 if event.seq not in known:
                     session.add(AuditEventRow(workflow_id=wid, **event.model_dump()))
         session.flush()
-        # Time passing makes actions overdue without any change: the flags follow the workflow's clock.
+        # Time passing makes actions overdue without any change: the flags follow the workflow's clock. Only the
+        # rows whose flag changes are written, so a change to one action does not rewrite the conclusion's every row.
         overdue = and_(col(ActionRow.status).in_(_UNRESOLVED), col(ActionRow.due) < now)
+        flag = overdue if top.status == "active" else false()
         session.execute(
             update(ActionRow)
-            .where(col(ActionRow.workflow_id) == wid)
-            .values(overdue=overdue if top.status == "active" else false())
+            .where(col(ActionRow.workflow_id) == wid, col(ActionRow.overdue).is_distinct_from(flag))
+            .values(overdue=flag)
         )
         session.commit()
     return True

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,7 @@ from temporalio.worker import Worker
 
 from bench.sink import Sink
 from bench.specs import wide_spec
-from bench.trivial import Trivial, noop
+from bench.trivial import Echo, Trivial, noop
 
 WORKFLOW_TASK_PROBLEMS = (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
 # One step, to the unit's own people only: one letter (one message) per unit.
@@ -145,6 +146,51 @@ class Bench:
             early=sum(1 for x in lateness if x < 0),
             histories=histories,
         )
+
+    async def bare_updates(self, count: int) -> list[float]:
+        """Seconds of each of `count` sequential updates to a workflow that only answers them (after a warm-up)."""
+        queue = f"{self.task_queue}-echo"
+        async with Worker(self.client, task_queue=queue, workflows=[Echo]):
+            handle = await self.client.start_workflow(Echo.run, id=f"echo-{self.run_tag}", task_queue=queue)
+            await handle.execute_update(Echo.echo, "warm-up")
+            times = []
+            for i in range(count):
+                start = time.monotonic()
+                await handle.execute_update(Echo.echo, f"update-{i}")
+                times.append(time.monotonic() - start)
+            await handle.terminate("benchmark done")
+            return times
+
+    async def submissions(self, actions: int, count: int) -> tuple[list[float], int, int]:
+        """Seconds of each of `count` sequential evidence submissions, each for another action, to a conclusion of
+        `actions` actions (20 units) due in a month (after a warm-up); with its history's events and bytes."""
+        from models import commands as c
+        from models.state import FileRef
+        from workflows.conclusion import ConclusionFollowUp
+
+        units = 20 if actions >= 20 else 1
+        due = datetime.now(UTC) + timedelta(days=30)
+        (handle,) = await self.start(f"updates-{actions}", 1, units, actions // units, due=due)
+        state = await handle.query(ConclusionFollowUp.snapshot)
+        while state is None:  # still planning its deadlines
+            await asyncio.sleep(0.2)
+            state = await handle.query(ConclusionFollowUp.snapshot)
+        pdf = FileRef(name="minh-chung.pdf", sha256="b" * 64, size=1024, content_type="application/pdf")
+        ids = sorted(state.actions)
+        if len(ids) < count + 1:
+            raise ValueError(f"{count} submissions need {count + 1} actions")
+        times = []
+        for i, action_id in enumerate(ids[: count + 1]):
+            command = c.SubmitEvidence(
+                actor=state.units[state.actions[action_id].unit].contacts[0], action_id=action_id, files=[pdf]
+            )
+            start = time.monotonic()
+            await handle.execute_update(ConclusionFollowUp.submit_evidence, command)
+            if i:  # the first is the warm-up
+                times.append(time.monotonic() - start)
+        history = await handle.fetch_history()
+        await handle.terminate("benchmark done")
+        return times, len(history.events), History(events=history.events).ByteSize()
 
     async def lifecycle(self, units: int, actions_per_unit: int, batched: bool) -> tuple[Counter[str], int]:
         """A full lifecycle (letter, evidence submitted and accepted, report submitted and accepted, closed):
@@ -307,33 +353,50 @@ async def main(args: argparse.Namespace) -> int:
         extra = [more_worker(target, bench.task_queue, i) for i in range(args.workers - 1)]
         print(f"workers: {args.workers} (this process and {len(extra)} `dondoc worker` processes)")
         async with build_worker(env.client, bench.task_queue):
-            one = await bench.fan_out("one", 1, 20, 100, lead=lead(1), wait=300)
-            (history,) = one.histories
-            busy, tasks, longest = task_seconds(history)
-            failed |= not report("1 conclusion × 2,000 actions (20 units, MAX_ACTIONS)", one, 20)
-            print(
-                f"  workflow task time: {busy:.2f} s in {tasks} tasks (longest {longest:.2f} s) = {ratio(busy)};"
-                f" {len(history.events)} history events"
-            )
-            for label, count, units, per_unit in (
-                ("many", 100, 2, 10),
-                *([("big", 500, 2, 10)] if not args.skip_10k else []),
-            ):
-                case = await bench.fan_out(label, count, units, per_unit, lead=lead(count), wait=args.timeout)
-                actions = count * units * per_unit
-                what = f"{count} conclusions × {units * per_unit} actions ({actions:,} actions)"
-                failed |= not report(what, case, count * units)
-                busy = sum(task_seconds(h)[0] for h in case.histories)
-                print(f"  workflow task time, all conclusions: {busy:.2f} s = {ratio(busy)}")
-                bad = problems(case.histories)
+            if not args.skip_fan_out:
+                one = await bench.fan_out("one", 1, 20, 100, lead=lead(1), wait=300)
+                (history,) = one.histories
+                busy, tasks, longest = task_seconds(history)
+                failed |= not report("1 conclusion × 2,000 actions (20 units, MAX_ACTIONS)", one, 20)
+                print(
+                    f"  workflow task time: {busy:.2f} s in {tasks} tasks (longest {longest:.2f} s) = {ratio(busy)};"
+                    f" {len(history.events)} history events"
+                )
+                for label, count, units, per_unit in (
+                    ("many", 100, 2, 10),
+                    *([("big", 500, 2, 10)] if not args.skip_10k else []),
+                ):
+                    case = await bench.fan_out(label, count, units, per_unit, lead=lead(count), wait=args.timeout)
+                    actions = count * units * per_unit
+                    what = f"{count} conclusions × {units * per_unit} actions ({actions:,} actions)"
+                    failed |= not report(what, case, count * units)
+                    busy = sum(task_seconds(h)[0] for h in case.histories)
+                    print(f"  workflow task time, all conclusions: {busy:.2f} s = {ratio(busy)}")
+                    bad = problems(case.histories)
+                    for problem in bad[:5]:
+                        print(f"  ! {problem}")
+                    failed |= bool(bad)
+                bad = problems([history])
                 for problem in bad[:5]:
-                    print(f"  ! {problem}")
+                    print(f"  ! 2,000 actions: {problem}")
                 failed |= bool(bad)
-            bad = problems([history])
-            for problem in bad[:5]:
-                print(f"  ! 2,000 actions: {problem}")
-            failed |= bool(bad)
             if not args.only_fan_out:
+                updates = 30
+                bare = await bench.bare_updates(updates)
+                bare_median = statistics.median(bare)
+                print(
+                    f"bare update round trip: median {bare_median * 1000:.1f} ms of {updates}"
+                    f" (p90 {percentile(sorted(bare), 0.9) * 1000:.1f} ms)"
+                )
+                for actions, limit in ((20, 3.0), (1000, 5.0)):
+                    times, event_count, size = await bench.submissions(actions, min(updates, actions - 1))
+                    median = statistics.median(times)
+                    print(
+                        f"evidence submission round trip, conclusion of {actions:,} actions: median"
+                        f" {median * 1000:.1f} ms of {len(times)} = {median / bare_median:.1f} × a bare update"
+                        f" (target ≤ {limit:.0f} ×); p90 {percentile(sorted(times), 0.9) * 1000:.1f} ms;"
+                        f" history {event_count} events, {size / 1e6:.2f} MB"
+                    )
                 for batched, how in ((False, "each item on its own"), (True, "one dispatch and one decision per unit")):
                     events, actions = await bench.lifecycle(2, 5, batched)
                     total = events.total()
@@ -381,7 +444,10 @@ def run() -> int:
         default=2,
         help="worker processes polling the queue, as the deployment's replicas (default 2, deploy/k8s)",
     )
-    parser.add_argument("--only-fan-out", action="store_true", help="skip the lifecycle (events per action)")
+    parser.add_argument(
+        "--only-fan-out", action="store_true", help="skip the update round trips and the lifecycle (events per action)"
+    )
+    parser.add_argument("--skip-fan-out", action="store_true", help="skip the fan-out cases (letters at one instant)")
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="dondoc-bench-"))
     os.environ.update(

@@ -158,25 +158,27 @@ class ConclusionFollowUp:
         await self._project()
         self._project_by = None
 
-    def _next_wakeup(self, now: datetime) -> datetime | None:
-        """The next letter or deadline, or the next notice to go (those being sent wake the loop when they end), or a
-        projection put off while sends run."""
+    def _next_wakeup(self, now: datetime, units: set[str] | None = None) -> datetime | None:
+        """The next letter or deadline (of `units` only, when given), or the next notice to go (those being sent wake
+        the loop when they end), or a projection put off while sends run."""
         moments = [
-            ladder.next_wakeup(self.state, now),
+            ladder.next_wakeup(self.state, now, units),
             decisions.next_send(self.state, exclude=self._sending),
             self._project_by,
         ]
         return min((m for m in moments if m is not None), default=None)
 
-    def _loop_needed(self) -> bool:
+    def _loop_needed(self, changed_units: set[str]) -> bool:
         """Whether an update must wake the loop: it ended the follow-up, asked for a letter again, or brought the
-        next letter or deadline forward. Otherwise the timer stands (no cancelled timer in history per update)."""
+        next letter or deadline forward. Otherwise the timer stands (no cancelled timer in history per update).
+        Only the units whose items it changed can bring their moments forward, so only theirs are computed: the
+        cost of an update does not grow with the size of the conclusion."""
         state = self.state
         if state.status != ConclusionStatus.active:
             return True
         if any(n.status == NotificationStatus.pending and n.key not in self._sending for n in state.letters):
             return True
-        wake = self._next_wakeup(workflow.now())
+        wake = self._next_wakeup(workflow.now(), changed_units)
         return wake is not None and (self._sleeping_until is None or wake < self._sleeping_until)
 
     async def _keep_calendar_current(self) -> None:
@@ -322,12 +324,14 @@ class ConclusionFollowUp:
             schedule: Schedule | None = None
             if request is not None:
                 schedule = next(iter((await self._plan(request)).schedules.values()))
+            seq = self.state.events[-1].seq if self.state.events else 0
             try:
                 transitions.apply(self.state, command, workflow.now(), update_id, schedule)
             except RuleViolation as error:
                 raise ApplicationError(str(error), type="RuleViolation", non_retryable=True) from None
+            changed_units = projection.units_changed(self.state, seq)
             await self._project(local=True)
-            self._changed = self._changed or self._loop_needed()
+            self._changed = self._changed or self._loop_needed(changed_units)
             return self._result(update_id)
 
     def _result(self, update_id: str | None, replayed: bool = False) -> UpdateResult:

@@ -9,7 +9,7 @@ Pure functions of a state and a time; no Temporal, clock, database or network.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,11 +73,24 @@ class DueLetter:
     cc: list[str]
 
 
-def targets(state: ConclusionState) -> Iterator[Target]:
+def targets(state: ConclusionState, units: Collection[str] | None = None) -> Iterator[Target]:
+    """Every action and report of the conclusion, or only those of `units`."""
     for action in state.actions.values():
-        yield Target(action.id, state.units[action.unit], action, action)
-    for unit in state.units.values():
+        if units is None or action.unit in units:
+            yield Target(action.id, state.units[action.unit], action, action)
+    for unit in state.units.values() if units is None else (state.units[u] for u in units if u in state.units):
         yield Target(report_target(unit.code), unit, unit, None)
+
+
+def _deadlines_ahead(state: ConclusionState, now: datetime, units: Collection[str] | None = None) -> Iterator[datetime]:
+    """The deadlines of unresolved items still to pass (as `targets` and `Target.unresolved`, without the objects)."""
+    open_actions = (ActionStatus.open, ActionStatus.evidence_submitted)
+    for action in state.actions.values():
+        if action.due > now and action.status in open_actions and (units is None or action.unit in units):
+            yield action.due
+    for unit in state.units.values():
+        if unit.due > now and unit.report_status != ReportStatus.accepted and (units is None or unit.code in units):
+            yield unit.due
 
 
 def target(state: ConclusionState, target_id: str) -> Target | None:
@@ -163,10 +176,12 @@ def _busy(state: ConclusionState) -> set[str]:
     return {i.target for letter in state.letters if letter.status == NotificationStatus.pending for i in letter.items}
 
 
-def _waiting(state: ConclusionState, now: datetime) -> dict[tuple[str, Step], list[NextStep]]:
+def _waiting(
+    state: ConclusionState, now: datetime, units: Collection[str] | None = None
+) -> dict[tuple[str, Step], list[NextStep]]:
     busy = _busy(state)
     groups: dict[tuple[str, Step], list[NextStep]] = {}
-    for item in targets(state):
+    for item in targets(state, units):
         if not item.climbing or item.id in busy:
             continue
         found = next_step(state, item, now)
@@ -215,15 +230,16 @@ def _closing(state: ConclusionState) -> DueLetter:
     return DueLetter("", Step.closing, [], to, [a for a in heads if a not in to])
 
 
-def next_wakeup(state: ConclusionState, now: datetime) -> datetime | None:
+def next_wakeup(state: ConclusionState, now: datetime, units: Collection[str] | None = None) -> datetime | None:
     """The earliest moment something changes: `now` when a letter is due already (e.g. its time passed while
-    other letters were being sent), else the next letter's time or the next deadline passing."""
-    if due_letters(state, now):
-        return now
+    other letters were being sent), else the next letter's time or the next deadline passing. With `units`, only
+    what those units' items bring (after a change to them alone, the rest stands as it was)."""
     if state.status != ConclusionStatus.active:
-        return None
-    moments = [w.at for waiting in _waiting(state, now).values() for w in waiting]
-    moments += [t.tracked.due for t in targets(state) if t.unresolved and t.tracked.due > now]
+        return now if due_letters(state, now) else None
+    moments = [w.at for waiting in _waiting(state, now, units).values() for w in waiting]
+    if any(moment <= now for moment in moments):
+        return now
+    moments += _deadlines_ahead(state, now, units)
     return min(moments, default=None)
 
 
@@ -240,4 +256,4 @@ def overdue_actions(state: ConclusionState, now: datetime) -> list[ActionState]:
 def next_deadline(state: ConclusionState, now: datetime) -> datetime | None:
     if state.status != ConclusionStatus.active:
         return None
-    return min((t.tracked.due for t in targets(state) if t.unresolved and t.tracked.due > now), default=None)
+    return min(_deadlines_ahead(state, now), default=None)

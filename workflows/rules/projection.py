@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import takewhile
 
 from models.planning import is_report_target
-from models.state import ActionStatus, ConclusionFacts, ConclusionState
+from models.state import ActionStatus, AuditEvent, ConclusionFacts, ConclusionState
 from models.workflow_io import ConclusionHeader, ProjectionInput
 from workflows.rules.ladder import next_deadline, overdue_actions
 
@@ -51,15 +52,28 @@ def _chunks(state: ConclusionState, items: list[str]) -> Iterator[list[str]]:
         yield part
 
 
+def _targets(state: ConclusionState, events: list[AuditEvent]) -> tuple[list[str], set[str]]:
+    """The actions and the units (for their reports) that `events` name."""
+    targets = {e.target for e in events if e.target} | {i for e in events for i in e.data.get("items", [])}
+    actions = [t for t in targets if t in state.actions]
+    units = {t.removeprefix("report.") for t in targets if is_report_target(t)} & set(state.units)
+    return actions, units
+
+
+def units_changed(state: ConclusionState, since_seq: int) -> set[str]:
+    """The units whose items (actions or report) changed after event `since_seq`."""
+    events = list(takewhile(lambda e: e.seq > since_seq, reversed(state.events)))
+    actions, units = _targets(state, events)
+    return units | {state.actions[a].unit for a in actions}
+
+
 def changes(state: ConclusionState, since_seq: int, now: datetime) -> list[ProjectionInput]:
     """The projections that bring SQL from event `since_seq` to now (0: everything, the first time)."""
     events = [e for e in state.events if e.seq > since_seq]
     if since_seq == 0:
         actions, units = list(state.actions), set(state.units)
     else:
-        targets = {e.target for e in events if e.target} | {i for e in events for i in e.data.get("items", [])}
-        actions = [t for t in targets if t in state.actions]
-        units = {t.removeprefix("report.") for t in targets if is_report_target(t)} & set(state.units)
+        actions, units = _targets(state, events)
     top = header(state, now)
     out: list[ProjectionInput] = []
     for part in _chunks(state, actions) if actions else iter([[]]):
