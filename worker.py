@@ -14,7 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.database import get_engine
 from activities.digest import plan_digest, send_digest
 from activities.file_sweep import sweep_files
-from activities.mail import send_letter
+from activities.mail import send_letter, send_letters
 from activities.notices import send_notice
 from activities.planning import plan_deadlines
 from activities.projection import project_state
@@ -34,6 +34,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     plan_deadlines,
     project_state,
     send_letter,
+    send_letters,
     send_notice,
     plan_digest,
     send_digest,

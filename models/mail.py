@@ -115,3 +115,16 @@ class MailStatus(StrEnum):
 class MailOutcome(BaseModel):
     status: MailStatus
     detail: str = ""
+
+
+class LetterBatch(BaseModel):
+    """The letters one pass of the loop starts, sent by one activity (`send_letters`), each on its own inside it."""
+
+    letters: list[LetterRequest]
+
+
+class BatchOutcome(BaseModel):
+    """How each letter of a batch ended, by its key. A letter missing here met a temporary refusal (or an error) on
+    its first attempt: the workflow retries it through `send_letter`, on its own."""
+
+    outcomes: dict[str, MailOutcome] = Field(default_factory=dict)

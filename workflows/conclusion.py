@@ -18,7 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models import commands as c
-    from models.mail import LetterRequest, MailOutcome, MailStatus, NoticeRequest
+    from models.mail import BatchOutcome, LetterBatch, LetterRequest, MailOutcome, MailStatus, NoticeRequest
     from models.planning import PlanRequest, PlanResult, conclusion_plan_request
     from models.policy import Step
     from models.state import ConclusionState, ConclusionStatus, NotificationStatus, Schedule
@@ -48,6 +48,11 @@ PROJECTION_PATIENCE = timedelta(seconds=60)
 # The loop's projections of up to this many actions run as local activities too (a marker, no task round trip);
 # a larger one (the first, or a letter listing many items) is a regular activity, never holding the task open.
 LOCAL_PROJECTION_ACTIONS = 100
+# The letters one pass starts go in one activity (`send_letters`), up to this many and about this much text each
+# (far below Temporal's 2 MB payload limit); a letter whose first attempt meets a temporary refusal is retried alone.
+LETTERS_TOGETHER = "letters-together"
+LETTERS_PER_BATCH = 50
+BYTES_PER_BATCH = 512 * 1024
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
 Settle = Callable[
     [ConclusionState, str, NotificationStatus, str, datetime], object
@@ -194,11 +199,18 @@ class ConclusionFollowUp:
         own, so one unit's mailbox never holds back another's letter."""
         now = workflow.now()
         transitions.plan_letters(self.state, ladder.due_letters(self.state, now), now)
-        for letter in self.state.letters:
-            if letter.status == NotificationStatus.pending and letter.key not in self._sending:
-                request = notices.letter_request(self.state, letter, now)
-                log = {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
-                self._start_sending("letter", request, log, transitions.settle_letter)
+        requests = [
+            notices.letter_request(self.state, letter, now)
+            for letter in self.state.letters
+            if letter.status == NotificationStatus.pending and letter.key not in self._sending
+        ]
+        if len(requests) > 1 and workflow.patched(LETTERS_TOGETHER):
+            for batch in _batches(requests):
+                self._sending.update(r.key for r in batch)
+                asyncio.create_task(self._deliver_together(batch))  # noqa: RUF006 - tracked in self._sending
+            return
+        for request in requests:
+            self._start_sending("letter", request, _letter_log(request), transitions.settle_letter)
 
     def _send_due_notices(self) -> None:
         """Start every notice whose collecting time is over; each goes on its own, like letters."""
@@ -214,6 +226,33 @@ class ConclusionFollowUp:
     ) -> None:
         self._sending.add(request.key)
         asyncio.create_task(self._deliver(what, request, log, settle))  # noqa: RUF006 - tracked in self._sending
+
+    async def _deliver_together(self, batch: list[LetterRequest]) -> None:
+        """Send the letters of `batch` through one activity (`send_letters`) and record those that ended; a letter
+        that met a temporary refusal, or the whole batch failing (its worker died), goes on alone (`_deliver`)."""
+        try:
+            result: BatchOutcome = await workflow.execute_activity(
+                "send_letters",
+                LetterBatch(letters=batch),
+                result_type=BatchOutcome,
+                summary=f"{len(batch)} letters",
+                start_to_close_timeout=timedelta(seconds=120),
+                heartbeat_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=1),  # retries are each letter's own
+            )
+            outcomes = result.outcomes
+        except ActivityError:
+            workflow.logger.warning(
+                "letters of a batch not confirmed: each retried alone", extra={"letters": len(batch)}
+            )
+            outcomes = {}
+        for request in batch:
+            outcome = outcomes.get(request.key)
+            log = _letter_log(request)
+            if outcome is None:
+                asyncio.create_task(self._deliver("letter", request, log, transitions.settle_letter))  # noqa: RUF006
+            else:
+                await self._record("letter", request.key, outcome, log, transitions.settle_letter)
 
     async def _deliver(
         self, what: str, request: LetterRequest | NoticeRequest, log: dict[str, Any], settle: Settle
@@ -233,11 +272,15 @@ class ConclusionFollowUp:
         except ActivityError as error:
             workflow.logger.warning(f"{what} not delivered", extra=log)
             outcome = MailOutcome(status=MailStatus.failed, detail=f"Không gửi được sau nhiều lần thử: {error.cause}")
+        await self._record(what, request.key, outcome, log, settle)
+
+    async def _record(self, what: str, key: str, outcome: MailOutcome, log: dict[str, Any], settle: Settle) -> None:
+        """Record how a letter or notice ended, and wake the loop."""
         workflow.logger.info(f"{what} {outcome.status.value}", extra=log)
         async with self._lock:
             status = NotificationStatus.sent if outcome.status == MailStatus.sent else NotificationStatus.failed
-            settle(self.state, request.key, status, outcome.detail, workflow.now())
-            self._sending.discard(request.key)
+            settle(self.state, key, status, outcome.detail, workflow.now())
+            self._sending.discard(key)
             self._changed = True
 
     async def _plan(self, request: PlanRequest) -> PlanResult:
@@ -473,3 +516,21 @@ class ConclusionFollowUp:
         if self._state is None or not transitions.already_applied(self._state, update_id):
             return None
         return self._result(update_id, replayed=True)
+
+
+def _letter_log(request: LetterRequest) -> dict[str, Any]:
+    return {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
+
+
+def _batches(requests: list[LetterRequest]) -> list[list[LetterRequest]]:
+    """`requests` in parts of at most LETTERS_PER_BATCH letters and about BYTES_PER_BATCH of payload each."""
+    parts: list[list[LetterRequest]] = [[]]
+    size = 0
+    for request in requests:
+        weight = len(request.model_dump_json())
+        if parts[-1] and (len(parts[-1]) == LETTERS_PER_BATCH or size + weight > BYTES_PER_BATCH):
+            parts.append([])
+            size = 0
+        parts[-1].append(request)
+        size += weight
+    return parts

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.mail import letters_together
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.spec_loader import load_spec
@@ -71,8 +72,9 @@ class MailRecorder:
         return send_notice
 
     def activities(self) -> list[Callable[..., Any]]:
-        """Both mail activities, recorded."""
-        return [self.activity(), self.notice_activity()]
+        """The mail activities (a letter, the letters of a pass, a notice), recorded."""
+        letter = self.activity()
+        return [letter, letters_together(letter), self.notice_activity()]
 
     def for_target(self, target: str) -> list[LetterRequest]:
         """Every letter that listed `target`, in order."""

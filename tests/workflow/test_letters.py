@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -161,6 +162,15 @@ async def test_one_units_temporary_refusals_never_delay_another_units_letter(
         keys = [m.key for m in recorder.sent]
         assert any("/tra-bong/" in k for k in keys), "Trà Bồng's reminder went while Lý Sơn's was retried"
         state = await run.advance_to(due + timedelta(days=2))
+        history = await run.handle.fetch_history()
+    sends = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name.startswith("send_")
+    ]
+    assert sends[0] == "send_letters", "the two units' first reminders went together, in one activity"
+    assert "send_letter" in sends, "Lý Sơn's refused letter was retried alone"
     lyson = recorder.for_unit("ly-son")
     assert [m.step for m in lyson] == [Step.reminder, Step.reminder, Step.overdue], "nothing skipped for Lý Sơn"
     assert max(recorder.attempts.values()) == 4, "the refused letter was retried until it went"

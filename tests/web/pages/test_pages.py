@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import Session, select
 from temporalio import activity
 
+from activities.mail import letters_together
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.gateway import Gateway
@@ -449,7 +450,8 @@ async def failing_mail(web: Web) -> AsyncIterator[tuple[Gateway, list[LetterRequ
         return outcome
 
     task_queue = f"web-failing-{uuid.uuid4().hex[:8]}"
-    async with build_worker(web.env.client, task_queue, [plan_deadlines, project_state, send_letter]):
+    activities = [plan_deadlines, project_state, send_letter, letters_together(send_letter)]
+    async with build_worker(web.env.client, task_queue, activities):
         yield Gateway(web.env.client, task_queue), refused
 
 
