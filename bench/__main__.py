@@ -38,7 +38,7 @@ from bench.trivial import Echo, Trivial, noop
 WORKFLOW_TASK_PROBLEMS = (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
 # One step, to the unit's own people only: one letter (one message) per unit.
 STAFF = "thanhtra@bench.example.vn"
-LETTER_OFFSET = timedelta(0)  # bench.specs.ONE_STEP: the letter falls due at the deadline itself
+LETTER_OFFSET = timedelta(seconds=1)  # bench.specs.ONE_STEP: the letter falls due 1 s after the deadline
 NOTICE_DELAY_SECONDS = 5  # notices of decisions collect this long (the lifecycle decides everything within it)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from models.labels import VN
 
-ONE_STEP = {"steps": [{"step": "overdue", "offset": "PT0S", "to": ["contacts", "head"]}]}
+ONE_STEP = {"steps": [{"step": "overdue", "offset": "PT1S", "to": ["contacts", "head"]}]}
 
 
 def wide_spec(number: str, units: int, actions_per_unit: int, due: datetime) -> dict[str, Any]:
