@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.message import Message
 
 from sqlalchemy import or_
 from sqlalchemy.engine import Engine
@@ -22,6 +21,7 @@ from activities.smtp import pool_for
 from dondoc import digests, preferences
 from dondoc.digest_mail import overdue_mail, review_mail
 from dondoc.logs import get_logger
+from dondoc.mail_message import Mail, mail_message
 from dondoc.mail_render import RenderedMail
 from dondoc.settings import Settings, get_settings
 from models.digest import DigestKind, DigestPlan, DigestRun, DigestSend, DigestSent
@@ -184,19 +184,20 @@ def wants(engine: Engine, request: DigestSend) -> bool:
         return bool(preferences.wanting(session, [request.email], PREFERENCE[request.kind]))
 
 
-def build_message(settings: Settings, request: DigestSend, mail: RenderedMail, now: datetime) -> EmailMessage:
+def build_message(settings: Settings, request: DigestSend, mail: RenderedMail, now: datetime) -> Message:
     key = outbox_key(request.kind, request.day, request.email)
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = request.email
-    message["Subject"] = mail.subject
-    message["Message-ID"] = message_id(key)
-    message["Date"] = format_datetime(now.astimezone(VN))
-    message["X-Dondoc-Key"] = key
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(mail.text)
-    message.add_alternative(mail.html, subtype="html")
-    return message
+    return mail_message(
+        Mail(
+            sender=settings.mail_from,
+            to=[request.email],
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            message_id=message_id(key),
+            date=now.astimezone(VN),
+            extra={"X-Dondoc-Key": key, "Auto-Submitted": "auto-generated"},
+        )
+    )
 
 
 async def send(engine: Engine, settings: Settings, request: DigestSend, now: datetime) -> DigestSent:

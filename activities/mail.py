@@ -19,8 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.message import Message
 from typing import Any, ParamSpec, TypeVar
 
 import aiosmtplib
@@ -36,6 +35,7 @@ from dondoc import links
 from dondoc.letters.compose import letter_filename, letter_text
 from dondoc.letters.docx import letter_docx
 from dondoc.logs import get_logger
+from dondoc.mail_message import Attachment, Mail, mail_message
 from dondoc.mail_render import RenderedMail, render
 from dondoc.settings import Settings, get_settings
 from models.labels import VN
@@ -161,24 +161,24 @@ async def settle_patiently(engine: Engine, key: str, outcome: MailOutcome) -> No
 
 def build_message(
     settings: Settings, request: LetterRequest, copy: LetterCopy, mail: RenderedMail, attachment: bytes | None
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = ", ".join(copy.to)
-    if copy.cc:
-        message["Cc"] = ", ".join(copy.cc)
-    message["Subject"] = mail.subject
-    message["Message-ID"] = message_id(copy_key(request.key, copy.audience))
-    message["Date"] = format_datetime(request.now.astimezone(VN))
-    message["X-Dondoc-Key"] = request.key
-    message.set_content(mail.text)
-    message.add_alternative(mail.html, subtype="html")
-    if attachment is not None:
-        message.add_attachment(attachment, *DOCX_TYPE, filename=letter_filename(request))
-    return message
+) -> Message:
+    return mail_message(
+        Mail(
+            sender=settings.mail_from,
+            to=copy.to,
+            cc=copy.cc,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            message_id=message_id(copy_key(request.key, copy.audience)),
+            date=request.now.astimezone(VN),
+            extra={"X-Dondoc-Key": request.key},
+            attachment=None if attachment is None else Attachment(attachment, DOCX_TYPE[1], letter_filename(request)),
+        )
+    )
 
 
-async def deliver(pool: SmtpPool, message: EmailMessage, handover: Handover | None = None) -> MailOutcome:
+async def deliver(pool: SmtpPool, message: Message, handover: Handover | None = None) -> MailOutcome:
     """One SMTP transaction (`handover` runs right before DATA). Permanent refusals come back as `failed`;
     temporary ones raise."""
     try:
@@ -231,7 +231,7 @@ async def deliver_once(
     engine: Engine,
     pool: SmtpPool,
     row: NotificationRow,
-    message: EmailMessage,
+    message: Message,
     resend: bool = False,
     link: PortalLink | None = None,
 ) -> MailOutcome:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.message import Message
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,6 +20,7 @@ from activities.mail import deliver_once, heartbeating
 from activities.smtp import pool_for
 from dondoc import links
 from dondoc.logs import get_logger
+from dondoc.mail_message import Mail, mail_message
 from dondoc.mail_render import RenderedMail
 from dondoc.notice_mail import render
 from dondoc.preferences import immediate_review_recipients
@@ -81,17 +81,19 @@ def message_id(key: str) -> str:
     return f"<{key}@dondoc>"
 
 
-def build_message(settings: Settings, request: NoticeRequest, to: list[str], mail: RenderedMail) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = ", ".join(to)
-    message["Subject"] = mail.subject
-    message["Message-ID"] = message_id(request.key)
-    message["Date"] = format_datetime(request.now.astimezone(VN))
-    message["X-Dondoc-Key"] = request.key
-    message.set_content(mail.text)
-    message.add_alternative(mail.html, subtype="html")
-    return message
+def build_message(settings: Settings, request: NoticeRequest, to: list[str], mail: RenderedMail) -> Message:
+    return mail_message(
+        Mail(
+            sender=settings.mail_from,
+            to=to,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            message_id=message_id(request.key),
+            date=request.now.astimezone(VN),
+            extra={"X-Dondoc-Key": request.key},
+        )
+    )
 
 
 async def send(engine: Engine, settings: Settings, request: NoticeRequest) -> MailOutcome:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from email.message import EmailMessage
+from email.message import Message
 from typing import Literal
 
 import aiosmtplib
@@ -95,7 +95,7 @@ class SmtpPool:
         else:
             client.close()
 
-    async def send(self, message: EmailMessage, handover: Handover | None = None) -> Answer:
+    async def send(self, message: Message, handover: Handover | None = None) -> Answer:
         """One message over a kept connection; one idle for a while is checked first (relays drop idle ones).
         `handover` runs right before DATA, once the envelope was accepted; if it raises, DATA is never sent."""
         async with self.connection() as client:

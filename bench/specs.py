@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from models.labels import VN
@@ -11,8 +11,16 @@ from models.labels import VN
 ONE_STEP = {"steps": [{"step": "overdue", "offset": "PT1S", "to": ["contacts", "head"]}]}
 
 
-def wide_spec(number: str, units: int, actions_per_unit: int, due: datetime) -> dict[str, Any]:
-    """A conclusion whose every action is overdue at start (reports due weeks later)."""
+def one_step(letter_after: timedelta) -> dict[str, Any]:
+    """ONE_STEP, its letter `letter_after` the deadline (in whole seconds)."""
+    return {"steps": [{**ONE_STEP["steps"][0], "offset": f"PT{int(letter_after.total_seconds())}S"}]}
+
+
+def wide_spec(
+    number: str, units: int, actions_per_unit: int, due: datetime, letter_after: timedelta = timedelta(seconds=1)
+) -> dict[str, Any]:
+    """A conclusion whose every action falls due at `due`, its one letter per unit `letter_after` it (reports due
+    weeks later)."""
 
     return {
         "number": number,
@@ -41,5 +49,5 @@ def wide_spec(number: str, units: int, actions_per_unit: int, due: datetime) -> 
             for u in range(units)
             for a in range(actions_per_unit)
         ],
-        "policy": ONE_STEP,
+        "policy": one_step(letter_after),
     }
