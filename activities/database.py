@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from dondoc import schema
 
@@ -41,3 +43,25 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def upsert(session: Session, rows: Sequence[SQLModel], overwrite: bool = True) -> int:
+    """Insert `rows` (all of one table) in one statement, not a read and a write per row; a row whose key exists is
+    overwritten, or left as it is (`overwrite=False`). Returns how many rows the statement wrote (with
+    `overwrite=False`: how many were new)."""
+    if not rows:
+        return 0
+    table: Table = type(rows[0]).__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    others = {column.name: statement.excluded[column.name] for column in table.columns if column.name not in keys}
+    statement = (
+        statement.on_conflict_do_update(index_elements=keys, set_=others)
+        if others and overwrite
+        else statement.on_conflict_do_nothing(index_elements=keys)
+    )
+    values = [{column.name: getattr(row, column.name) for column in table.columns} for row in rows]
+    written = session.connection().execute(statement.returning(*table.primary_key.columns), values)
+    return len(written.all())

@@ -29,7 +29,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col
 from temporalio import activity
 
-from activities.database import get_engine
+from activities.database import get_engine, upsert
 from activities.smtp import MAX_OPEN, Handover, SmtpPool, pool_for
 from dondoc import links
 from dondoc.letters.compose import letter_filename, letter_text
@@ -74,6 +74,12 @@ def claim(
     failed one again."""
     key = new.key
     with Session(engine, expire_on_commit=False) as session:  # `new` stays readable
+        new.attempts = 1
+        if upsert(session, [new], overwrite=False):  # the first attempt (nearly always): one INSERT, no read
+            if link is not None:
+                upsert(session, [link], overwrite=False)  # a retry carries the same link
+            session.commit()
+            return None
         row = session.get(NotificationRow, key, with_for_update=True)
         if row is not None and row.status == MailStatus.failed and resend:
             row.status, row.smtp_answer = "pending", None  # staff asked for it again
@@ -85,8 +91,9 @@ def claim(
             get_logger(key=key).warning("mail_handover_unconfirmed", handed_over_at=row.handed_over_at.isoformat())
             row.unconfirmed_handovers += 1
             row.handed_over_at = None
-        if row is None:
+        if row is None:  # gone since the INSERT found it (never in practice): written as new
             row = new
+            row.attempts = 0
         row.attempts += 1
         session.add(row)
         if link is not None:

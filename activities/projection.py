@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Table, and_, false, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, false, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.database import get_engine
+from activities.database import get_engine, upsert
 from dondoc.logs import get_logger
 from dondoc.settings import get_settings
 from models.state import ActionState, Evidence, ExtensionRequest, ReportSubmission, UnitState
@@ -64,7 +61,7 @@ def project(engine: Engine, data: ProjectionInput) -> bool:
             ],
             [_request_row(wid, rq) for rq in data.extension_requests],
         ):
-            _upsert(session, rows)
+            upsert(session, rows)
         if data.events:
             seqs = [e.seq for e in data.events]
             known = set(
@@ -89,24 +86,6 @@ def project(engine: Engine, data: ProjectionInput) -> bool:
         )
         session.commit()
     return True
-
-
-def _upsert(session: Session, rows: Sequence[SQLModel]) -> None:
-    """Insert or overwrite `rows` (all of one table) in one statement, not a read and a write per row."""
-    if not rows:
-        return
-    table: Table = type(rows[0]).__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    keys = [column.name for column in table.primary_key.columns]
-    others = {column.name: statement.excluded[column.name] for column in table.columns if column.name not in keys}
-    statement = (
-        statement.on_conflict_do_update(index_elements=keys, set_=others)
-        if others
-        else statement.on_conflict_do_nothing(index_elements=keys)
-    )
-    session.execute(statement, [{column.name: getattr(row, column.name) for column in table.columns} for row in rows])
 
 
 def _recovered(data: ProjectionInput) -> dict[str, int]:
