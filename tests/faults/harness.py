@@ -182,7 +182,7 @@ def worker_env(folder: Path, database_url: str, temporal_address: str, smtp_port
 
 def fan_out_spec(units: int, due: datetime, policy: dict[str, Any]) -> ConclusionSpec:
     """A conclusion of `units` units with one action each, all due at `due`, on the given ladder."""
-    spec = wide_spec(f"{uuid.uuid4().hex[:6]}/KL-SC", units, 1, due)
+    spec = wide_spec(f"{uuid.uuid4().int % 10**6}/KL-SC", units, 1, due)
     spec["policy"] = policy
     return parse_spec(spec)
 

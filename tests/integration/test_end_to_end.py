@@ -125,7 +125,7 @@ async def wait_for_messages(folder: Path, count: int, seconds: float = 60) -> li
 async def test_a_ladder_of_seconds_runs_end_to_end_through_dondoc_start(
     process_env: dict[str, str], worker_process: subprocess.Popen[bytes], sink: tuple[Path, int], tmp_path: Path
 ) -> None:
-    number = f"{uuid.uuid4().hex[:4]}/KL-TTr"
+    number = f"{uuid.uuid4().int % 10**6}/KL-TTr"
     spec_path = tmp_path / "kl.yaml"
     due = datetime.now(UTC) + timedelta(seconds=30)  # room for `dondoc start` and the worker on a busy machine
     spec_path.write_text(yaml.safe_dump(short_spec(number, due), allow_unicode=True), encoding="utf-8")

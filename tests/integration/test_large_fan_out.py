@@ -76,7 +76,7 @@ async def test_a_thousand_overdue_actions_send_one_letter_per_unit_without_a_fai
     get_settings.cache_clear()
 
     due = datetime.now(UTC) - timedelta(minutes=1)
-    spec = parse_spec(wide_spec(f"{uuid.uuid4().hex[:4]}/KL-TAI", UNITS, ACTIONS_PER_UNIT, due))
+    spec = parse_spec(wide_spec(f"{uuid.uuid4().int % 10**6}/KL-TAI", UNITS, ACTIONS_PER_UNIT, due))
     client, task_queue = dev_server_env.client, f"fan-out-{uuid.uuid4().hex[:8]}"
     messages: list[EmailMessage] = []
     async with build_worker(client, task_queue):

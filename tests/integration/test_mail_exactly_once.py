@@ -107,7 +107,7 @@ async def test_a_crash_around_the_send_still_delivers_each_copy_exactly_once(
         attempts.append(activity.info().attempt)
         return await crash(request, current)
 
-    spec = parse_spec(short_spec(f"{uuid.uuid4().hex[:4]}/KL", datetime.now(UTC) + timedelta(seconds=1), ONE_STEP))
+    spec = parse_spec(short_spec(f"{uuid.uuid4().int % 10**6}/KL", datetime.now(UTC) + timedelta(seconds=1), ONE_STEP))
     client, task_queue = dev_server_env.client, f"crash-{uuid.uuid4().hex[:8]}"
     state: ConclusionState | None = None
     async with build_worker(client, task_queue, [plan_deadlines, project_state, send_letter]):

@@ -168,7 +168,7 @@ def fan_out_spec(due: datetime) -> dict[str, Any]:
     later = (due + timedelta(days=60)).isoformat()
     actions.append({"id": "donvi-00-a2", "unit": "donvi-00", "text": "Báo cáo kết quả rà soát", "due": later})
     return {
-        "number": f"{uuid.uuid4().hex[:4]}/KL-TTr",
+        "number": f"{uuid.uuid4().int % 10**6}/KL-TTr",
         "issued_on": due.astimezone(VN).date().isoformat(),
         "issuer": "Thanh tra tỉnh Quảng Ngãi",
         "title": "Kiểm tra công tác quản lý (thử nghiệm cấu trúc triển khai)",

@@ -84,7 +84,7 @@ class Web:
         """The Quảng Ngãi example received today (test server time), every action due in `due_in_days`."""
         today = (await self.env.get_current_time()).astimezone(VN).date()
         spec = redated(quang_ngai(), today, {}, default_days=due_in_days)
-        spec = spec.model_copy(update={"number": f"{uuid.uuid4().hex[:4]}/KL-Ttra"})
+        spec = spec.model_copy(update={"number": f"{uuid.uuid4().int % 10**6}/KL-Ttra"})
         await self.ctx.gateway.start(spec, STAFF)
         await self.wait_projected(spec.workflow_id)
         return spec
@@ -96,7 +96,7 @@ class Web:
         spec = redated(quang_ngai(), today - timedelta(days=days_ago), {}, default_days=4)
         spec = spec.model_copy(
             update={
-                "number": f"{uuid.uuid4().hex[:4]}/KL-Ttra",
+                "number": f"{uuid.uuid4().int % 10**6}/KL-Ttra",
                 "units": [u for u in spec.units if u.code in units],
                 "actions": [a for a in spec.actions if a.unit in units],
             }

@@ -32,7 +32,7 @@ def small_spec(
 ) -> dict[str, Any]:
     """A small conclusion as JSON: each unit has two actions, `<unit>-a1` and `<unit>-a2`."""
     return {
-        "number": f"{uuid.uuid4().hex[:6]}/KL-TTr",
+        "number": f"{uuid.uuid4().int % 10**6}/KL-TTr",
         "issued_on": issued_on.isoformat(),
         "issuer": "Thanh tra tỉnh Quảng Ngãi",
         "title": title,

@@ -464,7 +464,7 @@ async def test_a_failed_letter_is_sent_again_by_its_key(
     long_ago = PolicyStep(step=Step.reminder, offset=timedelta(days=-60), to=["contacts"])
     spec = spec.model_copy(
         update={
-            "number": f"{uuid.uuid4().hex[:4]}/KL-Ttra",
+            "number": f"{uuid.uuid4().int % 10**6}/KL-Ttra",
             "actions": [a for a in spec.actions if a.id == LY_SON_ACTION],
             "units": [u for u in spec.units if u.code == "ly-son"],
             "policy": Policy(steps=[long_ago]),
