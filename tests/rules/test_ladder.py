@@ -58,7 +58,7 @@ from tests.rules.factories import (
     targets_of,
     unit_dict,
 )
-from workflows.rules import ladder, transitions
+from workflows.rules import ladder, projection, transitions
 from workflows.rules.ladder import DueLetter
 
 REMINDER_1 = at(2025, 6, 19, 8)
@@ -809,3 +809,41 @@ def test_chinh_sach_duoi_mot_ngay_chay_tron_thang_trong_vai_phut() -> None:
         timedelta(seconds=5),
         timedelta(seconds=20),
     ]
+
+
+# ---------------------------------------------------------------- an update's wake-up, from the units it changed
+
+
+def test_an_updates_next_moment_is_found_among_the_units_it_changed() -> None:
+    """The workflow decides whether an update wakes its loop from the units the update changed only; that is sound
+    because the earliest moment of the whole conclusion is always the earlier of the changed units' and the rest's,
+    and the changed units are exactly those the update's audit events name."""
+    state = make_state(office=ANY_TIME)
+    steps: list[tuple[str, Any, set[str]]] = [
+        ("submit a-1", lambda s, now: submit(s, "a-1", now), {"phong-a"}),
+        ("return a-1 with a nearer deadline", lambda s, now: reject_with_new_due(s, now), {"phong-a"}),
+        ("extend b-1", lambda s, now: extend(s, "b-1", date(2025, 7, 15), now), {"phong-b"}),
+        ("report of phong-b", lambda s, now: finish_report(s, "phong-b", now), {"phong-b"}),
+    ]
+    now = at(2025, 6, 10, 9)
+    for what, change, units in steps:
+        seq = state.events[-1].seq
+        change(state, now)
+        changed = projection.units_changed(state, seq)
+        others = set(state.units) - changed
+        assert changed == units, what
+        parts = [ladder.next_wakeup(state, now, changed), ladder.next_wakeup(state, now, others)]
+        assert ladder.next_wakeup(state, now) == min(m for m in parts if m is not None), what
+        now += timedelta(days=3)
+
+
+def reject_with_new_due(state: ConclusionState, now: datetime) -> ConclusionState:
+    evidence_id = [e.id for e in state.evidence if e.action_id == "a-1"][-1]
+    command = c.ReviewEvidence(
+        actor=STAFF,
+        evidence_id=evidence_id,
+        decision=c.Decision.reject,
+        reason="Thiếu biên bản",
+        new_due=date(2025, 6, 20),
+    )
+    return do(state, command, now)
