@@ -53,6 +53,11 @@ LOCAL_PROJECTION_ACTIONS = 100
 LETTERS_TOGETHER = "letters-together"
 LETTERS_PER_BATCH = 50
 BYTES_PER_BATCH = 512 * 1024
+# Fewer wake-ups: notices falling due within NOTICE_SLACK of the first go with it (staff deciding on a row of items
+# makes notices seconds apart), and the loop's timer stands while the next moment stays the same (a send that ends
+# wakes the loop without cancelling and restarting it).
+QUIET_WAKEUPS = "quiet-wakeups"
+NOTICE_SLACK = timedelta(seconds=5)
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
 Settle = Callable[
     [ConclusionState, str, NotificationStatus, str, datetime], object
@@ -69,6 +74,8 @@ class ConclusionFollowUp:
         self._projected_seq = 0  # the last audit event SQL holds
         self._sending: set[str] = set()  # letters and notices whose activity is running
         self._sleeping_until: datetime | None = None  # the loop's timer, while it sleeps
+        self._timer: asyncio.Task[None] | None = None  # the standing timer (QUIET_WAKEUPS) and when it fires
+        self._timer_at: datetime | None = None
         self._project_by: datetime | None = None  # a projection put off while sends run, due by then
         self._search: list[Any] | None = None
 
@@ -140,13 +147,30 @@ class ConclusionFollowUp:
             return  # something is due already: go round again
         self._changed = False
         self._sleeping_until = wake
-        with contextlib.suppress(TimeoutError):
+        if workflow.patched(QUIET_WAKEUPS):
+            timer = self._standing_timer(now, wake)
             await workflow.wait_condition(
-                lambda: self._changed or self._history_full(data),
-                timeout=(wake - now) if wake else None,
-                timeout_summary="next letter or deadline",
+                lambda: self._changed or self._history_full(data) or (timer is not None and timer.done())
             )
+        else:
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._changed or self._history_full(data),
+                    timeout=(wake - now) if wake else None,
+                    timeout_summary="next letter or deadline",
+                )
         self._sleeping_until = None
+
+    def _standing_timer(self, now: datetime, wake: datetime | None) -> asyncio.Task[None] | None:
+        """The timer for `wake`: the one already running when it is for the same moment, otherwise a new one (the
+        old one cancelled)."""
+        if self._timer is not None and (self._timer.done() or self._timer_at != wake):
+            self._timer.cancel()
+            self._timer = self._timer_at = None
+        if self._timer is None and wake is not None:
+            self._timer = asyncio.create_task(workflow.sleep(wake - now, summary="next letter or deadline"))
+            self._timer_at = wake
+        return self._timer
 
     async def _project_when_quiet(self) -> None:
         """Project what changed, once no letter or notice is being sent (their ending wakes the loop): one write for
@@ -215,7 +239,8 @@ class ConclusionFollowUp:
     def _send_due_notices(self) -> None:
         """Start every notice whose collecting time is over; each goes on its own, like letters."""
         now = workflow.now()
-        for record in decisions.due_notices(self.state, now):
+        horizon = now + NOTICE_SLACK if workflow.patched(QUIET_WAKEUPS) else now
+        for record in decisions.due_notices(self.state, horizon):
             if record.key not in self._sending:
                 request = decisions.notice_request(self.state, record, now)
                 log = {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}

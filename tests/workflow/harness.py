@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import activity
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -28,6 +29,8 @@ from models.workflow_io import FollowUpInput, FollowUpOptions, UpdateResult
 from worker import build_worker
 from workflows.conclusion import ConclusionFollowUp
 from workflows.rules import ladder
+
+T = TypeVar("T")
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -100,12 +103,44 @@ def quang_ngai() -> ConclusionSpec:
     return load_spec(EXAMPLES / "quang-ngai-312-KL-Ttra.yaml")
 
 
+# How long one step of a test (an update, a skip of at most six hours, the workflow's result) may take in real time
+# before the test fails saying where the workflow stands, instead of hanging the suite.
+STEP_LIMIT = timedelta(minutes=2)
+
+
 class Drive:
     """A running follow-up and the clock of its test server."""
 
     def __init__(self, env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> None:
         self.env = env
         self.handle = handle
+
+    async def _within_limit(self, what: str, awaitable: Awaitable[T]) -> T:
+        try:
+            async with asyncio.timeout(STEP_LIMIT.total_seconds()):
+                return await awaitable
+        except TimeoutError:
+            raise AssertionError(f"{what}: no answer within {STEP_LIMIT}; {await self.where_it_stands()}") from None
+
+    async def where_it_stands(self) -> str:
+        """The workflow's last events and task failures, for a test's failure message."""
+        try:
+            async with asyncio.timeout(10):
+                history = await self.handle.fetch_history()
+        except (RPCError, TimeoutError) as error:
+            return f"its history could not be read ({error!r})"
+        events = history.events
+        failures = [
+            e.workflow_task_failed_event_attributes.failure.message
+            for e in events
+            if e.HasField("workflow_task_failed_event_attributes")
+        ]
+        last = [EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events[-12:]]
+        return f"{len(events)} events, the last {last}, workflow task failures {failures[-3:] or 'none'}"
+
+    async def result(self) -> Any:
+        """The workflow's result once it completes."""
+        return await self._within_limit("the workflow's result", self.handle.result())
 
     async def state(self) -> ConclusionState:
         for _ in range(200):
@@ -125,7 +160,7 @@ class Drive:
         timeouts = 0
         while (delta := moment - await self.now()) > timedelta(0):
             try:
-                await self.env.sleep(min(delta, timedelta(hours=6)))
+                await self._within_limit(f"skipping time to {moment}", self.env.sleep(min(delta, timedelta(hours=6))))
             except RPCError as error:
                 timeouts += 1
                 if "Timeout" not in str(error) or timeouts > 20:
@@ -136,7 +171,7 @@ class Drive:
             if not pending and not ladder.due_letters(state, moment):
                 return state
             await asyncio.sleep(0.05)
-        raise AssertionError(f"letters due at {moment} were not sent")
+        raise AssertionError(f"letters due at {moment} were not sent; {await self.where_it_stands()}")
 
     async def advance_to_next_letter(self, target_id: str) -> ConclusionState:
         """Skip to the moment the next letter listing `target_id` goes (its step's time, its gap, office hours)."""
@@ -152,7 +187,10 @@ class Drive:
 
     async def update(self, name: str, command: Any, update_id: str | None = None) -> ConclusionState:
         """Run an update and answer the state after it."""
-        await self.handle.execute_update(name, command, id=update_id or str(uuid.uuid4()), result_type=UpdateResult)
+        await self._within_limit(
+            f"update {name}",
+            self.handle.execute_update(name, command, id=update_id or str(uuid.uuid4()), result_type=UpdateResult),
+        )
         return await self.state()
 
 

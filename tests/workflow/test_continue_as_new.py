@@ -70,7 +70,7 @@ async def test_forced_continue_as_new_loses_nothing(time_skipping_env: WorkflowE
             state = await run.update(
                 "review_report", c.ReviewReport(actor=STAFF, report_id=state.reports[-1].id, decision="accept")
             )
-        result = await run.handle.result()
+        result = await run.result()
         final = await run.state()
 
         first_history = await env.client.get_workflow_handle(run.handle.id, run_id=first_run_id).fetch_history()

@@ -84,7 +84,7 @@ async def test_rut_ket_luan_chi_ket_thuc_khi_moi_don_vi_da_duoc_bao(
     async with running(env, spec, recorder, FollowUpOptions(notice_delay_seconds=DELAY)) as run:
         await run.update("withdraw", c.Withdraw(actor=STAFF, reason="Kết luận được thay thế"))
         await run.advance(timedelta(seconds=DELAY + 5))
-        await run.handle.result()
+        await run.result()
     told = {n.unit_code for n in recorder.notices}
     assert told == {u.code for u in spec.units}
     assert all(
@@ -92,3 +92,32 @@ async def test_rut_ket_luan_chi_ket_thuc_khi_moi_don_vi_da_duoc_bao(
         for n in recorder.notices
         for i in n.items
     )
+
+
+async def test_notices_falling_due_seconds_apart_go_in_one_pass_and_a_send_that_ends_leaves_the_timer_standing(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env = time_skipping_env
+    start = (await env.get_current_time()).astimezone(VN).date()
+    spec = redated(quang_ngai(), start, {}, default_days=60)
+    first_of_each_unit = list({a.unit: a.id for a in reversed(spec.actions)}.values())[:4]
+    recorder = MailRecorder()
+    async with running(env, spec, recorder, FollowUpOptions(notice_delay_seconds=DELAY)) as run:
+        for action_id in first_of_each_unit:  # staff goes down a row of units: notices due moments apart
+            state = await run.update(
+                "submit_evidence", c.SubmitEvidence(actor="don-vi", action_id=action_id, files=[PDF])
+            )
+            await run.update(
+                "review_evidence",
+                c.ReviewEvidence(actor=STAFF, evidence_id=state.evidence[-1].id, decision=c.Decision.accept),
+            )
+        await run.advance(timedelta(seconds=DELAY + 60))
+        history = await run.handle.fetch_history()
+    assert len(recorder.notices) == 5  # one to each unit, one to the officers about what arrived
+    sends = [
+        e for e in history.events if e.activity_task_scheduled_event_attributes.activity_type.name == "send_notice"
+    ]
+    assert len(sends) == 5
+    assert len({e.activity_task_scheduled_event_attributes.workflow_task_completed_event_id for e in sends}) == 1
+    first_send = sends[0].event_id
+    assert not [e for e in history.events if e.event_id > first_send and e.HasField("timer_canceled_event_attributes")]

@@ -140,7 +140,7 @@ async def test_quang_ngai_follow_up_over_about_100_days(
         )
         assert state.status == ConclusionStatus.closed
 
-        result = await run.handle.result()  # the workflow completes once closed
+        result = await run.result()  # the workflow completes once closed
         final = await run.state()
         assert result.status == "closed" and final.closed_at is not None
         assert timedelta(days=55) < final.closed_at - started < timedelta(days=110)
