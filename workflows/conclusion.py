@@ -53,9 +53,9 @@ LOCAL_PROJECTION_ACTIONS = 100
 LETTERS_TOGETHER = "letters-together"
 LETTERS_PER_BATCH = 50
 BYTES_PER_BATCH = 512 * 1024
-# Fewer wake-ups: notices falling due within NOTICE_SLACK of the first go with it (staff deciding on a row of items
-# makes notices seconds apart), and the loop's timer stands while the next moment stays the same (a send that ends
-# wakes the loop without cancelling and restarting it).
+# Fewer wake-ups: notices falling due within NOTICE_SLACK (a tenth of the collecting delay at most) of one that is
+# due go with it (staff deciding on a row of units makes notices seconds apart), and the loop's timer stands while
+# the next moment stays the same (a send that ends wakes the loop without cancelling and restarting it).
 QUIET_WAKEUPS = "quiet-wakeups"
 NOTICE_SLACK = timedelta(seconds=5)
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
@@ -239,8 +239,11 @@ class ConclusionFollowUp:
     def _send_due_notices(self) -> None:
         """Start every notice whose collecting time is over; each goes on its own, like letters."""
         now = workflow.now()
-        horizon = now + NOTICE_SLACK if workflow.patched(QUIET_WAKEUPS) else now
-        for record in decisions.due_notices(self.state, horizon):
+        due = decisions.due_notices(self.state, now)
+        if due and workflow.patched(QUIET_WAKEUPS):  # those about to fall due go with them
+            slack = min(NOTICE_SLACK, timedelta(seconds=self.state.notice_delay_seconds / 10))
+            due = decisions.due_notices(self.state, now + slack)
+        for record in due:
             if record.key not in self._sending:
                 request = decisions.notice_request(self.state, record, now)
                 log = {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}

@@ -121,3 +121,27 @@ async def test_notices_falling_due_seconds_apart_go_in_one_pass_and_a_send_that_
     assert len({e.activity_task_scheduled_event_attributes.workflow_task_completed_event_id for e in sends}) == 1
     first_send = sends[0].event_id
     assert not [e for e in history.events if e.event_id > first_send and e.HasField("timer_canceled_event_attributes")]
+
+
+async def test_a_short_collecting_delay_still_collects_when_nothing_else_is_due(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env = time_skipping_env
+    start = (await env.get_current_time()).astimezone(VN).date()
+    spec = redated(quang_ngai(), start, {}, default_days=60)
+    first, second = [a.id for a in spec.actions if a.unit == "ly-son"][:2]
+    recorder = MailRecorder()
+    async with running(env, spec, recorder, FollowUpOptions(notice_delay_seconds=5)) as run:
+        for action_id in (first, second):
+            state = await run.update(
+                "submit_evidence", c.SubmitEvidence(actor="don-vi", action_id=action_id, files=[PDF])
+            )
+            await run.update(
+                "review_evidence",
+                c.ReviewEvidence(actor=STAFF, evidence_id=state.evidence[-1].id, decision=c.Decision.accept),
+            )
+            if action_id == first:
+                await run.advance(timedelta(seconds=3))  # the second decision comes within the delay
+        await run.advance(timedelta(seconds=10))
+    [to_unit] = [n for n in recorder.notices if n.audience == NoticeAudience.unit]
+    assert [i.target for i in to_unit.items] == [first, second]
