@@ -16,6 +16,7 @@ from dondoc.settings import Settings
 from dondoc.temporal_client import register_search_attributes
 from models import commands as c
 from models.labels import VN
+from models.spec import ConclusionSpec
 from models.state import NoticeAudience, NoticeKind
 from models.workflow_io import FollowUpOptions
 from tests.workflow.harness import PDF, MailRecorder, quang_ngai, redated, running
@@ -34,12 +35,17 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
+async def quang_ngai_from_today(env: WorkflowEnvironment) -> ConclusionSpec:
+    """The Quảng Ngãi conclusion received on the test server's today, every action due 60 days later."""
+    start = (await env.get_current_time()).astimezone(VN).date()
+    return redated(quang_ngai(), start, {}, default_days=60)
+
+
 async def test_quyet_dinh_cung_luc_cua_mot_don_vi_thanh_mot_thu_sau_thoi_gian_gom(
     time_skipping_env: WorkflowEnvironment, settings: Settings
 ) -> None:
     env = time_skipping_env
-    start = (await env.get_current_time()).astimezone(VN).date()
-    spec = redated(quang_ngai(), start, {}, default_days=60)
+    spec = await quang_ngai_from_today(env)
     lyson = [a.id for a in spec.actions if a.unit == "ly-son"][:3]
     trabong = next(a.id for a in spec.actions if a.unit == "tra-bong")
     recorder = MailRecorder()
@@ -78,8 +84,7 @@ async def test_rut_ket_luan_chi_ket_thuc_khi_moi_don_vi_da_duoc_bao(
     time_skipping_env: WorkflowEnvironment, settings: Settings
 ) -> None:
     env = time_skipping_env
-    start = (await env.get_current_time()).astimezone(VN).date()
-    spec = redated(quang_ngai(), start, {}, default_days=60)
+    spec = await quang_ngai_from_today(env)
     recorder = MailRecorder()
     async with running(env, spec, recorder, FollowUpOptions(notice_delay_seconds=DELAY)) as run:
         await run.update("withdraw", c.Withdraw(actor=STAFF, reason="Kết luận được thay thế"))
@@ -98,8 +103,7 @@ async def test_notices_falling_due_seconds_apart_go_in_one_pass_and_a_send_that_
     time_skipping_env: WorkflowEnvironment, settings: Settings
 ) -> None:
     env = time_skipping_env
-    start = (await env.get_current_time()).astimezone(VN).date()
-    spec = redated(quang_ngai(), start, {}, default_days=60)
+    spec = await quang_ngai_from_today(env)
     first_of_each_unit = list({a.unit: a.id for a in reversed(spec.actions)}.values())[:4]
     recorder = MailRecorder()
     async with running(env, spec, recorder, FollowUpOptions(notice_delay_seconds=DELAY)) as run:
@@ -127,8 +131,7 @@ async def test_a_short_collecting_delay_still_collects_when_nothing_else_is_due(
     time_skipping_env: WorkflowEnvironment, settings: Settings
 ) -> None:
     env = time_skipping_env
-    start = (await env.get_current_time()).astimezone(VN).date()
-    spec = redated(quang_ngai(), start, {}, default_days=60)
+    spec = await quang_ngai_from_today(env)
     first, second = [a.id for a in spec.actions if a.unit == "ly-son"][:2]
     recorder = MailRecorder()
     async with running(env, spec, recorder, FollowUpOptions(notice_delay_seconds=5)) as run:
