@@ -53,11 +53,9 @@ LOCAL_PROJECTION_ACTIONS = 100
 LETTERS_TOGETHER = "letters-together"
 LETTERS_PER_BATCH = 50
 BYTES_PER_BATCH = 512 * 1024
-# Fewer wake-ups: notices falling due within NOTICE_SLACK (a tenth of the collecting delay at most) of one that is
-# due go with it (staff deciding on a row of units makes notices seconds apart), and the loop's timer stands while
-# the next moment stays the same (a send that ends wakes the loop without cancelling and restarting it).
+# Fewer wake-ups: notices about to fall due go with one that is due (decisions.due_notices, `gather`), and the loop's
+# timer stands while the next moment stays the same (a send that ends wakes the loop without cancelling it).
 QUIET_WAKEUPS = "quiet-wakeups"
-NOTICE_SLACK = timedelta(seconds=5)
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
 Settle = Callable[
     [ConclusionState, str, NotificationStatus, str, datetime], object
@@ -240,9 +238,8 @@ class ConclusionFollowUp:
         """Start every notice whose collecting time is over; each goes on its own, like letters."""
         now = workflow.now()
         due = decisions.due_notices(self.state, now)
-        if due and workflow.patched(QUIET_WAKEUPS):  # those about to fall due go with them
-            slack = min(NOTICE_SLACK, timedelta(seconds=self.state.notice_delay_seconds / 10))
-            due = decisions.due_notices(self.state, now + slack)
+        if due and workflow.patched(QUIET_WAKEUPS):  # with those about to fall due
+            due = decisions.due_notices(self.state, now, gather=True)
         for record in due:
             if record.key not in self._sending:
                 request = decisions.notice_request(self.state, record, now)

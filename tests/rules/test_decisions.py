@@ -295,3 +295,24 @@ def test_thong_bao_gui_loi_duoc_gui_lai_theo_yeu_cau() -> None:
     assert decisions.notice_request(state, notice, later).resend
     with pytest.raises(ValueError, match="chờ gửi lại"):
         do(state, c.ResendNotification(actor=STAFF, key=notice.key), later)
+
+
+def test_notices_about_to_fall_due_are_gathered_with_one_that_is_due_within_a_tenth_of_the_delay() -> None:
+    def to_units_due(state: ConclusionState, now: datetime, gather: bool = False) -> list[str]:
+        due = decisions.due_notices(state, now, gather=gather)
+        return [n.unit for n in due if n.audience == NoticeAudience.unit]
+
+    def decided_apart(seconds: int) -> ConclusionState:
+        state = submitted("a-1", "b-1")
+        review(state, "a-1", c.Decision.accept, DECIDED)
+        review(state, "b-1", c.Decision.accept, DECIDED + timedelta(seconds=seconds))
+        return state
+
+    due = DECIDED + DELAY
+    state = decided_apart(3)
+    assert to_units_due(state, due) == ["phong-a"]
+    assert to_units_due(state, due, gather=True) == ["phong-a", "phong-b"]
+    assert to_units_due(state, due - timedelta(seconds=1), gather=True) == []  # none due: none goes early
+    state.notice_delay_seconds = 20  # a short delay gathers a tenth of it (2 s)
+    assert to_units_due(state, due, gather=True) == ["phong-a"]
+    assert to_units_due(decided_apart(9), due, gather=True) == ["phong-a"]  # 5 s at most

@@ -27,6 +27,7 @@ from workflows.rules.notices import REPORT_TEXT
 
 KEEP_SENT_NOTICES = 20  # the outbox in SQL keeps them all
 KEEP_FAILED_NOTICES = 100
+NOTICE_SLACK = timedelta(seconds=5)  # how far ahead notices are gathered with one that is due (due_notices)
 
 
 def notice_key(workflow_id: str, unit: str, audience: NoticeAudience, seq: int) -> str:
@@ -61,9 +62,15 @@ def notify(
     return record
 
 
-def due_notices(state: ConclusionState, now: datetime) -> list[NoticeRecord]:
-    """Notices whose collecting time is over and that have not been settled."""
-    return [n for n in state.notices if n.status == NotificationStatus.pending and n.send_at <= now]
+def due_notices(state: ConclusionState, now: datetime, gather: bool = False) -> list[NoticeRecord]:
+    """Notices whose collecting time is over and that have not been settled. `gather`: when one is due, those
+    falling due within NOTICE_SLACK (a tenth of the collecting delay at most) go with it, so staff deciding on a row
+    of units, notices seconds apart, wake the workflow once."""
+    due = [n for n in state.notices if n.status == NotificationStatus.pending and n.send_at <= now]
+    if due and gather:
+        slack = min(NOTICE_SLACK, timedelta(seconds=state.notice_delay_seconds / 10))
+        due = [n for n in state.notices if n.status == NotificationStatus.pending and n.send_at <= now + slack]
+    return due
 
 
 def next_send(state: ConclusionState, exclude: Collection[str] = ()) -> datetime | None:
