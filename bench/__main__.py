@@ -310,8 +310,7 @@ def problems(histories: Sequence[History]) -> list[str]:
 
 
 async def main(args: argparse.Namespace) -> int:
-    from dondoc.devserver import find_binary
-    from models.workflow_io import SEARCH_ATTRIBUTES
+    from dondoc.devserver import dev_server_args, find_binary
 
     # The SDK core's warnings about activities completing after their workflow was terminated are noise here;
     # workflow task failures are read from the histories instead.
@@ -322,9 +321,7 @@ async def main(args: argparse.Namespace) -> int:
         dev_server_existing_path=str(find_binary("temporal")),
         data_converter=pydantic_data_converter,
         search_attributes=[],
-        dev_server_extra_args=[
-            arg for name, kind in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{name}={kind}")
-        ],
+        dev_server_extra_args=dev_server_args(),
         ui=False,
     )
     sink = Sink(int(os.environ["DONDOC_SMTP_PORT"]))

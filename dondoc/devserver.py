@@ -25,6 +25,11 @@ def find_binary(name: str) -> Path:
     return Path(found)
 
 
+def dev_server_args() -> list[str]:
+    """The dev server's arguments beyond its address and database: dondoc's search attributes."""
+    return [arg for name, kind in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{name}={kind}")]
+
+
 def dev_server_command(settings: Settings) -> list[str]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     command = [
@@ -45,9 +50,7 @@ def dev_server_command(settings: Settings) -> list[str]:
         "warn",
         "--ui-disable-news-fetch",
     ]
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        command += ["--search-attribute", f"{name}={kind}"]
-    return command
+    return command + dev_server_args()
 
 
 class DevServer:

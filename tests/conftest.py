@@ -12,10 +12,9 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from dondoc.devserver import find_binary
+from dondoc.devserver import dev_server_args, find_binary
 from dondoc.settings import Settings, get_settings
 from dondoc.temporal_client import register_search_attributes
-from models.workflow_io import SEARCH_ATTRIBUTES
 from tests.support.postgres import PostgresServer, find_postgres_bin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,9 +66,7 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(find_binary("temporal")),
         data_converter=pydantic_data_converter,
         search_attributes=[],
-        dev_server_extra_args=[
-            arg for name, kind in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{name}={kind}")
-        ],
+        dev_server_extra_args=dev_server_args(),
         ui=False,
     )
     async with env:
