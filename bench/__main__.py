@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -35,7 +35,6 @@ from bench.sink import Sink
 from bench.specs import wide_spec
 from bench.trivial import Echo, Trivial, noop
 
-WORKFLOW_TASK_PROBLEMS = (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
 # One step, to the unit's own people only: one letter (one message) per unit.
 STAFF = "thanhtra@bench.example.vn"
 NOTICE_DELAY_SECONDS = 5  # notices of decisions collect this long (the lifecycle decides everything within it)
@@ -301,12 +300,17 @@ def task_seconds(history: History) -> tuple[float, int, float]:
 
 
 def problems(histories: Sequence[History]) -> list[str]:
-    return [
-        f"{EventType.Name(e.event_type)}: {e.workflow_task_failed_event_attributes.failure.message}"
-        for h in histories
-        for e in h.events
-        if e.event_type in WORKFLOW_TASK_PROBLEMS
-    ]
+    """Workflow tasks that failed (with the failure's message) or timed out (with the timeout's kind: a task waiting
+    for its sticky worker, SCHEDULE_TO_START, or running past its timeout in a busy worker, START_TO_CLOSE)."""
+    found = []
+    for h in histories:
+        for e in h.events:
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                found.append(f"workflow task failed: {e.workflow_task_failed_event_attributes.failure.message}")
+            elif e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+                kind = TimeoutType.Name(e.workflow_task_timed_out_event_attributes.timeout_type)
+                found.append(f"workflow task timed out: {kind.removeprefix('TIMEOUT_TYPE_')}")
+    return found
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -391,12 +395,12 @@ async def main(args: argparse.Namespace) -> int:
                     busy = sum(task_seconds(h)[0] for h in case.histories)
                     print(f"  workflow task time, all conclusions: {busy:.2f} s = {ratio(busy)}")
                     bad = problems(case.histories)
-                    for problem in bad[:5]:
-                        print(f"  ! {problem}")
+                    for problem, seen in Counter(bad).most_common(5):
+                        print(f"  ! {problem} ({seen} ×)")
                     failed |= bool(bad)
                 bad = problems([history])
-                for problem in bad[:5]:
-                    print(f"  ! 2,000 actions: {problem}")
+                for problem, seen in Counter(bad).most_common(5):
+                    print(f"  ! 2,000 actions: {problem} ({seen} ×)")
                 failed |= bool(bad)
             if not args.only_fan_out:
                 updates = 30

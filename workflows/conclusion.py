@@ -56,6 +56,8 @@ BYTES_PER_BATCH = 512 * 1024
 # Fewer wake-ups: notices about to fall due go with one that is due (decisions.due_notices, `gather`), and the loop's
 # timer stands while the next moment stays the same (a send that ends wakes the loop without cancelling it).
 QUIET_WAKEUPS = "quiet-wakeups"
+# Letters falling due within seconds of one that is due go in the same pass (ladder.due_letters, `gather`).
+GATHER_LETTERS = "gather-letters"
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
 Settle = Callable[
     [ConclusionState, str, NotificationStatus, str, datetime], object
@@ -220,7 +222,10 @@ class ConclusionFollowUp:
         """Plan the letters due now and start every pending one; each unit's letter is sent (and retried) on its
         own, so one unit's mailbox never holds back another's letter."""
         now = workflow.now()
-        transitions.plan_letters(self.state, ladder.due_letters(self.state, now), now)
+        due = ladder.due_letters(self.state, now)
+        if due and workflow.patched(GATHER_LETTERS):  # with those about to fall due
+            due = ladder.due_letters(self.state, now, gather=True)
+        transitions.plan_letters(self.state, due, now)
         requests = [
             notices.letter_request(self.state, letter, now)
             for letter in self.state.letters

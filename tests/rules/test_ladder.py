@@ -252,6 +252,22 @@ def test_dang_ky_muon_nhieu_nam_bat_dau_tu_bac_qua_han_va_leo_tung_bac() -> None
     assert all(step_of(state, t) == Step.proposal for t in ["a-1", "a-2", "b-1", "report.phong-a"])
 
 
+@pytest.mark.parametrize(("apart", "together"), [(timedelta(milliseconds=40), True), (timedelta(seconds=6), False)])
+def test_letters_falling_due_within_seconds_of_one_that_is_due_go_with_it(apart: timedelta, together: bool) -> None:
+    """One pass's letters are recorded as sent moments apart, so each unit's next step falls due moments apart:
+    those within LETTER_SLACK of one that is due go with it (one wake-up of the workflow, not one per unit)."""
+    late = at(2027, 3, 4, 9)  # Thursday
+    state = make_state(now=late)
+    first, second = plan_due(state, late)
+    settle(state, [first], late)
+    settle(state, [second], late + apart)
+    urging = at(2027, 3, 8, 9)  # Monday, the 4 days' gap after the first letter went
+    assert [(unit, step) for unit, step, _ in due(state, urging)] == [(first.unit, Step.urging)]
+    gathered = [(d.unit, d.step) for d in ladder.due_letters(state, urging, gather=True)]
+    assert gathered == [(first.unit, Step.urging), (second.unit, Step.urging)][: 2 if together else 1]
+    assert ladder.due_letters(state, urging - SECOND, gather=True) == [], "only with a letter that is due"
+
+
 def test_dang_ky_muon_khong_gui_bac_sau_som_hon_khoang_cach_sau_van_ban_truoc() -> None:
     late = at(2027, 3, 3, 9)
     state, _ = send_due(make_state(now=late), late)

@@ -58,3 +58,57 @@ async def test_after_a_worker_outage_only_the_next_step_goes_never_a_jump_to_the
             assert {m.step for m in recorder.sent} == {Step.urging}, "the second urging waits its gap after the urging"
         finally:
             await handle.terminate()
+
+
+async def test_letters_falling_due_moments_apart_go_in_one_workflow_task_with_no_split_second_timer(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """The overdue letters of two units went yesterday (late, after an outage), recorded 40 ms apart, so their
+    urgings, each its gap after its unit's letter, fall due 40 ms apart:
+    both go in one workflow task, and the workflow never sets a timer of a split second (on the time-skipping server,
+    such a timer firing while the task that cancelled it was in flight stopped the follow-up for good)."""
+    env = time_skipping_env
+    now = await env.get_current_time()
+    back = now - timedelta(days=10)
+    spec = two_units(local(back).date(), days=1)
+    spec = spec.model_copy(update={"report_due_in": spec.report_due_in.model_copy(update={"days": 400})})
+    any_hour = settings.office_hours.model_copy(update={"enabled": False})  # moments to the millisecond
+    plan = Planner(WorkingCalendar()).plan(conclusion_plan_request(spec, back), DEFAULT_POLICY, any_hour)
+    state = transitions.new_conclusion(spec, plan, back, STAFF, f"{spec.workflow_id}-{uuid.uuid4().hex[:6]}")
+    overdue_at = max(s.at for a in state.actions.values() for s in a.schedule.steps if s.step == Step.overdue)
+    first, second = transitions.plan_letters(state, ladder.due_letters(state, overdue_at), overdue_at)
+    sent_at = now - timedelta(days=1)
+    transitions.settle_letter(state, first.key, NotificationStatus.sent, "250 OK", sent_at)
+    transitions.settle_letter(state, second.key, NotificationStatus.sent, "250 OK", sent_at + timedelta(seconds=0.04))
+    moments = []
+    for unit in (first.unit, second.unit):
+        target = next(t for t in ladder.targets(state, [unit]) if t.action is not None)
+        step = ladder.next_step(state, target, now)
+        assert step is not None and step.step.step == Step.urging
+        moments.append(step.at)
+    assert now < moments[0] and moments[1] - moments[0] == timedelta(seconds=0.04), "the case this test is about"
+    recorder = MailRecorder()
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with build_worker(env.client, task_queue, [plan_deadlines, project_state, *recorder.activities()]):
+        handle = await env.client.start_workflow(
+            ConclusionFollowUp.run, FollowUpInput(state=state), id=state.workflow_id, task_queue=task_queue
+        )
+        run = Drive(env, handle)
+        try:
+            await run.advance_to(moments[1])
+            history = await handle.fetch_history()
+        finally:
+            await handle.terminate()
+    assert sorted((m.unit_code, m.step) for m in recorder.sent) == [("ly-son", Step.urging), ("tra-bong", Step.urging)]
+    sends = [
+        e.activity_task_scheduled_event_attributes
+        for e in history.events
+        if e.activity_task_scheduled_event_attributes.activity_type.name.startswith("send_letter")
+    ]
+    assert len({s.workflow_task_completed_event_id for s in sends}) == 1, "one workflow task sends both"
+    timers = [
+        e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for e in history.events
+        if e.HasField("timer_started_event_attributes")
+    ]
+    assert min(timers) >= timedelta(seconds=1), timers

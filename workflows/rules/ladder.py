@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.office import next_office_moment, same_window
 from models.planning import report_target
@@ -28,6 +28,11 @@ from models.state import (
     Tracked,
     UnitState,
 )
+
+# Letters falling due within this long after one that is due go with it (`due_letters`, `gather`). A step's moment is
+# its gap after the earlier letter was sent, to the millisecond, so the letters one pass sent fall due milliseconds
+# apart at the next step: together they wake the workflow once, not once per unit.
+LETTER_SLACK = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -190,9 +195,17 @@ def _waiting(
     return groups
 
 
-def due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
+def due_letters(state: ConclusionState, now: datetime, gather: bool = False) -> list[DueLetter]:
     """The new letters to send at `now`: per unit and step one letter with every item that reached the step, and
-    those that reach it within the grouping window (by default the same working day)."""
+    those that reach it within the grouping window (by default the same working day). `gather`: when one is due,
+    those falling due within LETTER_SLACK go with it."""
+    due = _due_letters(state, now)
+    if due and gather:
+        due = _due_letters(state, now + LETTER_SLACK)
+    return due
+
+
+def _due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
     if state.status == ConclusionStatus.closed:
         return [] if any(letter.step == Step.closing for letter in state.letters) else [_closing(state)]
     if state.status != ConclusionStatus.active:

@@ -694,9 +694,8 @@ async def test_a_return_with_a_new_deadline_starts_a_new_due_version(web: Web) -
     wid = await start(staff, small_spec(await env_today(web)), web)
     base = f"/api/conclusions/{wid}"
     ev = (await upload(agency, wid, "ly-son-a1")).json()["created"]
-    new_due = (await env_today(web)) + timedelta(days=14)
-    while new_due.weekday() != 2:  # a Wednesday, never a holiday here: the planner keeps the day as given
-        new_due += timedelta(days=1)
+    # a working day: the planner keeps it as given (a day off would move to the next working day)
+    new_due = WorkingCalendar().roll_forward((await env_today(web)) + timedelta(days=14))
     returned = await staff.post(
         f"{base}/evidence/{ev}/review",
         json={"decision": "reject", "reason": "Thiếu biên bản", "new_due": new_due.isoformat()},

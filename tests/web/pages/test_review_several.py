@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
+from activities.calendar import WorkingCalendar
 from dondoc.web import clock as web_clock
 from models import commands as c
 from models.labels import VN
@@ -134,7 +135,8 @@ async def test_all_of_a_unit_are_returned_with_one_reason_and_one_new_deadline(
     wid = await waiting(web)
     updates.clear()
     staff = await web.login(STAFF)
-    new_due = web_clock.clock().astimezone(VN).date() + timedelta(days=20)
+    # a working day: one that falls on a day off moves to the next working day, as the law counts deadlines
+    new_due = WorkingCalendar().roll_forward(web_clock.clock().astimezone(VN).date() + timedelta(days=20))
     returned = await staff.post(
         batch_url(wid),
         data={
