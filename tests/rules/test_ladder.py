@@ -268,6 +268,20 @@ def test_letters_falling_due_within_seconds_of_one_that_is_due_go_with_it(apart:
     assert ladder.due_letters(state, urging - SECOND, gather=True) == [], "only with a letter that is due"
 
 
+def test_a_ladder_of_seconds_is_never_climbed_early_by_gathering() -> None:
+    """Steps seconds apart (end-to-end tests): the slack is a tenth of the shortest spacing, so at the reminder's
+    moment the overdue notice 4 s later does not go in its place."""
+    due_at = at(2025, 6, 30, 12)
+    steps = [
+        {"step": "reminder", "offset": "-PT3S", "to": ["contacts"]},
+        {"step": "overdue", "offset": "PT1S", "to": ["contacts"]},
+    ]
+    state = exact_state([("a-1", "phong-a", due_at)], steps, office=ANY_TIME)
+    assert ladder.letter_slack(state) == timedelta(seconds=0.1)
+    reminder = [(d.unit, d.step) for d in ladder.due_letters(state, due_at - 3 * SECOND, gather=True)]
+    assert reminder == [("phong-a", Step.reminder)]
+
+
 def test_dang_ky_muon_khong_gui_bac_sau_som_hon_khoang_cach_sau_van_ban_truoc() -> None:
     late = at(2027, 3, 3, 9)
     state, _ = send_due(make_state(now=late), late)

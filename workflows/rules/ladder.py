@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from models.office import next_office_moment, same_window
 from models.planning import report_target
@@ -29,9 +30,10 @@ from models.state import (
     UnitState,
 )
 
-# Letters falling due within this long after one that is due go with it (`due_letters`, `gather`). A step's moment is
-# its gap after the earlier letter was sent, to the millisecond, so the letters one pass sent fall due milliseconds
-# apart at the next step: together they wake the workflow once, not once per unit.
+# Letters falling due within this long after one that is due go with it (`due_letters`, `gather`; a tenth of the
+# policy's shortest step spacing at most). A step's moment is its gap after the earlier letter was sent, to the
+# millisecond, so the letters one pass sent fall due milliseconds apart at the next step: together they wake the
+# workflow once, not once per unit.
 LETTER_SLACK = timedelta(seconds=5)
 
 
@@ -201,8 +203,16 @@ def due_letters(state: ConclusionState, now: datetime, gather: bool = False) -> 
     those falling due within LETTER_SLACK go with it."""
     due = _due_letters(state, now)
     if due and gather:
-        due = _due_letters(state, now + LETTER_SLACK)
+        due = _due_letters(state, now + letter_slack(state))
     return due
+
+
+def letter_slack(state: ConclusionState) -> timedelta:
+    """LETTER_SLACK, or a tenth of the shortest spacing between the policy's steps and the deadline when that is
+    shorter: a ladder of seconds (end-to-end tests) is never climbed early."""
+    offsets = sorted({step.offset for step in state.policy.steps} | {timedelta(0)})
+    spacings = [later - earlier for earlier, later in pairwise(offsets)]
+    return min([LETTER_SLACK, *(spacing / 10 for spacing in spacings)])
 
 
 def _due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
