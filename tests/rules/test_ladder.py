@@ -282,6 +282,22 @@ def test_a_ladder_of_seconds_is_never_climbed_early_by_gathering() -> None:
     assert reminder == [("phong-a", Step.reminder)]
 
 
+def test_gathering_keeps_a_letter_due_now_that_a_moment_later_would_be_moot() -> None:
+    """Registered 4 s before an exact deadline, after its reminder's time: the reminder is due now, and moot a moment
+    later (past the deadline). Gathering keeps it as it is; dropping it would leave the workflow due something it
+    never sends, going round without end."""
+    due_at = at(2025, 6, 30, 10)
+    steps = [
+        {"step": "reminder", "offset": "-PT1H", "to": ["contacts"]},
+        {"step": "overdue", "offset": "PT1H", "to": ["contacts"]},
+    ]
+    now = due_at - 4 * SECOND
+    state = exact_state([("a-1", "phong-a", due_at)], steps, office=ANY_TIME, now=now)
+    assert ladder.letter_slack(state) == timedelta(seconds=5)
+    assert due(state, now) == [("phong-a", Step.reminder, ["a-1"])]
+    assert ladder.due_letters(state, now, gather=True) == ladder.due_letters(state, now)
+
+
 def test_dang_ky_muon_khong_gui_bac_sau_som_hon_khoang_cach_sau_van_ban_truoc() -> None:
     late = at(2027, 3, 3, 9)
     state, _ = send_due(make_state(now=late), late)

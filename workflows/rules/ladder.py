@@ -200,10 +200,12 @@ def _waiting(
 def due_letters(state: ConclusionState, now: datetime, gather: bool = False) -> list[DueLetter]:
     """The new letters to send at `now`: per unit and step one letter with every item that reached the step, and
     those that reach it within the grouping window (by default the same working day). `gather`: when one is due,
-    those falling due within LETTER_SLACK go with it."""
+    the letters of other units falling due within `letter_slack` go with it. Every letter due now is kept as it is
+    (a unit's items seen a moment later may stand at another step), so a pass always plans what is due."""
     due = _due_letters(state, now)
     if due and gather:
-        due = _due_letters(state, now + letter_slack(state))
+        units = {letter.unit for letter in due}
+        due += [d for d in _due_letters(state, now + letter_slack(state)) if d.unit not in units]
     return due
 
 
