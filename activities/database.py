@@ -52,7 +52,16 @@ def upsert(session: Session, rows: Sequence[SQLModel], overwrite: bool = True) -
     if not rows:
         return 0
     table: Table = type(rows[0]).__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
+    statement = _upsert_statement(table, session.get_bind().dialect.name, overwrite)
+    values = [{column.name: getattr(row, column.name) for column in table.columns} for row in rows]
+    written = session.connection().execute(statement, values)
+    return len(written.all())
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(table: Table, dialect: str, overwrite: bool) -> Any:
+    """The INSERT … ON CONFLICT … RETURNING of `table`, built once: building it (the `excluded` alias with a proxy
+    of every column) cost more than running it, for every outbox claim and projection."""
     insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table)
     keys = [column.name for column in table.primary_key.columns]
@@ -62,6 +71,4 @@ def upsert(session: Session, rows: Sequence[SQLModel], overwrite: bool = True) -
         if others and overwrite
         else statement.on_conflict_do_nothing(index_elements=keys)
     )
-    values = [{column.name: getattr(row, column.name) for column in table.columns} for row in rows]
-    written = session.connection().execute(statement.returning(*table.primary_key.columns), values)
-    return len(written.all())
+    return statement.returning(*table.primary_key.columns)

@@ -155,12 +155,7 @@ class Settings(BaseSettings):
         """The configured secret, or one generated once and kept in the data dir (embedded default)."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret.key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-            path.chmod(0o600)
-        return path.read_text(encoding="utf-8").strip()
+        return _kept_secret((self.data_dir / "secret.key").resolve())
 
     @property
     def mail_sink_dir(self) -> Path:
@@ -184,3 +179,14 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+@lru_cache(maxsize=8)
+def _kept_secret(path: Path) -> str:
+    """The embedded default's secret, generated once into the data dir and read once per process (every letter's
+    link and every portal request needs it)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

@@ -56,7 +56,7 @@ BYTES_PER_BATCH = 512 * 1024
 # Fewer wake-ups: notices about to fall due go with one that is due (decisions.due_notices, `gather`), and the loop's
 # timer stands while the next moment stays the same (a send that ends wakes the loop without cancelling it).
 QUIET_WAKEUPS = "quiet-wakeups"
-# Letters falling due within seconds of one that is due go in the same pass (ladder.due_letters, `gather`).
+# Letters falling due within seconds of one that is due go in the same pass (ladder.gather_letters).
 GATHER_LETTERS = "gather-letters"
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
 Settle = Callable[
@@ -224,7 +224,7 @@ class ConclusionFollowUp:
         now = workflow.now()
         due = ladder.due_letters(self.state, now)
         if due and workflow.patched(GATHER_LETTERS):  # with those about to fall due
-            due = ladder.due_letters(self.state, now, gather=True)
+            due = ladder.gather_letters(self.state, now, due)
         transitions.plan_letters(self.state, due, now)
         requests = [
             notices.letter_request(self.state, letter, now)

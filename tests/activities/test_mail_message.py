@@ -7,6 +7,8 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
+from aiosmtplib.email import flatten_message
+
 from dondoc.mail_message import Attachment, Mail, mail_message
 from models.labels import VN
 
@@ -80,3 +82,22 @@ def test_a_bare_sender_address_is_kept_as_it_is() -> None:
 
     assert str(message["From"]) == "theodoi@thanhtra.example.vn"
     assert message["Subject"] == "ASCII subject"
+
+
+def test_the_same_mail_flattens_to_the_same_bytes_and_no_part_holds_its_boundary() -> None:
+    """Boundaries come from the Message-ID (no search of the parts for a free one): a retry's copy is the same
+    message, and a body that spells a boundary-like line still reads back whole."""
+    tricky = "--=_dondoc_ không phải ranh giới\n" * 3
+    first = mail(text=tricky, attachment=Attachment(b"PK\x03\x04" * 64, "octet-stream", "thư.docx"))
+    raw = flatten_message(mail_message(first))
+    assert raw == flatten_message(mail_message(first))
+    assert raw != flatten_message(mail_message(mail(text=tricky, message_id="<khac@dondoc>")))
+    back = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(back, EmailMessage)
+    boundaries = {part.get_boundary() for part in back.walk() if part.is_multipart()}
+    assert len(boundaries) == 2
+    leaves = [part for part in back.walk() if not part.is_multipart()]
+    for boundary in boundaries:
+        assert all(f"--{boundary}".encode() not in part.as_bytes() for part in leaves)
+    body = back.get_body(("plain",))
+    assert body is not None and body.get_content() == tricky

@@ -203,10 +203,16 @@ def due_letters(state: ConclusionState, now: datetime, gather: bool = False) -> 
     the letters of other units falling due within `letter_slack` go with it. Every letter due now is kept as it is
     (a unit's items seen a moment later may stand at another step), so a pass always plans what is due."""
     due = _due_letters(state, now)
-    if due and gather:
-        units = {letter.unit for letter in due}
-        due += [d for d in _due_letters(state, now + letter_slack(state)) if d.unit not in units]
-    return due
+    return gather_letters(state, now, due) if gather else due
+
+
+def gather_letters(state: ConclusionState, now: datetime, due: list[DueLetter]) -> list[DueLetter]:
+    """`due` (the letters due at `now`, as `due_letters` gave them) with the letters of other units falling due
+    within `letter_slack`; none when none is due."""
+    if not due:
+        return due
+    units = {letter.unit for letter in due}
+    return due + [d for d in _due_letters(state, now + letter_slack(state)) if d.unit not in units]
 
 
 def letter_slack(state: ConclusionState) -> timedelta:
