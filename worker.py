@@ -14,7 +14,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.database import get_engine
 from activities.digest import plan_digest, send_digest
 from activities.file_sweep import sweep_files
-from activities.mail import send_letter, send_letters
+from activities.mail import send_letter
+from activities.mail_batch import send_letters
 from activities.notices import send_notice
 from activities.planning import plan_deadlines
 from activities.projection import project_state

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.message import Message
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 import aiosmtplib
 from sqlalchemy import update
@@ -39,7 +39,7 @@ from dondoc.mail_message import Attachment, Mail, mail_message
 from dondoc.mail_render import RenderedMail, render
 from dondoc.settings import Settings, get_settings
 from models.labels import VN
-from models.mail import Audience, BatchOutcome, LetterBatch, LetterCopy, LetterRequest, MailOutcome, MailStatus
+from models.mail import Audience, LetterCopy, LetterRequest, MailOutcome, MailStatus
 from models.planning import report_target
 from models.policy import Step
 from models.tables import NotificationRow
@@ -302,29 +302,3 @@ async def send_configured(request: LetterRequest) -> MailOutcome:
 @activity.defn(name="send_letter")
 async def send_letter(request: LetterRequest) -> MailOutcome:
     return await heartbeating(send_configured(request))
-
-
-def letters_together(send_one: Callable[[LetterRequest], Awaitable[MailOutcome]]) -> Callable[..., Any]:
-    """The `send_letters` activity over `send_one`: the letters of one pass at once, in one activity (one task round
-    trip for all of them, not one each). Each letter is still on its own: one that meets a temporary refusal or an
-    error is left out of the outcome, and the workflow retries it alone, while the others are recorded."""
-
-    @activity.defn(name="send_letters")
-    async def send_letters(batch: LetterBatch) -> BatchOutcome:
-        async def first_attempt(request: LetterRequest) -> MailOutcome | None:
-            try:
-                return await send_one(request)
-            except Exception as error:  # a 4xx, the relay or the database unreachable: retried alone, with backoff
-                log = get_logger(unit=request.unit_code, step=request.step.value, letter=request.key)
-                log.warning("mail_retry_alone", error=f"{type(error).__name__}: {error}")
-                return None
-
-        results = await heartbeating(asyncio.gather(*(first_attempt(r) for r in batch.letters)))
-        return BatchOutcome(
-            outcomes={r.key: outcome for r, outcome in zip(batch.letters, results, strict=True) if outcome is not None}
-        )
-
-    return send_letters
-
-
-send_letters = letters_together(send_configured)

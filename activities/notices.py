@@ -116,7 +116,12 @@ async def send(engine: Engine, settings: Settings, request: NoticeRequest) -> Ma
     return outcome
 
 
+async def send_configured(request: NoticeRequest) -> MailOutcome:
+    """One notice, with this process's settings and read model."""
+    settings = get_settings()
+    return await send(get_engine(settings.sqlalchemy_url), settings, request)
+
+
 @activity.defn(name="send_notice")
 async def send_notice(request: NoticeRequest) -> MailOutcome:
-    settings = get_settings()
-    return await heartbeating(send(get_engine(settings.sqlalchemy_url), settings, request))
+    return await heartbeating(send_configured(request))

@@ -118,13 +118,19 @@ class MailOutcome(BaseModel):
 
 
 class LetterBatch(BaseModel):
-    """The letters one pass of the loop starts, sent by one activity (`send_letters`), each on its own inside it."""
+    """The letters and notices one pass of the loop starts, sent by one activity (`send_letters`), each on its own
+    inside it."""
 
     letters: list[LetterRequest]
+    notices: list[NoticeRequest] = Field(default_factory=list)
+
+    def requests(self) -> list[LetterRequest | NoticeRequest]:
+        """The letters, then the notices."""
+        return [*self.letters, *self.notices]
 
 
 class BatchOutcome(BaseModel):
-    """How each letter of a batch ended, by its key. A letter missing here met a temporary refusal (or an error) on
-    its first attempt: the workflow retries it through `send_letter`, on its own."""
+    """How each letter and notice of a batch ended, by its key. One missing here met a temporary refusal (or an
+    error) on its first attempt: the workflow retries it through `send_letter` or `send_notice`, on its own."""
 
     outcomes: dict[str, MailOutcome] = Field(default_factory=dict)

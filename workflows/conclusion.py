@@ -56,6 +56,8 @@ BYTES_PER_BATCH = 512 * 1024
 # Fewer wake-ups: notices about to fall due go with one that is due (decisions.due_notices, `gather`), and the loop's
 # timer stands while the next moment stays the same (a send that ends wakes the loop without cancelling it).
 QUIET_WAKEUPS = "quiet-wakeups"
+# The notices one pass starts go in the activity of its letters (`send_letters`), not one activity each.
+NOTICES_TOGETHER = "notices-together"
 # Letters falling due within seconds of one that is due go in the same pass (ladder.gather_letters).
 GATHER_LETTERS = "gather-letters"
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
@@ -102,8 +104,7 @@ class ConclusionFollowUp:
         while True:
             async with self._lock:
                 await self._keep_calendar_current()
-                self._send_due_letters()
-                self._send_due_notices()
+                self._send_due_mail()
                 await self._project_when_quiet()
             self._publish(data)
             if self._finished():
@@ -218,54 +219,62 @@ class ConclusionFollowUp:
             plan = await self._plan(PlanRequest(now=workflow.now(), policy=self.state.policy, targets={}))
             self.state.calendar = plan.calendar
 
-    def _send_due_letters(self) -> None:
-        """Plan the letters due now and start every pending one; each unit's letter is sent (and retried) on its
-        own, so one unit's mailbox never holds back another's letter."""
+    def _send_due_mail(self) -> None:
+        """Start every letter and notice due now: those of one pass in one activity (`send_letters`); each is still
+        on its own (one unit's mailbox never holds back another's letter) and is retried alone when it must be."""
+        letters = self._due_letter_requests()
+        notices = self._due_notice_requests()
+        if notices and len(letters) + len(notices) > 1 and workflow.patched(NOTICES_TOGETHER):
+            self._send_together([*letters, *notices])
+            return
+        if len(letters) > 1 and workflow.patched(LETTERS_TOGETHER):
+            self._send_together(list(letters))
+        else:
+            for letter in letters:
+                self._start_sending(letter)
+        for notice in notices:
+            self._start_sending(notice)
+
+    def _due_letter_requests(self) -> list[LetterRequest]:
+        """Plan the letters due now; every pending letter not being sent yet."""
         now = workflow.now()
         due = ladder.due_letters(self.state, now)
         if due and workflow.patched(GATHER_LETTERS):  # with those about to fall due
             due = ladder.gather_letters(self.state, now, due)
         transitions.plan_letters(self.state, due, now)
-        requests = [
+        return [
             notices.letter_request(self.state, letter, now)
             for letter in self.state.letters
             if letter.status == NotificationStatus.pending and letter.key not in self._sending
         ]
-        if len(requests) > 1 and workflow.patched(LETTERS_TOGETHER):
-            for batch in _batches(requests):
-                self._sending.update(r.key for r in batch)
-                asyncio.create_task(self._deliver_together(batch))  # noqa: RUF006 - tracked in self._sending
-            return
-        for request in requests:
-            self._start_sending("letter", request, _letter_log(request), transitions.settle_letter)
 
-    def _send_due_notices(self) -> None:
-        """Start every notice whose collecting time is over; each goes on its own, like letters."""
+    def _due_notice_requests(self) -> list[NoticeRequest]:
+        """Every notice whose collecting time is over and that is not being sent yet."""
         now = workflow.now()
         due = decisions.due_notices(self.state, now)
         if due and workflow.patched(QUIET_WAKEUPS):  # with those about to fall due
             due = decisions.due_notices(self.state, now, gather=True)
-        for record in due:
-            if record.key not in self._sending:
-                request = decisions.notice_request(self.state, record, now)
-                log = {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}
-                self._start_sending("notice", request, log, decisions.settle_notice)
+        return [decisions.notice_request(self.state, record, now) for record in due if record.key not in self._sending]
 
-    def _start_sending(
-        self, what: str, request: LetterRequest | NoticeRequest, log: dict[str, Any], settle: Settle
-    ) -> None:
+    def _send_together(self, requests: list[LetterRequest | NoticeRequest]) -> None:
+        for batch in _batches(requests):
+            self._sending.update(r.key for r in batch.requests())
+            asyncio.create_task(self._deliver_together(batch))  # noqa: RUF006 - tracked in self._sending
+
+    def _start_sending(self, request: LetterRequest | NoticeRequest) -> None:
         self._sending.add(request.key)
-        asyncio.create_task(self._deliver(what, request, log, settle))  # noqa: RUF006 - tracked in self._sending
+        asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked in self._sending
 
-    async def _deliver_together(self, batch: list[LetterRequest]) -> None:
-        """Send the letters of `batch` through one activity (`send_letters`) and record those that ended; a letter
-        that met a temporary refusal, or the whole batch failing (its worker died), goes on alone (`_deliver`)."""
+    async def _deliver_together(self, batch: LetterBatch) -> None:
+        """Send the letters and notices of `batch` through one activity (`send_letters`) and record those that
+        ended; one that met a temporary refusal, or the whole batch failing (its worker died), goes on alone."""
+        requests = batch.requests()
         try:
             result: BatchOutcome = await workflow.execute_activity(
                 "send_letters",
-                LetterBatch(letters=batch),
+                batch,
                 result_type=BatchOutcome,
-                summary=f"{len(batch)} letters",
+                summary=_batch_summary(batch),
                 start_to_close_timeout=timedelta(seconds=120),
                 heartbeat_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(maximum_attempts=1),  # retries are each letter's own
@@ -273,21 +282,19 @@ class ConclusionFollowUp:
             outcomes = result.outcomes
         except ActivityError:
             workflow.logger.warning(
-                "letters of a batch not confirmed: each retried alone", extra={"letters": len(batch)}
+                "letters of a batch not confirmed: each retried alone", extra={"letters": len(requests)}
             )
             outcomes = {}
-        for request in batch:
+        for request in requests:
             outcome = outcomes.get(request.key)
-            log = _letter_log(request)
             if outcome is None:
-                asyncio.create_task(self._deliver("letter", request, log, transitions.settle_letter))  # noqa: RUF006
+                asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked in self._sending
             else:
-                await self._record("letter", request.key, outcome, log, transitions.settle_letter)
+                await self._record(request, outcome)
 
-    async def _deliver(
-        self, what: str, request: LetterRequest | NoticeRequest, log: dict[str, Any], settle: Settle
-    ) -> None:
+    async def _deliver(self, request: LetterRequest | NoticeRequest) -> None:
         """Send one letter or notice through its activity (`send_letter`, `send_notice`) and record how it ended."""
+        what = "letter" if isinstance(request, LetterRequest) else "notice"
         try:
             outcome: MailOutcome = await workflow.execute_activity(
                 f"send_{what}",
@@ -300,17 +307,19 @@ class ConclusionFollowUp:
                 retry_policy=_MAIL_RETRY,
             )
         except ActivityError as error:
-            workflow.logger.warning(f"{what} not delivered", extra=log)
+            workflow.logger.warning(f"{what} not delivered", extra=_mail_log(request))
             outcome = MailOutcome(status=MailStatus.failed, detail=f"Không gửi được sau nhiều lần thử: {error.cause}")
-        await self._record(what, request.key, outcome, log, settle)
+        await self._record(request, outcome)
 
-    async def _record(self, what: str, key: str, outcome: MailOutcome, log: dict[str, Any], settle: Settle) -> None:
+    async def _record(self, request: LetterRequest | NoticeRequest, outcome: MailOutcome) -> None:
         """Record how a letter or notice ended, and wake the loop."""
-        workflow.logger.info(f"{what} {outcome.status.value}", extra=log)
+        letter = isinstance(request, LetterRequest)
+        workflow.logger.info(f"{'letter' if letter else 'notice'} {outcome.status.value}", extra=_mail_log(request))
+        settle: Settle = transitions.settle_letter if letter else decisions.settle_notice
         async with self._lock:
             status = NotificationStatus.sent if outcome.status == MailStatus.sent else NotificationStatus.failed
-            settle(self.state, key, status, outcome.detail, workflow.now())
-            self._sending.discard(key)
+            settle(self.state, request.key, status, outcome.detail, workflow.now())
+            self._sending.discard(request.key)
             self._changed = True
 
     async def _plan(self, request: PlanRequest) -> PlanResult:
@@ -548,19 +557,31 @@ class ConclusionFollowUp:
         return self._result(update_id, replayed=True)
 
 
-def _letter_log(request: LetterRequest) -> dict[str, Any]:
-    return {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
+def _mail_log(request: LetterRequest | NoticeRequest) -> dict[str, Any]:
+    if isinstance(request, LetterRequest):
+        return {"unit": request.unit_code, "step": request.step.value, "letter": request.key}
+    return {"unit": request.unit_code, "notice": request.key, "items": len(request.items)}
 
 
-def _batches(requests: list[LetterRequest]) -> list[list[LetterRequest]]:
-    """`requests` in parts of at most LETTERS_PER_BATCH letters and about BYTES_PER_BATCH of payload each."""
-    parts: list[list[LetterRequest]] = [[]]
+def _batch_summary(batch: LetterBatch) -> str:
+    counts = ((len(batch.letters), "letters"), (len(batch.notices), "notices"))
+    return ", ".join(f"{count} {what}" for count, what in counts if count)
+
+
+def _batches(requests: list[LetterRequest | NoticeRequest]) -> list[LetterBatch]:
+    """`requests` in batches of at most LETTERS_PER_BATCH letters and notices and about BYTES_PER_BATCH of payload
+    each."""
+    parts: list[LetterBatch] = [LetterBatch(letters=[])]
     size = 0
     for request in requests:
         weight = len(request.model_dump_json())
-        if parts[-1] and (len(parts[-1]) == LETTERS_PER_BATCH or size + weight > BYTES_PER_BATCH):
-            parts.append([])
+        count = len(parts[-1].letters) + len(parts[-1].notices)
+        if count and (count == LETTERS_PER_BATCH or size + weight > BYTES_PER_BATCH):
+            parts.append(LetterBatch(letters=[]))
             size = 0
-        parts[-1].append(request)
+        if isinstance(request, LetterRequest):
+            parts[-1].letters.append(request)
+        else:
+            parts[-1].notices.append(request)
         size += weight
     return parts

@@ -24,7 +24,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio.testing import ActivityEnvironment
 
-from activities.mail import DOCX_TYPE, letters_together, message_id, send
+from activities.mail import DOCX_TYPE, message_id, send
+from activities.mail_batch import mail_together
+from activities.notices import send as send_notice
 from activities.smtp import pool_for
 from dondoc import links
 from dondoc.mail_render import render
@@ -32,7 +34,7 @@ from dondoc.settings import Settings
 from models import commands as c
 from models.mail import Audience, BatchOutcome, LetterBatch, LetterRequest, MailOutcome, MailStatus
 from models.policy import Step
-from models.state import ConclusionStatus, NotificationStatus
+from models.state import ConclusionStatus, NoticeAudience, NotificationStatus
 from models.tables import NotificationRow
 from tests.activities.smtp_server import SmtpServer, closed_port
 from tests.activities.states import (
@@ -53,6 +55,8 @@ from tests.activities.states import (
     started,
     urging_letter,
 )
+from tests.activities.test_notices import ACCEPTED
+from tests.activities.test_notices import request as notice_request
 
 KEY = f"{WID}/nghia-hanh/overdue/1"  # Nghĩa Hành's overdue letter: its one copy goes to the unit's own people
 UNIT_KEY = f"{KEY}/unit"
@@ -883,30 +887,37 @@ def test_a_unit_without_head_is_itself_addressed_by_the_urging() -> None:
 # ---------------------------------------------------------------- the letters of one pass in one activity
 
 
-async def test_the_letters_of_a_pass_go_in_one_activity_each_unit_on_its_own(
+async def test_the_letters_and_notices_of_a_pass_go_in_one_activity_each_on_its_own(
     engine: Engine, mail_settings: Settings, relay: SmtpServer
 ) -> None:
     state = started()
     units = ["van-phong-ubnd", "ly-son", "nghia-hanh", "tra-bong"]
     requests = [letter(state, unit, OVERDUE_AT) for unit in units]
+    notice = notice_request(NoticeAudience.unit, ACCEPTED)
     relay.handler.rcpt_answers = {address: "451 4.3.0 Try again later" for address in NGHIA_HANH_TO}
     relay.handler.rcpt_answers[LY_SON] = "550 5.1.1 Mailbox unavailable"
     relay.handler.rcpt_answers[LY_SON_HEAD] = "550 5.1.1 Mailbox unavailable"
-    send_letters = letters_together(lambda request: send(engine, mail_settings, request))
+    send_letters = mail_together(
+        lambda request: send(engine, mail_settings, request),
+        lambda request: send_notice(engine, mail_settings, request),
+    )
 
-    result: BatchOutcome = await ActivityEnvironment().run(send_letters, LetterBatch(letters=requests))
+    result: BatchOutcome = await ActivityEnvironment().run(
+        send_letters, LetterBatch(letters=requests, notices=[notice])
+    )
 
     by_unit = {r.unit_code: result.outcomes.get(r.key) for r in requests}
     assert by_unit["nghia-hanh"] is None, "a temporary refusal is left to the workflow to retry alone"
     assert by_unit["ly-son"] is not None and by_unit["ly-son"].status == MailStatus.failed
     sent = {unit for unit, outcome in by_unit.items() if outcome is not None and outcome.status == MailStatus.sent}
     assert sent == {"van-phong-ubnd", "tra-bong"}, "one unit's refusal neither delays nor drops the others"
+    assert result.outcomes[notice.key].status == MailStatus.sent, "the notice went in the same activity"
     assert sorted(str(m["Message-ID"]) for m in relay.handler.messages) == sorted(
-        f"<{r.key}/unit@dondoc>" for r in requests if r.unit_code in sent
+        [*(f"<{r.key}/unit@dondoc>" for r in requests if r.unit_code in sent), f"<{notice.key}@dondoc>"]
     )
     (retry,) = [r for r in requests if r.unit_code == "nghia-hanh"]
     assert outbox(engine, f"{retry.key}/unit").status == "pending"
 
     relay.handler.rcpt_answers.clear()  # the relay recovered: the workflow's retry of that letter alone
     assert (await send(engine, mail_settings, retry)).status == MailStatus.sent
-    assert len(relay.handler.messages) == 3 and outbox(engine, f"{retry.key}/unit").status == "sent"
+    assert len(relay.handler.messages) == 4 and outbox(engine, f"{retry.key}/unit").status == "sent"

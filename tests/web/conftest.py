@@ -21,7 +21,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.database import get_engine
-from activities.mail import claim, copy_key, copy_row, letters_together, settle
+from activities.mail import claim, copy_key, copy_row, settle
+from activities.mail_batch import mail_together
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc import users
@@ -188,7 +189,8 @@ async def web(
         files=open_store(settings),
     )
     mail = outbox_activity(recorder, engine)
-    activities = [plan_deadlines, project_state, mail, letters_together(mail), recorder.notice_activity()]
+    notice = recorder.notice_activity()
+    activities = [plan_deadlines, project_state, mail, mail_together(mail, notice), notice]
     async with build_worker(time_skipping_env.client, task_queue, activities):
         yield Web(create_app(ctx), ctx, time_skipping_env, recorder)
         with Session(engine) as session:

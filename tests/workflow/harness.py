@@ -18,7 +18,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.mail import letters_together
+from activities.mail_batch import mail_together
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.spec_loader import load_spec
@@ -76,8 +76,8 @@ class MailRecorder:
 
     def activities(self) -> list[Callable[..., Any]]:
         """The mail activities (a letter, the letters of a pass, a notice), recorded."""
-        letter = self.activity()
-        return [letter, letters_together(letter), self.notice_activity()]
+        letter, notice = self.activity(), self.notice_activity()
+        return [letter, mail_together(letter, notice), notice]
 
     def for_target(self, target: str) -> list[LetterRequest]:
         """Every letter that listed `target`, in order."""

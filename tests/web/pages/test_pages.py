@@ -18,7 +18,8 @@ import pytest
 from sqlmodel import Session, select
 from temporalio import activity
 
-from activities.mail import letters_together
+from activities.mail_batch import mail_together
+from activities.notices import send_notice
 from activities.planning import plan_deadlines
 from activities.projection import project_state
 from dondoc.gateway import Gateway
@@ -450,7 +451,7 @@ async def failing_mail(web: Web) -> AsyncIterator[tuple[Gateway, list[LetterRequ
         return outcome
 
     task_queue = f"web-failing-{uuid.uuid4().hex[:8]}"
-    activities = [plan_deadlines, project_state, send_letter, letters_together(send_letter)]
+    activities = [plan_deadlines, project_state, send_letter, mail_together(send_letter, send_notice), send_notice]
     async with build_worker(web.env.client, task_queue, activities):
         yield Gateway(web.env.client, task_queue), refused
 
