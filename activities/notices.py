@@ -16,7 +16,7 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities.database import get_engine
-from activities.mail import deliver_once, heartbeating
+from activities.mail import deliver_once, heartbeating, message_id
 from activities.smtp import pool_for
 from dondoc import links
 from dondoc.logs import get_logger
@@ -75,10 +75,6 @@ def outbox_row(request: NoticeRequest, to: list[str], mail: RenderedMail) -> Not
         status="pending",
         created_at=datetime.now(UTC),
     )
-
-
-def message_id(key: str) -> str:
-    return f"<{key}@dondoc>"
 
 
 def build_message(settings: Settings, request: NoticeRequest, to: list[str], mail: RenderedMail) -> Message:
