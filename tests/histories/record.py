@@ -1,14 +1,17 @@
-"""Record a workflow history for the replay tests: `python -m tests.histories.record`.
+"""Record a workflow history for the replay tests: `python -m tests.histories.record [name.json]`.
 
 Runs the Nam Định conclusion through evidence rejected and accepted, an extension, notices and closure on the
-time-skipping server, and writes its history to tests/histories/nam-dinh-closed.json. Re-record only when a change
-is meant to be incompatible (and then version the workflow instead, so running histories still replay).
+time-skipping server, and writes its history to tests/histories/ (default nam-dinh-closed.json). Each file there is a
+version of the workflow that may still be running somewhere: never re-record one (version the workflow instead, so
+running histories still replay); record a new file beside them when the code has changed what it writes to history.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -23,11 +26,11 @@ from models import commands as c
 from models.labels import VN
 from tests.workflow.harness import EXAMPLES, PDF, MailRecorder, redated, running
 
-OUT = Path(__file__).resolve().parent / "nam-dinh-closed.json"
+HERE = Path(__file__).resolve().parent
 STAFF = "thanhtra@stttt.namdinh.example.vn"
 
 
-async def record() -> Path:
+async def record(out: Path) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(find_binary("temporal-test-server")), data_converter=pydantic_data_converter
     )
@@ -74,10 +77,13 @@ async def record() -> Path:
                 )
             await run.handle.result()
             history = await run.handle.fetch_history()
-    OUT.write_text(history.to_json(), encoding="utf-8")
-    return OUT
+    # With its workflow id: the workflow's keys (letters, notices) carry it, and a replay under another id would
+    # not match the activities' answers, which are keyed by them.
+    recorded = {"workflow_id": run.handle.id, "history": json.loads(history.to_json())}
+    out.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")  # noqa: ASYNC240 (a one-off script)
+    return out
 
 
 if __name__ == "__main__":
     os.environ.setdefault("DONDOC_DATA_DIR", tempfile.mkdtemp(prefix="dondoc-record-"))
-    print(asyncio.run(record()))
+    print(asyncio.run(record(HERE / (sys.argv[1] if len(sys.argv) > 1 else "nam-dinh-closed.json"))))

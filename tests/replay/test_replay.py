@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,5 +25,11 @@ async def test_history_replays(path: Path) -> None:
     replayer = Replayer(
         workflows=[ConclusionFollowUp], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
     )
-    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))  # noqa: ASYNC240
+    recorded = json.loads(path.read_text(encoding="utf-8"))  # noqa: ASYNC240
+    # Recorded with its workflow id (the keys of letters and notices carry it); the first file, without one, from
+    # before anything matched answers by key.
+    if "workflow_id" in recorded:
+        history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
+    else:
+        history = WorkflowHistory.from_json(path.stem, recorded)
     await replayer.replay_workflow(history)
