@@ -1,9 +1,9 @@
-"""Record a workflow history for the replay tests: `python -m tests.histories.record [name.json]`.
+"""Record a workflow history for the replay tests: `python -m tests.histories.record <new-name>.json`.
 
-Runs the Nam Định conclusion through evidence rejected and accepted, an extension, notices and closure on the
-time-skipping server, and writes its history to tests/histories/ (default nam-dinh-closed.json). Each file there is a
-version of the workflow that may still be running somewhere: never re-record one (version the workflow instead, so
-running histories still replay); record a new file beside them when the code has changed what it writes to history.
+Runs the Nam Định conclusion through evidence rejected and accepted, an extension, notices and closure on the time-
+skipping server, and writes its history to a new file in tests/histories/. Each file there is a version of the
+workflow that may still be running somewhere: never re-record one (version the workflow instead, so running histories
+still replay); record a new file beside them when the code has changed what it writes to history.
 """
 
 from __future__ import annotations
@@ -86,4 +86,6 @@ async def record(out: Path) -> Path:
 
 if __name__ == "__main__":
     os.environ.setdefault("DONDOC_DATA_DIR", tempfile.mkdtemp(prefix="dondoc-record-"))
-    print(asyncio.run(record(HERE / (sys.argv[1] if len(sys.argv) > 1 else "nam-dinh-closed.json"))))
+    if len(sys.argv) != 2 or (HERE / sys.argv[1]).exists():
+        sys.exit("usage: python -m tests.histories.record <new-name>.json (an existing history is never replaced)")
+    print(asyncio.run(record(HERE / sys.argv[1])))

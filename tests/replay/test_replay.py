@@ -17,7 +17,7 @@ HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.j
 
 
 def test_there_is_a_recorded_history() -> None:
-    assert HISTORIES, "record one with: python -m tests.histories.record"
+    assert HISTORIES, "record one with: python -m tests.histories.record <name>.json"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
