@@ -1,7 +1,7 @@
 """Record a workflow history for the replay tests: `python -m tests.histories.record <new-name>.json`.
 
-Runs the Nam Định conclusion through evidence rejected and accepted, an extension, notices and closure on the time-
-skipping server, and writes its history to a new file in tests/histories/. Each file there is a version of the
+Runs the Nam Định conclusion through evidence rejected and accepted, an extension, notices and closure on the
+time-skipping server, and writes its history to a new file in tests/histories/. Each file there is a version of the
 workflow that may still be running somewhere: never re-record one (version the workflow instead, so running histories
 still replay); record a new file beside them when the code has changed what it writes to history.
 """
