@@ -222,3 +222,8 @@ def run_until(state: ConclusionState, start: datetime, end: datetime) -> tuple[C
         sent += due
         now = ladder.next_wakeup(state, now)
     return state, sent
+
+
+def gathered_at(state: ConclusionState, now: datetime) -> list[ladder.DueLetter]:
+    """The letters a workflow pass plans at `now`: those due, with other units' letters about to fall due."""
+    return ladder.gather_letters(state, now, ladder.due_letters(state, now))

@@ -45,6 +45,7 @@ from tests.rules.factories import (
     finish_action,
     finish_report,
     for_target,
+    gathered_at,
     make_spec,
     make_state,
     plan,
@@ -263,9 +264,9 @@ def test_letters_falling_due_within_seconds_of_one_that_is_due_go_with_it(apart:
     settle(state, [second], late + apart)
     urging = at(2027, 3, 8, 9)  # Monday, the 4 days' gap after the first letter went
     assert [(unit, step) for unit, step, _ in due(state, urging)] == [(first.unit, Step.urging)]
-    gathered = [(d.unit, d.step) for d in ladder.due_letters(state, urging, gather=True)]
+    gathered = [(d.unit, d.step) for d in gathered_at(state, urging)]
     assert gathered == [(first.unit, Step.urging), (second.unit, Step.urging)][: 2 if together else 1]
-    assert ladder.due_letters(state, urging - SECOND, gather=True) == [], "only with a letter that is due"
+    assert gathered_at(state, urging - SECOND) == [], "only with a letter that is due"
 
 
 def test_a_ladder_of_seconds_is_never_climbed_early_by_gathering() -> None:
@@ -278,7 +279,7 @@ def test_a_ladder_of_seconds_is_never_climbed_early_by_gathering() -> None:
     ]
     state = exact_state([("a-1", "phong-a", due_at)], steps, office=ANY_TIME)
     assert ladder.letter_slack(state) == timedelta(seconds=0.1)
-    reminder = [(d.unit, d.step) for d in ladder.due_letters(state, due_at - 3 * SECOND, gather=True)]
+    reminder = [(d.unit, d.step) for d in gathered_at(state, due_at - 3 * SECOND)]
     assert reminder == [("phong-a", Step.reminder)]
 
 
@@ -295,7 +296,7 @@ def test_gathering_keeps_a_letter_due_now_that_a_moment_later_would_be_moot() ->
     state = exact_state([("a-1", "phong-a", due_at)], steps, office=ANY_TIME, now=now)
     assert ladder.letter_slack(state) == timedelta(seconds=5)
     assert due(state, now) == [("phong-a", Step.reminder, ["a-1"])]
-    assert ladder.due_letters(state, now, gather=True) == ladder.due_letters(state, now)
+    assert gathered_at(state, now) == ladder.due_letters(state, now)
 
 
 def test_dang_ky_muon_khong_gui_bac_sau_som_hon_khoang_cach_sau_van_ban_truoc() -> None:

@@ -47,6 +47,7 @@ from tests.rules.factories import (
     at,
     end_of,
     files,
+    gathered_at,
     plan,
     schedule_for,
     spec_dict,
@@ -169,7 +170,7 @@ class Run:
         assert len(pairs) == len(set(pairs)), "one letter per unit and step"
         items = [t for d in due for t in targets_of(d)]
         assert len(items) == len(set(items)), "an item is in one letter at a time"
-        gathered = ladder.due_letters(self.state, self.now, gather=True)
+        gathered = gathered_at(self.state, self.now)
         assert gathered[: len(due)] == due, "gathering keeps every letter due now as it is"
         assert not {d.unit for d in gathered[len(due) :]} & {d.unit for d in due}, "and adds other units' only"
         assert len([t for d in gathered for t in targets_of(d)]) == len({t for d in gathered for t in targets_of(d)})

@@ -30,7 +30,7 @@ from models.state import (
     UnitState,
 )
 
-# Letters falling due within this long after one that is due go with it (`due_letters`, `gather`; a tenth of the
+# Letters falling due within this long after one that is due go with it (`gather_letters`; a tenth of the
 # policy's shortest step spacing at most). A step's moment is its gap after the earlier letter was sent, to the
 # millisecond, so the letters one pass sent fall due milliseconds apart at the next step: together they wake the
 # workflow once, not once per unit.
@@ -197,18 +197,16 @@ def _waiting(
     return groups
 
 
-def due_letters(state: ConclusionState, now: datetime, gather: bool = False) -> list[DueLetter]:
+def due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
     """The new letters to send at `now`: per unit and step one letter with every item that reached the step, and
-    those that reach it within the grouping window (by default the same working day). `gather`: when one is due,
-    the letters of other units falling due within `letter_slack` go with it. Every letter due now is kept as it is
-    (a unit's items seen a moment later may stand at another step), so a pass always plans what is due."""
-    due = _due_letters(state, now)
-    return gather_letters(state, now, due) if gather else due
+    those that reach it within the grouping window (by default the same working day)."""
+    return _due_letters(state, now)
 
 
 def gather_letters(state: ConclusionState, now: datetime, due: list[DueLetter]) -> list[DueLetter]:
     """`due` (the letters due at `now`, as `due_letters` gave them) with the letters of other units falling due
-    within `letter_slack`; none when none is due."""
+    within `letter_slack`; none when none is due. Every letter due now is kept as it is (a unit's items seen a
+    moment later may stand at another step), so a pass always plans what is due."""
     if not due:
         return due
     units = {letter.unit for letter in due}
