@@ -1,13 +1,14 @@
-"""Sending letters by email, exactly once per copy: an outbox row is written before sending.
+"""Sending letters by email, exactly once per copy: an outbox row is written before DATA.
 
 A letter has at most two copies: the unit's own (with the link that acts for the unit) and the oversight copy
 (supervisors and heads, with a read-only link). Each copy's outbox key is its Message-ID, so a retry finds the copy
 already `sent` and sends nothing. SMTP 5xx answers are permanent (recorded as `failed`, not retried); 4xx answers
 and connection errors raise, so Temporal retries this unit's letter with backoff while other units' letters go on.
 
-The only window for a duplicate is DATA itself: the row is marked handed over (committed) right before DATA and
-`sent` right after the relay's answer; a retry that finds a handover unanswered sends again with the same Message-ID
-and counts it (docs/mail-delivery.md).
+Two transactions per copy: once the relay accepted the envelope, one claims the row (with the link it carries) and
+marks it handed over, right before DATA; one records the relay's answer right after it. The only window for a
+duplicate is DATA itself: a retry that finds a handover unanswered sends again with the same Message-ID and counts it
+(docs/mail-delivery.md).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from typing import ParamSpec, TypeVar
@@ -49,13 +52,34 @@ FORMAL_STEPS = frozenset({Step.urging, Step.second_urging, Step.proposal})  # th
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 SETTLE_PATIENCE_SECONDS = 60.0  # an answer the database cannot take yet is retried this long (the activity has 120 s)
 
+# Set while the letters and notices of a workflow's pass are sent for the first time (`send_letters`): no attempt
+# claimed their copies before, so the outbox is not read ahead of the envelope. A retry reads it first, and sends
+# nothing (not even an envelope) for a copy settled already.
+FIRST_ATTEMPT: ContextVar[bool] = ContextVar("first_attempt", default=False)
 # The outbox marks around DATA run on threads of their own, never queued behind the worker's other threaded work.
 _MARKS = ThreadPoolExecutor(max_workers=MAX_OPEN, thread_name_prefix="outbox-mark")
 P = ParamSpec("P")
+T = TypeVar("T")
 
 
-async def on_mark_thread(mark: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
-    await asyncio.get_running_loop().run_in_executor(_MARKS, functools.partial(mark, *args, **kwargs))
+async def on_mark_thread(mark: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_MARKS, functools.partial(mark, *args, **kwargs))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The relay (or the way to it) refused an attempt before DATA: for good (a 5xx) or for now."""
+
+    permanent: bool
+    answer: str
+
+
+class AlreadySettled(Exception):
+    """The copy's outbox row was settled by an earlier attempt: DATA is not sent."""
+
+    def __init__(self, outcome: MailOutcome) -> None:
+        super().__init__(outcome.status.value)
+        self.outcome = outcome
 
 
 def copy_key(letter_key: str, audience: Audience) -> str:
@@ -67,16 +91,23 @@ def message_id(key: str) -> str:
 
 
 def claim(
-    engine: Engine, new: NotificationRow, resend: bool = False, link: PortalLink | None = None
+    engine: Engine,
+    new: NotificationRow,
+    resend: bool = False,
+    link: PortalLink | None = None,
+    refusal: Refusal | None = None,
 ) -> MailOutcome | None:
-    """Write (or find) a message's outbox row (`new`, when there is none yet), and the record of the portal link it
-    carries, in one transaction. Returns the earlier outcome when it was settled already; `resend`: staff asked for a
-    failed one again."""
-    key = new.key
+    """One transaction right before DATA, once the relay accepted the envelope: write (or find) a copy's outbox row
+    (`new`, when there is none yet) with the record of the portal `link` it carries, and mark it handed over. Returns
+    the earlier outcome when it was settled already (DATA is then not sent); `resend`: staff asked for a failed one
+    again. With a `refusal` before DATA the attempt is recorded instead, nothing handed over: the row settles `failed`
+    for a permanent refusal and stays `pending`, with the relay's answer, for a temporary one."""
+    key, now = new.key, datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session:  # `new` stays readable
         new.attempts = 1
+        _record_attempt(new, now, refusal)
         if upsert(session, [new], overwrite=False):  # the first attempt (nearly always): one INSERT, no read
-            if link is not None:
+            if link is not None and refusal is None:
                 upsert(session, [link], overwrite=False)  # a retry carries the same link
             session.commit()
             return None
@@ -90,16 +121,38 @@ def claim(
             # arrived. A lost letter is worse than a second copy with the same Message-ID, so it goes again.
             get_logger(key=key).warning("mail_handover_unconfirmed", handed_over_at=row.handed_over_at.isoformat())
             row.unconfirmed_handovers += 1
-            row.handed_over_at = None
         if row is None:  # gone since the INSERT found it (never in practice): written as new
             row = new
             row.attempts = 0
         row.attempts += 1
+        _record_attempt(row, now, refusal)
         session.add(row)
-        if link is not None:
+        if link is not None and refusal is None:
             links.keep(session, link)
         session.commit()
     return None
+
+
+def _record_attempt(row: NotificationRow, now: datetime, refusal: Refusal | None) -> None:
+    """An attempt about to send DATA marks the row handed over; one refused before records why."""
+    if refusal is None:
+        row.handed_over_at = now
+        return
+    row.handed_over_at, row.smtp_answer = None, refusal.answer
+    if refusal.permanent:
+        row.status = MailStatus.failed.value
+
+
+def settled(engine: Engine, key: str, resend: bool = False) -> MailOutcome | None:
+    """The outcome of a copy an earlier attempt settled (`resend`: staff asked for a failed one again), read before
+    a retry opens an envelope."""
+    with Session(engine) as session:
+        row = session.get(NotificationRow, key)
+    if row is None or row.status not in (MailStatus.sent, MailStatus.failed):
+        return None
+    if row.status == MailStatus.failed and resend:
+        return None
+    return MailOutcome(status=MailStatus(row.status), detail=row.smtp_answer or "")
 
 
 def copy_row(request: LetterRequest, copy: LetterCopy, mail: RenderedMail) -> NotificationRow:
@@ -134,14 +187,9 @@ def _update(engine: Engine, key: str, **values: object) -> None:
         raise LookupError(f"no outbox row {key}")
 
 
-def hand_over(engine: Engine, key: str) -> None:
-    """Committed right before DATA: from here on the relay may take the message before we hear its answer."""
-    _update(engine, key, handed_over_at=datetime.now(UTC))
-
-
-def release(engine: Engine, key: str) -> None:
-    """The relay answered DATA with a refusal: nothing was handed over."""
-    _update(engine, key, handed_over_at=None)
+def release(engine: Engine, key: str, answer: str) -> None:
+    """The relay answered DATA with a temporary refusal: nothing was handed over."""
+    _update(engine, key, handed_over_at=None, smtp_answer=answer)
 
 
 def settle(engine: Engine, key: str, outcome: MailOutcome) -> None:
@@ -242,29 +290,61 @@ async def deliver_once(
     resend: bool = False,
     link: PortalLink | None = None,
 ) -> MailOutcome:
-    """Send `message` unless its outbox row says it went (or failed for good) already: claim the row (and record the
-    portal `link` it carries), mark the handover right before DATA, record the answer right after it."""
+    """Send `message` unless its outbox row says it went (or failed for good) already: once the relay accepted the
+    envelope, claim the row (recording the portal `link` it carries) and mark it handed over in one transaction,
+    send DATA, and record the answer right after it. An attempt refused before DATA is recorded as such. A retry
+    (not FIRST_ATTEMPT) reads the outbox first; the claim checks again either way."""
     key = row.key
-    earlier = await asyncio.to_thread(claim, engine, row, resend, link)
-    if earlier is not None:
-        get_logger(key=key).info("mail_already_settled", status=earlier.status.value)
-        return earlier
-    handed = False
+    earlier = None if FIRST_ATTEMPT.get() else await asyncio.to_thread(settled, engine, key, resend)
+    claimed = False
 
     async def handover() -> None:
-        nonlocal handed
-        await on_mark_thread(hand_over, engine, key)
-        handed = True
+        nonlocal claimed
+        found = await on_mark_thread(claim, engine, row, resend, link)
+        if found is not None:
+            raise AlreadySettled(found)
+        claimed = True
 
     async with pool.transfers:  # at most MAX_OPEN handovers unrecorded at once: what one crash can leave
         try:
+            if earlier is not None:
+                raise AlreadySettled(earlier)
             outcome = await deliver(pool, message, handover)
-        except aiosmtplib.SMTPResponseException:
-            if handed:  # DATA refused for now (4xx): the relay did not take it
-                await on_mark_thread(release, engine, key)
-            raise
+        except AlreadySettled as already:
+            get_logger(key=key).info("mail_already_settled", status=already.outcome.status.value)
+            return already.outcome
+        except Exception as error:
+            if not claimed:
+                await record_refusal(engine, row, resend, Refusal(permanent=False, answer=refusal_answer(error)))
+            elif isinstance(error, aiosmtplib.SMTPResponseException):  # DATA refused for now (4xx): not taken
+                await on_mark_thread(release, engine, key, refusal_answer(error))
+            raise  # a timeout or a lost connection during DATA leaves the handover unconfirmed
+        if not claimed:  # refused for good before DATA
+            earlier = await record_refusal(engine, row, resend, Refusal(permanent=True, answer=outcome.detail))
+            return earlier or outcome
         await settle_patiently(engine, key, outcome)  # first thing after the answer
     return outcome
+
+
+def refusal_answer(error: Exception) -> str:
+    """What a refused attempt records: the relay's answer, or what kept it from answering."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in error.recipients)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return f"{error.code} {error.message}"
+    return f"{type(error).__name__}: {error}"
+
+
+async def record_refusal(engine: Engine, row: NotificationRow, resend: bool, refusal: Refusal) -> MailOutcome | None:
+    """Record an attempt the relay refused before DATA (the earlier outcome when the copy was settled already). A
+    temporary refusal is recorded as far as the database allows: the attempt is retried either way."""
+    try:
+        return await on_mark_thread(claim, engine, row, resend, None, refusal)
+    except (OperationalError, InterfaceError) as error:
+        if refusal.permanent:
+            raise
+        get_logger(key=row.key).warning("mail_attempt_unrecorded", error=f"{type(error).__name__}: {error}")
+        return None
 
 
 async def send(engine: Engine, settings: Settings, request: LetterRequest) -> MailOutcome:
@@ -278,8 +358,6 @@ async def send(engine: Engine, settings: Settings, request: LetterRequest) -> Ma
 
 
 HEARTBEAT_SECONDS = 5.0  # the workflow gives a mail activity 30 s without a heartbeat before another worker retries it
-
-T = TypeVar("T")
 
 
 async def heartbeating(work: Awaitable[T]) -> T:

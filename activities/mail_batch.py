@@ -38,7 +38,11 @@ def mail_together(send_letter: SendLetter, send_notice: SendNotice) -> Callable[
                 return None
 
         requests = batch.requests()
-        results = await heartbeating(asyncio.gather(*(first_attempt(r) for r in requests)))
+        first = mail.FIRST_ATTEMPT.set(True)  # for the tasks it starts; a retry alone reads the outbox first
+        try:
+            results = await heartbeating(asyncio.gather(*(first_attempt(r) for r in requests)))
+        finally:
+            mail.FIRST_ATTEMPT.reset(first)
         return BatchOutcome(
             outcomes={r.key: outcome for r, outcome in zip(requests, results, strict=True) if outcome is not None}
         )

@@ -31,10 +31,12 @@ MAX_NUMBER = 64
 
 
 def status_text(status: str, answer: str | None = None) -> str:
-    """How a letter (or one copy) went, for staff: «Đã gửi», «Gửi lỗi: <why, in words>», «Đang gửi»; never the mail
-    server's raw answer."""
+    """How a letter (or one copy) went, for staff: «Đã gửi», «Gửi lỗi: <why, in words>», «Đang gửi», «Đang gửi lại:
+    <why the last attempt was refused>»; never the mail server's raw answer."""
     if status == "failed":
         return f"Gửi lỗi: {sending.failure_text(answer)}"
+    if status == "pending" and answer:  # refused for now: retried with backoff
+        return f"Đang gửi lại: {sending.failure_text(answer)}"
     refused = sending.refused_text(answer) if status == "sent" else None
     return f"Đã gửi; {refused}" if refused else STATUS.get(status, status)
 

@@ -1,6 +1,7 @@
-"""The duplicate window of a letter copy is DATA alone: the outbox row is committed `handed over` right before DATA
-and `sent` right after the relay's answer; a retry that finds a handover unanswered sends again (same Message-ID)
-and counts it. On SQLite and PostgreSQL outboxes, against a real SMTP conversation."""
+"""The duplicate window of a letter copy is DATA alone: once the relay accepted the envelope, the outbox row is
+claimed and committed `handed over` in one transaction right before DATA, and `sent` in one more right after the
+relay's answer; a retry that finds a handover unanswered sends again (same Message-ID) and counts it. On SQLite and
+PostgreSQL outboxes, against a real SMTP conversation."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 from aiosmtpd.smtp import Envelope
-from sqlalchemy.engine import Engine
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from activities import mail
 from activities.mail import send
@@ -23,6 +25,7 @@ from dondoc.mail_render import render
 from dondoc.settings import Settings
 from models.mail import LetterRequest, MailOutcome, MailStatus
 from models.tables import NotificationRow
+from models.web_tables import PortalLink
 from tests.activities.smtp_server import SmtpServer
 from tests.activities.states import WID, overdue_letter
 
@@ -67,15 +70,59 @@ async def test_the_row_is_committed_handed_over_during_data_and_sent_after_the_a
     assert handover_state(engine) == ("sent", False, 0)
 
 
-async def test_a_refused_envelope_hands_nothing_over(
+async def test_a_copy_sent_in_a_pass_costs_two_transactions_one_before_data_and_one_after(
+    engine: Engine, mail_settings: Settings, relay: SmtpServer, request_: LetterRequest
+) -> None:
+    transactions: list[str] = []
+
+    def counted(_connection: Connection) -> None:
+        transactions.append("after DATA" if relay.handler.accepted else "before DATA")
+
+    event.listen(engine, "begin", counted)
+    first = mail.FIRST_ATTEMPT.set(True)  # as the pass's `send_letters` sends it
+    try:
+        await send(engine, mail_settings, request_)
+    finally:
+        mail.FIRST_ATTEMPT.reset(first)
+        event.remove(engine, "begin", counted)
+
+    assert len(request_.copies) == 1 and handover_state(engine) == ("sent", False, 0)
+    assert transactions == ["before DATA", "after DATA"], "the claim with its handover mark, then the answer"
+
+
+async def test_a_refused_envelope_hands_nothing_over_and_records_why(
     engine: Engine, mail_settings: Settings, relay: SmtpServer, request_: LetterRequest
 ) -> None:
     relay.handler.rcpt_answers = {a: "451 4.3.0 Try again later" for a in request_.copies[0].to}
 
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
         await send(engine, mail_settings, request_)
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+        await send(engine, mail_settings, request_)
 
     assert handover_state(engine) == ("pending", False, 0)
+    assert outbox(engine).attempts == 2 and "451 4.3.0 Try again later" in (outbox(engine).smtp_answer or "")
+    with Session(engine) as session:
+        assert session.exec(select(PortalLink)).all() == [], "no link was handed to anybody"
+
+    relay.handler.rcpt_answers = {}
+    outcome = await send(engine, mail_settings, request_)
+
+    assert outcome.status == MailStatus.sent and handover_state(engine) == ("sent", False, 0)
+    assert outbox(engine).attempts == 3 and len(relay.handler.messages) == 1
+
+
+async def test_a_permanently_refused_envelope_settles_failed_and_a_retry_sends_nothing(
+    engine: Engine, mail_settings: Settings, relay: SmtpServer, request_: LetterRequest
+) -> None:
+    relay.handler.rcpt_answers = {a: "550 5.1.1 No such mailbox" for a in request_.copies[0].to}
+
+    outcome = await send(engine, mail_settings, request_)
+    relay.handler.rcpt_answers = {}
+    again = await send(engine, mail_settings, request_)
+
+    assert outcome.status == again.status == MailStatus.failed and "550 5.1.1" in again.detail
+    assert handover_state(engine) == ("failed", False, 0) and relay.handler.messages == []
 
 
 async def test_a_4xx_answer_to_data_releases_the_handover_and_the_retry_is_no_duplicate(
@@ -132,16 +179,17 @@ async def test_data_is_never_sent_when_the_handover_cannot_be_recorded(
     request_: LetterRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def database_gone(_engine: Engine, _key: str) -> None:
-        raise OperationalError("UPDATE notifications", {}, ConnectionRefusedError("database unreachable"))
+    def database_gone(*_args: object) -> None:
+        raise OperationalError("INSERT INTO notifications", {}, ConnectionRefusedError("database unreachable"))
 
-    monkeypatch.setattr(mail, "hand_over", database_gone)
+    monkeypatch.setattr(mail, "claim", database_gone)
 
     with pytest.raises(OperationalError):
         await send(engine, mail_settings, request_)
 
     assert relay.handler.transactions == 1 and relay.handler.accepted == []
-    assert handover_state(engine) == ("pending", False, 0)
+    with Session(engine) as session:
+        assert session.get(NotificationRow, UNIT_KEY) is None
 
 
 async def test_the_answer_is_recorded_once_the_database_takes_it_again(
@@ -199,20 +247,23 @@ async def test_a_slow_database_never_leaves_more_than_max_open_handovers_unrecor
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Connections are given back at the answer, but the bound holds until the answer is recorded."""
-    real_hand_over, real_settle = mail.hand_over, mail.settle
+    real_claim, real_settle = mail.claim, mail.settle
     unrecorded, most = [0], [0]
 
-    def counted_hand_over(engine_: Engine, key: str) -> None:
-        real_hand_over(engine_, key)
+    def counted_claim(
+        engine_: Engine, row: NotificationRow, resend: bool = False, link: PortalLink | None = None
+    ) -> MailOutcome | None:
+        earlier = real_claim(engine_, row, resend, link)
         unrecorded[0] += 1
         most[0] = max(most[0], unrecorded[0])
+        return earlier
 
     def slow_settle(engine_: Engine, key: str, outcome: MailOutcome) -> None:
         time.sleep(0.1)
         real_settle(engine_, key, outcome)
         unrecorded[0] -= 1
 
-    monkeypatch.setattr(mail, "hand_over", counted_hand_over)
+    monkeypatch.setattr(mail, "claim", counted_claim)
     monkeypatch.setattr(mail, "settle", slow_settle)
     (copy,) = request_.copies
     rendered = render(request_, copy, "https://dondoc.example.vn/portal/lien-ket")

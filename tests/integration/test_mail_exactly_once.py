@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from dondoc.spec_loader import parse_spec
 from models.mail import LetterRequest, MailOutcome
 from models.state import ConclusionState, NotificationStatus
 from models.tables import NotificationRow
+from models.web_tables import PortalLink
 from models.workflow_io import FollowUpInput
 from tests.integration.test_end_to_end import short_spec
 from worker import build_worker
@@ -69,11 +69,12 @@ async def crash_before_recording(request: LetterRequest, settings: Settings) -> 
             url, link = mail.copy_link(settings, request, copy)
             rendered = render(request, copy, url)
             row = mail.copy_row(request, copy, rendered)
-            await asyncio.to_thread(mail.claim, engine, row, False, link)
             message = mail.build_message(settings, request, copy, rendered, attachment)
-            await mail.deliver(
-                pool_for(settings), message, functools.partial(mail.on_mark_thread, mail.hand_over, engine, row.key)
-            )
+
+            async def claim_and_hand_over(row: NotificationRow = row, link: PortalLink | None = link) -> None:
+                await mail.on_mark_thread(mail.claim, engine, row, False, link)
+
+            await mail.deliver(pool_for(settings), message, claim_and_hand_over)
         raise RuntimeError("worker crashed between the SMTP answers and the outbox update")
     return await mail.send(engine, settings, request)
 
