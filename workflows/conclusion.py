@@ -72,7 +72,7 @@ class ConclusionFollowUp:
         self._state: ConclusionState | None = None
         self._lock = asyncio.Lock()
         self._changed = False
-        self._projected: tuple[int, frozenset[str]] | None = None
+        self._projected: tuple[int, int] | None = None
         self._projected_seq = 0  # the last audit event SQL holds
         self._sending: set[str] = set()  # letters and notices whose activity is running
         self._sleeping_until: datetime | None = None  # the loop's timer, while it sleeps
@@ -178,7 +178,7 @@ class ConclusionFollowUp:
         a pass and the sends it started, not one before and one after each. A send retried for long holds it back
         PROJECTION_PATIENCE at most."""
         now = workflow.now()
-        if self._projection_mark(now) == self._projected:
+        if self._projection_mark(ladder.figures(self.state, now)) == self._projected:
             self._project_by = None
             return
         waiting = self._project_by is None or now < self._project_by
@@ -332,17 +332,19 @@ class ConclusionFollowUp:
         )
         return result
 
-    def _projection_mark(self, now: datetime) -> tuple[int, frozenset[str]]:
-        """What SQL must reflect: the state's version and, as time passes, which actions are overdue."""
-        return self.state.version, frozenset(a.id for a in ladder.overdue_actions(self.state, now))
+    def _projection_mark(self, figures: ladder.Figures) -> tuple[int, int]:
+        """What SQL must reflect: the state's version and, as time passes, how many actions are overdue (at one
+        version that number only grows with time, so it tells which flags SQL must show)."""
+        return self.state.version, figures.overdue_actions
 
     async def _project(self, local: bool = False) -> None:
         """Write what changed since the last projection (and, as time passes, the overdue flags) to SQL."""
         now = workflow.now()
-        mark = self._projection_mark(now)
+        figures = ladder.figures(self.state, now)  # one pass over the actions for the mark and the header
+        mark = self._projection_mark(figures)
         if mark == self._projected:
             return
-        payloads = projection.changes(self.state, self._projected_seq, now)
+        payloads = projection.changes(self.state, self._projected_seq, now, figures)
         small = len(payloads) == 1 and len(payloads[0].actions) <= LOCAL_PROJECTION_ACTIONS
         local = local or (small and self._projected is not None and workflow.patched(PROJECT_AFTER_SENDING))
         for payload in payloads:
@@ -371,12 +373,12 @@ class ConclusionFollowUp:
         """Keep the search attributes current, writing them only when they change."""
         if not data.options.search_attributes:
             return
-        now = workflow.now()
-        deadline = ladder.next_deadline(self.state, now)
+        figures = ladder.figures(self.state, workflow.now())
+        deadline = figures.next_deadline
         pairs: list[Any] = [
             NUMBER.value_set(self.state.number),
             STATUS.value_set(self.state.status.value),
-            OVERDUE.value_set(len(ladder.overdue_actions(self.state, now))),
+            OVERDUE.value_set(figures.overdue_actions),
             NEXT_DEADLINE.value_set(deadline) if deadline else NEXT_DEADLINE.value_unset(),
         ]
         comparable = [(p.key.name, getattr(p, "value", None)) for p in pairs]

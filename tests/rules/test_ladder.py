@@ -830,6 +830,17 @@ def test_han_gan_nhat_chua_xong() -> None:
     assert ladder.next_deadline(closed_state(), at(2025, 6, 10)) is None
 
 
+def test_so_lieu_dau_trang_dem_trong_mot_lan_duyet() -> None:
+    state = make_state()
+    assert ladder.figures(state, at(2025, 6, 3)) == ladder.Figures(3, 0, end_of(2025, 6, 30))
+    # at the deadline's very moment an action is neither overdue nor ahead
+    assert ladder.figures(state, end_of(2025, 6, 30)) == ladder.Figures(3, 0, end_of(2025, 7, 31))
+    submit(state, "a-1", OVERDUE)
+    finish_action(state, "b-1", OVERDUE)
+    assert ladder.figures(state, OVERDUE) == ladder.Figures(2, 1, end_of(2025, 7, 31))
+    assert ladder.figures(closed_state(), at(2025, 6, 10)) == ladder.Figures(0, 0, None)
+
+
 def test_chinh_sach_duoi_mot_ngay_chay_tron_thang_trong_vai_phut() -> None:
     start = at(2025, 6, 3, 9)
     due_at = start + timedelta(minutes=1)

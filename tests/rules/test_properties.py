@@ -411,6 +411,12 @@ class Run:
                 if item.target in state.actions:
                     action = state.actions[item.target]
                     assert action.resolved_at is None or record.planned_at <= action.resolved_at
+        unresolved = [a for a in state.actions.values() if a.status not in RESOLVED_ACTION]
+        assert ladder.figures(state, self.now) == ladder.Figures(
+            open_actions=len(unresolved),
+            overdue_actions=len(ladder.overdue_actions(state, self.now)),
+            next_deadline=ladder.next_deadline(state, self.now),
+        ), "the header's figures in one pass are what the lists say"
         wake = ladder.next_wakeup(state, self.now)
         assert wake is None or wake > self.now
         if state.status != ConclusionStatus.active:

@@ -272,6 +272,42 @@ def next_wakeup(state: ConclusionState, now: datetime, units: Collection[str] | 
     return min(moments, default=None)
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What the read model's header and the search attributes say of a conclusion at a moment."""
+
+    open_actions: int  # open or with evidence awaiting review
+    overdue_actions: int  # of those, past their deadline (none once the follow-up ended)
+    next_deadline: datetime | None  # of an unresolved action or report (none once the follow-up ended)
+
+
+def figures(state: ConclusionState, now: datetime) -> Figures:
+    """`Figures` in one pass over the actions: an update computes them once (the same as counting `overdue_actions`
+    and taking `next_deadline`). Deadlines compare as timestamps: each read back from a payload carries a time zone
+    object of its own, and comparing two such datetimes costs a time zone lookup for each."""
+    active = state.status == ConclusionStatus.active
+    moment = now.timestamp()
+    unresolved, overdue, soonest, soonest_at = 0, 0, None, float("inf")
+    for action in state.actions.values():
+        if action.status not in (ActionStatus.open, ActionStatus.evidence_submitted):
+            continue
+        unresolved += 1
+        if not active:
+            continue
+        due = action.schedule.due
+        at = due.timestamp()
+        if at < moment:
+            overdue += 1
+        elif moment < at < soonest_at:
+            soonest, soonest_at = due, at
+    if active:
+        for unit in state.units.values():
+            at = unit.due.timestamp()
+            if moment < at < soonest_at and unit.report_status != ReportStatus.accepted:
+                soonest, soonest_at = unit.due, at
+    return Figures(open_actions=unresolved, overdue_actions=overdue, next_deadline=soonest)
+
+
 def overdue_actions(state: ConclusionState, now: datetime) -> list[ActionState]:
     if state.status != ConclusionStatus.active:
         return []

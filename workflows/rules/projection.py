@@ -11,28 +11,29 @@ from datetime import datetime
 from itertools import takewhile
 
 from models.planning import is_report_target
-from models.state import ActionStatus, AuditEvent, ConclusionFacts, ConclusionState
+from models.state import AuditEvent, ConclusionFacts, ConclusionState
 from models.workflow_io import ConclusionHeader, ProjectionInput
-from workflows.rules.ladder import next_deadline, overdue_actions
+from workflows.rules.ladder import Figures
+from workflows.rules.ladder import figures as ladder_figures
 
 ROWS_PER_PROJECTION = 250  # actions per payload
 BYTES_PER_PROJECTION = 512 * 1024  # and about this much text: far below Temporal's 2 MB payload limit
 ROW_OVERHEAD = 1024  # what an action's row carries besides its text (schedule, evidence), roughly
 
 
-def header(state: ConclusionState, now: datetime) -> ConclusionHeader:
+def header(state: ConclusionState, now: datetime, figures: Figures | None = None) -> ConclusionHeader:
+    """The conclusion's row; `figures` when the caller has them for `now` already."""
+    figures = figures or ladder_figures(state, now)
     return ConclusionHeader(
         **state.model_dump(include=set(ConclusionFacts.model_fields)),
         status=state.status.value,
         status_reason=state.status_reason,
         closed_at=state.closed_at,
-        next_deadline=next_deadline(state, now),
+        next_deadline=figures.next_deadline,
         unit_count=len(state.units),
         action_count=len(state.actions),
-        open_actions=sum(
-            1 for a in state.actions.values() if a.status in (ActionStatus.open, ActionStatus.evidence_submitted)
-        ),
-        overdue_actions=len(overdue_actions(state, now)),
+        open_actions=figures.open_actions,
+        overdue_actions=figures.overdue_actions,
         version=state.version,
     )
 
@@ -67,14 +68,17 @@ def units_changed(state: ConclusionState, since_seq: int) -> set[str]:
     return units | {state.actions[a].unit for a in actions}
 
 
-def changes(state: ConclusionState, since_seq: int, now: datetime) -> list[ProjectionInput]:
-    """The projections that bring SQL from event `since_seq` to now (0: everything, the first time)."""
+def changes(
+    state: ConclusionState, since_seq: int, now: datetime, figures: Figures | None = None
+) -> list[ProjectionInput]:
+    """The projections that bring SQL from event `since_seq` to now (0: everything, the first time); `figures` when
+    the caller has them for `now` already."""
     events = [e for e in state.events if e.seq > since_seq]
     if since_seq == 0:
         actions, units = list(state.actions), set(state.units)
     else:
         actions, units = _targets(state, events)
-    top = header(state, now)
+    top = header(state, now, figures)
     out: list[ProjectionInput] = []
     for part in _chunks(state, actions) if actions else iter([[]]):
         chosen = set(part)
