@@ -92,11 +92,11 @@ def targets(state: ConclusionState, units: Collection[str] | None = None) -> Ite
 def _deadlines_ahead(state: ConclusionState, now: datetime, units: Collection[str] | None = None) -> Iterator[datetime]:
     """The deadlines of unresolved items still to pass (as `targets` and `Target.unresolved`, without the objects)."""
     open_actions = (ActionStatus.open, ActionStatus.evidence_submitted)
-    for action in state.actions.values():
-        if action.due > now and action.status in open_actions and (units is None or action.unit in units):
+    for action in state.actions.values():  # the cheap tests first: comparing times is the costly one
+        if (units is None or action.unit in units) and action.status in open_actions and action.due > now:
             yield action.due
     for unit in state.units.values():
-        if unit.due > now and unit.report_status != ReportStatus.accepted and (units is None or unit.code in units):
+        if (units is None or unit.code in units) and unit.report_status != ReportStatus.accepted and unit.due > now:
             yield unit.due
 
 
