@@ -102,6 +102,9 @@ class LetterView:
 
     @property
     def status_text(self) -> str:
+        if self.status == "pending":  # on its way; why its last attempt was refused, if it was
+            retried = [c.answer for c in self.copies if c.status == "pending" and c.answer]
+            return status_text(self.status, "; ".join(retried) or None)
         failed = [c.answer for c in self.copies if c.status == "failed" and c.answer]
         return status_text(self.status, "; ".join(failed) or self.detail)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dondoc.web.letters import status_text
+from dondoc.web.letters import CopyView, LetterView, status_text
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,16 @@ def test_a_copy_s_status_reads_in_vietnamese_without_the_raw_answer(
     status: str, answer: str | None, shown: str
 ) -> None:
     assert status_text(status, answer) == shown
+
+
+def test_a_letter_on_its_way_again_says_why_its_last_attempt_was_refused() -> None:
+    def copy(audience: str, status: str, answer: str | None) -> CopyView:
+        return CopyView(f"kl/ly-son/urging/1/{audience}", audience, ["a@lyson.example.vn"], [], status, answer, 2)
+
+    retried = copy("unit", "pending", "a@lyson.example.vn: 452 4.2.2 Mailbox full, try later")
+    letter = LetterView("kl/ly-son/urging/1", "ly-son", "urging", None, status="pending")
+    letter.copies = [retried, copy("oversight", "sent", "2.0.0 Ok: queued as 7B1")]
+    assert letter.status_text == "Đang gửi lại: a@lyson.example.vn: máy chủ thư tạm thời không nhận thư"
+
+    letter.copies = [copy("unit", "pending", None)]
+    assert letter.status_text == "Đang gửi"
