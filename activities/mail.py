@@ -28,7 +28,7 @@ from typing import ParamSpec, TypeVar
 import aiosmtplib
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col
 from temporalio import activity
 
@@ -136,7 +136,7 @@ def claim(
 def _record_attempt(row: NotificationRow, now: datetime, refusal: Refusal | None) -> None:
     """An attempt about to send DATA marks the row handed over; one refused before records why."""
     if refusal is None:
-        row.handed_over_at = now
+        row.handed_over_at, row.smtp_answer = now, None  # an earlier refusal's answer no longer says how it goes
         return
     row.handed_over_at, row.smtp_answer = None, refusal.answer
     if refusal.permanent:
@@ -332,6 +332,8 @@ def refusal_answer(error: Exception) -> str:
         return "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in error.recipients)
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return f"{error.code} {error.message}"
+    if isinstance(error, SQLAlchemyError):  # our database, not the relay; its text may carry SQL and values
+        return f"database: {type(error).__name__}"
     return f"{type(error).__name__}: {error}"
 
 

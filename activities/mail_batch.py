@@ -28,6 +28,8 @@ def mail_together(send_letter: SendLetter, send_notice: SendNotice) -> Callable[
     @activity.defn(name="send_letters")
     async def send_letters(batch: LetterBatch) -> BatchOutcome:
         async def first_attempt(request: LetterRequest | NoticeRequest) -> MailOutcome | None:
+            # In this request's own task: nothing claimed its copies before, unless staff asked to send it again.
+            mail.FIRST_ATTEMPT.set(not request.resend)
             try:
                 if isinstance(request, LetterRequest):
                     return await send_letter(request)
@@ -38,11 +40,7 @@ def mail_together(send_letter: SendLetter, send_notice: SendNotice) -> Callable[
                 return None
 
         requests = batch.requests()
-        first = mail.FIRST_ATTEMPT.set(True)  # for the tasks it starts; a retry alone reads the outbox first
-        try:
-            results = await heartbeating(asyncio.gather(*(first_attempt(r) for r in requests)))
-        finally:
-            mail.FIRST_ATTEMPT.reset(first)
+        results = await heartbeating(asyncio.gather(*(first_attempt(r) for r in requests)))
         return BatchOutcome(
             outcomes={r.key: outcome for r, outcome in zip(requests, results, strict=True) if outcome is not None}
         )

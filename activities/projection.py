@@ -21,6 +21,7 @@ from models.tables import (
     EvidenceRow,
     ExtensionRequestRow,
     FileRefRow,
+    NotificationRow,
     ReportRow,
     UnitRow,
 )
@@ -74,6 +75,17 @@ def project(engine: Engine, data: ProjectionInput) -> bool:
             for event in data.events:
                 if event.seq not in known:
                     session.add(AuditEventRow(workflow_id=wid, **event.model_dump()))
+            given_up = [
+                str(e.data["key"])
+                for e in data.events
+                if e.seq not in known and e.kind == "notification_failed" and e.data.get("key")
+            ]
+            if given_up:  # the workflow stopped retrying: a copy still pending goes no further (its last answer stays)
+                session.execute(
+                    update(NotificationRow)
+                    .where(col(NotificationRow.letter_key).in_(given_up), col(NotificationRow.status) == "pending")
+                    .values(status="failed", handed_over_at=None)
+                )
         session.flush()
         # Time passing makes actions overdue without any change: the flags follow the workflow's clock. Only the
         # rows whose flag changes are written, so a change to one action does not rewrite the conclusion's every row.

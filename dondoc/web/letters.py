@@ -173,8 +173,8 @@ def letters(events: list[AuditEventRow], outbox: list[NotificationRow]) -> list[
     for letter in found.values():
         letter.copies.sort(key=lambda c: (c.audience != "unit", c.key))
         statuses = {c.status for c in letter.copies}
-        if "pending" in statuses:
-            letter.status = "pending"  # on its way (again)
+        if "pending" in statuses and not (letter.recorded and letter.status == "failed"):
+            letter.status = "pending"  # on its way (again); recorded failed: the workflow stopped retrying
         elif not letter.recorded and statuses:
             letter.status = "failed" if "failed" in statuses else "sent"
     return sorted(found.values(), key=lambda letter: (letter.at is None, letter.at, letter.key))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
-# A reply code stands alone: the 525 inside "port 2525" is none.
-_CODE = re.compile(r"(?:(?P<address>[^\s:;]+@[^\s:;]+):\s*)?\b(?P<code>[245]\d\d)\b")
+# A reply code opens an answer or one of its parts ('<address>: <code> …', joined by '; '): the 587 of "port 587"
+# in a connection error is none.
+_CODE = re.compile(r"(?:^|;)\s*(?:(?P<address>[^\s:;]+@[^\s:;]+):\s*)?(?P<code>[245]\d\d)\b")
 _REASONS = (
     ((550, 551, 553), "địa chỉ người nhận không tồn tại hoặc bị máy chủ thư từ chối"),
     ((552,), "hộp thư người nhận đã đầy hoặc thư quá lớn"),

@@ -20,23 +20,26 @@ from sqlmodel import Session, SQLModel, col, select
 from activities.projection import project
 from models import commands as c
 from models.spec import ConclusionSpec
-from models.state import ActionStatus, ConclusionState, Evidence, ReviewStatus
+from models.state import ActionStatus, ConclusionState, Evidence, NotificationStatus, ReviewStatus
 from models.tables import (
     ActionRow,
     AuditEventRow,
     ConclusionRow,
     EvidenceRow,
     ExtensionRequestRow,
+    NotificationRow,
     ReportRow,
     UnitRow,
 )
 from models.workflow_io import ProjectionInput
 from tests.activities.states import (
     LY_SON,
+    OVERDUE_AT,
     RECOVER_AMOUNT,
     RECOVER_ID,
     RECOVER_REF,
     STAFF,
+    START,
     WID,
     History,
     applied,
@@ -697,3 +700,48 @@ def test_an_added_action_is_projected_with_its_reference(engine: Engine, follow_
     row = by(rows(engine, ActionRow), "action_id")[RECOVER_ID]
     assert (row.ref, row.kind, row.amount_vnd, row.status) == (RECOVER_REF, "recover", RECOVER_AMOUNT, "open")
     assert conclusion(engine).action_count == 45
+
+
+def outbox_copy(key: str, letter_key: str, status: str, answer: str | None) -> NotificationRow:
+    return NotificationRow(
+        key=key,
+        message_id=f"<{key}@dondoc>",
+        letter_key=letter_key,
+        workflow_id=WID,
+        target="report.ly-son",
+        unit="ly-son",
+        step="overdue",
+        recipients=[LY_SON],
+        subject="[Quá hạn] KL 312/KL-Ttra",
+        status=status,
+        attempts=9,
+        smtp_answer=answer,
+        created_at=OVERDUE_AT,
+    )
+
+
+def test_a_letter_the_workflow_gave_up_on_leaves_no_copy_pending_in_the_outbox(engine: Engine) -> None:
+    """Retries ran out (or a copy was refused for good): the copies still pending go no further, so the outbox and
+    the pages say failed, with the relay's last answer, and staff can send the letter again."""
+    state = started()
+    whole(engine, state, START)
+    request = letter(state, "ly-son", OVERDUE_AT)
+    other = "kl-312-kl-ttra-2018/nghia-hanh/overdue/1"
+    full = "452 4.2.2 Mailbox full, try again later"
+    with Session(engine) as session:
+        session.add(outbox_copy(f"{request.key}/unit", request.key, "pending", full))
+        session.add(outbox_copy(f"{request.key}/oversight", request.key, "sent", "2.0.0 Ok"))
+        session.add(outbox_copy(f"{other}/unit", other, "pending", None))
+        session.commit()
+    before = state.model_copy(deep=True)
+    settle(state, request, OVERDUE_AT + timedelta(days=2), NotificationStatus.failed)
+
+    project(engine, delta(state, before, OVERDUE_AT + timedelta(days=2)))
+
+    with Session(engine) as session:
+        found = {r.key: (r.status, r.smtp_answer) for r in session.exec(select(NotificationRow)).all()}
+    assert found == {
+        f"{request.key}/unit": ("failed", full),
+        f"{request.key}/oversight": ("sent", "2.0.0 Ok"),
+        f"{other}/unit": ("pending", None),
+    }

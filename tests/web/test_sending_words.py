@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from dondoc.web.letters import CopyView, LetterView, status_text
+from dondoc.web.letters import CopyView, LetterView, letters, status_text
+from models.tables import AuditEventRow, NotificationRow
 
 
 @pytest.mark.parametrize(
@@ -29,6 +32,12 @@ from dondoc.web.letters import CopyView, LetterView, status_text
             "SMTPConnectError: Error connecting to 127.0.0.1 on port 2525: Connection refused",
             "Đang gửi lại: không kết nối được máy chủ thư",
         ),
+        (  # a port is no reply code
+            "pending",
+            "SMTPConnectTimeoutError: Timed out connecting to smtp.quangngai.gov.vn on port 587",
+            "Đang gửi lại: không kết nối được máy chủ thư",
+        ),
+        ("pending", "database: OperationalError", "Đang gửi lại: không gửi được thư"),
     ],
 )
 def test_a_copy_s_status_reads_in_vietnamese_without_the_raw_answer(
@@ -48,3 +57,38 @@ def test_a_letter_on_its_way_again_says_why_its_last_attempt_was_refused() -> No
 
     letter.copies = [copy("unit", "pending", None)]
     assert letter.status_text == "Đang gửi"
+
+
+def test_a_letter_the_workflow_recorded_failed_reads_failed_whatever_copy_is_still_pending() -> None:
+    key = "kl/ly-son/urging/1"
+    at = datetime(2026, 12, 2, 3, tzinfo=UTC)
+    failed = AuditEventRow(
+        workflow_id="kl",
+        seq=7,
+        at=at,
+        actor="hệ thống",
+        kind="notification_failed",
+        target="report.ly-son",
+        message="Gửi thất bại văn bản «Đôn đốc» tới a@lyson.example.vn: 452 4.2.2 Mailbox full",
+        data={"key": key, "items": ["ly-son-eoffice"]},
+    )
+    stale = NotificationRow(
+        key=f"{key}/unit",
+        message_id=f"<{key}/unit@dondoc>",
+        letter_key=key,
+        workflow_id="kl",
+        target="ly-son-eoffice",
+        unit="ly-son",
+        step="urging",
+        recipients=["a@lyson.example.vn"],
+        subject="Đôn đốc",
+        status="pending",
+        attempts=40,
+        smtp_answer="a@lyson.example.vn: 452 4.2.2 Mailbox full",
+        created_at=at,
+    )
+
+    (letter,) = letters([failed], [stale])
+
+    assert letter.status == "failed", "staff see it failed and can send it again"
+    assert letter.status_text == "Gửi lỗi: máy chủ thư tạm thời không nhận thư"

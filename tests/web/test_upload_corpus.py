@@ -340,7 +340,9 @@ async def test_a_zip_bomb_is_judged_at_once_in_bounded_memory(
     assert as_odt.status_code == 422 and "không khớp với phần mở rộng" in as_odt.json()["detail"]
     assert as_zip.status_code == 201, as_zip.text
     assert created_file(as_zip)["content_type"] == "application/zip"
-    assert footprint.memory_peak < 8 * len(bomb), f"{footprint.memory_peak} bytes for a {len(bomb)}-byte bomb"
+    # tracemalloc also counts what the worker in this process does meanwhile (up to ~0.3 MB seen): 1 MiB of room for
+    # it; unpacking the bomb would take a thousand times more.
+    assert footprint.memory_peak < 8 * len(bomb) + 2**20, f"{footprint.memory_peak} bytes for a {len(bomb)}-byte bomb"
     assert footprint.disk_peak <= 2 * len(bomb) + CHUNK, "the upload spooled, then stored: never unpacked"
 
 
