@@ -112,10 +112,11 @@ def claim(
             session.commit()
             return None
         row = session.get(NotificationRow, key, with_for_update=True)
-        if row is not None and row.status == MailStatus.failed and resend:
-            row.status, row.smtp_answer = "pending", None  # staff asked for it again
-        elif row is not None and row.status in (MailStatus.sent, MailStatus.failed):
-            return MailOutcome(status=MailStatus(row.status), detail=row.smtp_answer or "")
+        earlier = _settled_outcome(row, resend)
+        if earlier is not None:
+            return earlier
+        if row is not None and row.status == MailStatus.failed:  # `resend`: staff asked for it again
+            row.status, row.smtp_answer = "pending", None
         elif row is not None and row.handed_over_at is not None:
             # An earlier attempt died (or timed out) between DATA and the relay's answer: the message may have
             # arrived. A lost letter is worse than a second copy with the same Message-ID, so it goes again.
@@ -144,10 +145,14 @@ def _record_attempt(row: NotificationRow, now: datetime, refusal: Refusal | None
 
 
 def settled(engine: Engine, key: str, resend: bool = False) -> MailOutcome | None:
-    """The outcome of a copy an earlier attempt settled (`resend`: staff asked for a failed one again), read before
-    a retry opens an envelope."""
+    """The outcome of a copy an earlier attempt settled, read before a retry opens an envelope."""
     with Session(engine) as session:
-        row = session.get(NotificationRow, key)
+        return _settled_outcome(session.get(NotificationRow, key), resend)
+
+
+def _settled_outcome(row: NotificationRow | None, resend: bool) -> MailOutcome | None:
+    """How an earlier attempt settled the copy (`sent`, or `failed` unless staff asked to `resend` it); None when it
+    is still to go."""
     if row is None or row.status not in (MailStatus.sent, MailStatus.failed):
         return None
     if row.status == MailStatus.failed and resend:

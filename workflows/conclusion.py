@@ -178,14 +178,15 @@ class ConclusionFollowUp:
         a pass and the sends it started, not one before and one after each. A send retried for long holds it back
         PROJECTION_PATIENCE at most."""
         now = workflow.now()
-        if self._projection_mark(ladder.figures(self.state, now)) == self._projected:
+        figures = ladder.figures(self.state, now)
+        if self._projection_mark(figures) == self._projected:
             self._project_by = None
             return
         waiting = self._project_by is None or now < self._project_by
         if self._sending and waiting and workflow.patched(PROJECT_AFTER_SENDING):
             self._project_by = self._project_by or now + PROJECTION_PATIENCE
             return
-        await self._project()
+        await self._project(figures=figures)
         self._project_by = None
 
     def _next_wakeup(self, now: datetime, units: set[str] | None = None) -> datetime | None:
@@ -337,10 +338,11 @@ class ConclusionFollowUp:
         version that number only grows with time, so it tells which flags SQL must show)."""
         return self.state.version, figures.overdue_actions
 
-    async def _project(self, local: bool = False) -> None:
-        """Write what changed since the last projection (and, as time passes, the overdue flags) to SQL."""
+    async def _project(self, local: bool = False, figures: ladder.Figures | None = None) -> None:
+        """Write what changed since the last projection (and, as time passes, the overdue flags) to SQL; `figures`
+        when the caller has them for this moment already."""
         now = workflow.now()
-        figures = ladder.figures(self.state, now)  # one pass over the actions for the mark and the header
+        figures = figures or ladder.figures(self.state, now)  # one pass over the actions, for the mark and the header
         mark = self._projection_mark(figures)
         if mark == self._projected:
             return

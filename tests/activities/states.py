@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from activities.calendar import WorkingCalendar
@@ -25,6 +26,7 @@ from models.planning import conclusion_plan_request
 from models.policy import DEFAULT_POLICY, Step
 from models.spec import ActionKind, ActionSpec, ConclusionSpec, Signer
 from models.state import ConclusionState, FileRef, LetterRecord, NotificationStatus
+from models.tables import NotificationRow
 from workflows.rules import ladder, notices, transitions
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -258,3 +260,27 @@ def history() -> History:
         at(2018, 9, 6),
     )
     return History(states)
+
+
+def outbox_copy(letter_key: str, audience: str, status: str, answer: str | None, **fields: Any) -> NotificationRow:
+    """The outbox row of one copy of the letter `letter_key` ('<workflow id>/<unit>/<step>/<n>'), keyed as the mail
+    activity keys it; `fields` override the rest."""
+    workflow_id, unit, step, _ = letter_key.split("/")
+    key = f"{letter_key}/{audience}"
+    row: dict[str, Any] = {
+        "key": key,
+        "message_id": f"<{key}@dondoc>",
+        "letter_key": letter_key,
+        "audience": audience,
+        "workflow_id": workflow_id,
+        "target": f"report.{unit}",
+        "unit": unit,
+        "step": step,
+        "recipients": [LY_SON],
+        "subject": "[Quá hạn] KL 312/KL-Ttra",
+        "status": status,
+        "attempts": 9,
+        "smtp_answer": answer,
+        "created_at": OVERDUE_AT,
+    }
+    return NotificationRow(**{**row, **fields})

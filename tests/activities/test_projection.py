@@ -46,6 +46,7 @@ from tests.activities.states import (
     at,
     history,
     letter,
+    outbox_copy,
     pdf,
     quang_ngai_spec,
     settle,
@@ -702,24 +703,6 @@ def test_an_added_action_is_projected_with_its_reference(engine: Engine, follow_
     assert conclusion(engine).action_count == 45
 
 
-def outbox_copy(key: str, letter_key: str, status: str, answer: str | None) -> NotificationRow:
-    return NotificationRow(
-        key=key,
-        message_id=f"<{key}@dondoc>",
-        letter_key=letter_key,
-        workflow_id=WID,
-        target="report.ly-son",
-        unit="ly-son",
-        step="overdue",
-        recipients=[LY_SON],
-        subject="[Quá hạn] KL 312/KL-Ttra",
-        status=status,
-        attempts=9,
-        smtp_answer=answer,
-        created_at=OVERDUE_AT,
-    )
-
-
 def test_a_letter_the_workflow_gave_up_on_leaves_no_copy_pending_in_the_outbox(engine: Engine) -> None:
     """Retries ran out (or a copy was refused for good): the copies still pending go no further, so the outbox and
     the pages say failed, with the relay's last answer, and staff can send the letter again."""
@@ -729,9 +712,9 @@ def test_a_letter_the_workflow_gave_up_on_leaves_no_copy_pending_in_the_outbox(e
     other = "kl-312-kl-ttra-2018/nghia-hanh/overdue/1"
     full = "452 4.2.2 Mailbox full, try again later"
     with Session(engine) as session:
-        session.add(outbox_copy(f"{request.key}/unit", request.key, "pending", full))
-        session.add(outbox_copy(f"{request.key}/oversight", request.key, "sent", "2.0.0 Ok"))
-        session.add(outbox_copy(f"{other}/unit", other, "pending", None))
+        session.add(outbox_copy(request.key, "unit", "pending", full))
+        session.add(outbox_copy(request.key, "oversight", "sent", "2.0.0 Ok"))
+        session.add(outbox_copy(other, "unit", "pending", None))
         session.commit()
     before = state.model_copy(deep=True)
     settle(state, request, OVERDUE_AT + timedelta(days=2), NotificationStatus.failed)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from dondoc.web.letters import CopyView, LetterView, letters, status_text
-from models.tables import AuditEventRow, NotificationRow
+from models.tables import AuditEventRow
+from tests.activities.states import outbox_copy
 
 
 @pytest.mark.parametrize(
@@ -72,21 +73,7 @@ def test_a_letter_the_workflow_recorded_failed_reads_failed_whatever_copy_is_sti
         message="Gửi thất bại văn bản «Đôn đốc» tới a@lyson.example.vn: 452 4.2.2 Mailbox full",
         data={"key": key, "items": ["ly-son-eoffice"]},
     )
-    stale = NotificationRow(
-        key=f"{key}/unit",
-        message_id=f"<{key}/unit@dondoc>",
-        letter_key=key,
-        workflow_id="kl",
-        target="ly-son-eoffice",
-        unit="ly-son",
-        step="urging",
-        recipients=["a@lyson.example.vn"],
-        subject="Đôn đốc",
-        status="pending",
-        attempts=40,
-        smtp_answer="a@lyson.example.vn: 452 4.2.2 Mailbox full",
-        created_at=at,
-    )
+    stale = outbox_copy(key, "unit", "pending", "a@lyson.example.vn: 452 4.2.2 Mailbox full", attempts=40)
 
     (letter,) = letters([failed], [stale])
 

@@ -197,12 +197,6 @@ def _waiting(
     return groups
 
 
-def due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
-    """The new letters to send at `now`: per unit and step one letter with every item that reached the step, and
-    those that reach it within the grouping window (by default the same working day)."""
-    return _due_letters(state, now)
-
-
 def gather_letters(state: ConclusionState, now: datetime, due: list[DueLetter]) -> list[DueLetter]:
     """`due` (the letters due at `now`, as `due_letters` gave them) with the letters of other units falling due
     within `letter_slack`; none when none is due. Every letter due now is kept as it is (a unit's items seen a
@@ -210,7 +204,7 @@ def gather_letters(state: ConclusionState, now: datetime, due: list[DueLetter]) 
     if not due:
         return due
     units = {letter.unit for letter in due}
-    return due + [d for d in _due_letters(state, now + letter_slack(state)) if d.unit not in units]
+    return due + [d for d in due_letters(state, now + letter_slack(state)) if d.unit not in units]
 
 
 def letter_slack(state: ConclusionState) -> timedelta:
@@ -221,7 +215,9 @@ def letter_slack(state: ConclusionState) -> timedelta:
     return min([LETTER_SLACK, *(spacing / 10 for spacing in spacings)])
 
 
-def _due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
+def due_letters(state: ConclusionState, now: datetime) -> list[DueLetter]:
+    """The new letters to send at `now`: per unit and step one letter with every item that reached the step, and
+    those that reach it within the grouping window (by default the same working day)."""
     if state.status == ConclusionStatus.closed:
         return [] if any(letter.step == Step.closing for letter in state.letters) else [_closing(state)]
     if state.status != ConclusionStatus.active:
