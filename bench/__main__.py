@@ -218,7 +218,8 @@ class Bench:
 
         pdf = FileRef(name="minh-chung.pdf", sha256="a" * 64, size=1024, content_type="application/pdf")
         before = self.sink.count
-        (handle,) = await self.start("life-batched" if batched else "life", 1, units, actions_per_unit)
+        label = f"life-{units}x{actions_per_unit}" + ("-batched" if batched else "")
+        (handle,) = await self.start(label, 1, units, actions_per_unit)
         if await self.sink.wait_for(before + units, 60) is None:
             raise RuntimeError("lifecycle: the letters did not come within 60 s")
         state = await handle.query(ConclusionFollowUp.snapshot)
@@ -419,14 +420,18 @@ async def main(args: argparse.Namespace) -> int:
                         f" (target ≤ {limit:.0f} ×); p90 {percentile(sorted(times), 0.9) * 1000:.1f} ms;"
                         f" history {event_count} events, {size / 1e6:.2f} MB"
                     )
-                for batched, how in ((False, "each item on its own"), (True, "one dispatch and one decision per unit")):
-                    events, actions = await bench.lifecycle(2, 5, batched)
-                    total = events.total()
-                    print(
-                        f"history events per action, full lifecycle of 2 units × 5 actions, {how}: {total} / {actions}"
-                        f" = {total / actions:.1f} (target ≤ 15)"
-                    )
-                    print("  " + ", ".join(f"{name} {count}" for name, count in events.most_common()))
+                for units, per_unit in args.lifecycle:
+                    for batched, how in (
+                        (False, "each item on its own"),
+                        (True, "one dispatch and one decision per unit"),
+                    ):
+                        events, actions = await bench.lifecycle(units, per_unit, batched)
+                        total = events.total()
+                        print(
+                            f"history events per action, full lifecycle of {units} units × {per_unit} actions, {how}:"
+                            f" {total} / {actions} = {total / actions:.1f} (target ≤ 15)"
+                        )
+                        print("  " + ", ".join(f"{name} {count}" for name, count in events.most_common()))
         for process in extra:
             process.terminate()
             process.wait(30)
@@ -446,6 +451,18 @@ def more_worker(target: str, task_queue: str, index: int) -> subprocess.Popen[by
         return subprocess.Popen(
             [str(Path(sys.executable).parent / "dondoc"), "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
+
+
+def shape(text: str) -> tuple[int, int]:
+    """`9x5`: 9 units of 5 actions each."""
+    units, _, per_unit = text.partition("x")
+    try:
+        parsed = int(units), int(per_unit)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected UNITSxACTIONS, e.g. 9x5") from None
+    if min(parsed) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: units and actions must be at least 1")
+    return parsed
 
 
 def run() -> int:
@@ -470,6 +487,15 @@ def run() -> int:
         "--only-fan-out", action="store_true", help="skip the update round trips and the lifecycle (events per action)"
     )
     parser.add_argument("--skip-fan-out", action="store_true", help="skip the fan-out cases (letters at one instant)")
+    parser.add_argument(
+        "--lifecycle",
+        nargs="+",
+        type=shape,
+        default=[(2, 5)],
+        metavar="UNITSxACTIONS",
+        help="shapes of the full lifecycle whose history events per action are counted (default 2x5; the"
+        " Quảng Ngãi conclusion is about 9x5)",
+    )
     parser.add_argument(
         "--letter-after",
         type=int,
