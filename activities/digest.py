@@ -136,18 +136,17 @@ def compose(
     engine: Engine, settings: Settings, request: DigestSend, now: datetime
 ) -> tuple[RenderedMail, list[str]] | None:
     """The person's email and the items it lists, or None when nothing is for them."""
-    key = outbox_key(request.kind, request.day, request.email)
     with Session(engine) as session:
         if request.kind == DigestKind.overdue:
             digest = _overdue(session, request.email, now)
             if not digest.item_count:
                 return None
             items = [f"{c.workflow_id}/{i.target}" for c in digest.conclusions for u in c.units for i in u.items]
-            return overdue_mail(digest, request.day, settings.link_base, key), items
+            return overdue_mail(digest, request.day, settings.link_base), items
         queue = _review(session, request.email, now)
         if not queue.items:
             return None
-        return review_mail(queue, request.day, settings.link_base, key), [
+        return review_mail(queue, request.day, settings.link_base), [
             f"{i.workflow_id}/{i.item_id}" for i in queue.items
         ]
 

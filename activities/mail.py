@@ -259,12 +259,12 @@ async def deliver(pool: SmtpPool, message: Message, handover: Handover | None = 
     return MailOutcome(status=MailStatus.sent, detail=detail)
 
 
-def copy_link(settings: Settings, request: LetterRequest, copy: LetterCopy) -> tuple[str, PortalLink | None]:
+def copy_link(settings: Settings, request: LetterRequest, copy: LetterCopy) -> tuple[str | None, PortalLink | None]:
     """The unit's portal (acting) or a read-only view of it, through a signed link per copy (a retry carries the same
-    link), and the link's record, saved with the outbox row. Without a unit (the closing notice) the conclusion's
-    page, no record."""
+    link), and the link's record, saved with the outbox row. Without a unit (the closing notice, to every unit's
+    people, most without an account for the staff pages) no link."""
     if not request.unit_code:
-        return f"{settings.link_base}/conclusions/{request.workflow_id}", None
+        return None, None
     link = links.new_link(
         request.workflow_id,
         request.unit_code,

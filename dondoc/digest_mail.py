@@ -49,28 +49,26 @@ def why_text(reasons: list[str]) -> str:
     return f"Bạn nhận thư này vì là {text}."
 
 
-def overdue_mail(digest: OverdueDigest, day: date, base: str, key: str) -> RenderedMail:
+def overdue_mail(digest: OverdueDigest, day: date, base: str) -> RenderedMail:
     count = digest.item_count
     subject = f"[Tổng hợp quá hạn] {day:%d/%m/%Y} – {count} nội dung quá hạn ở {len(digest.conclusions)} kết luận"
     context: dict[str, object] = {
         "d": digest,
         "day": day,
         "base": base,
-        "key": key,
         "why": why_text(digest.reasons),
         "preferences": f"{base}/account",
     }
     return _render("overdue_digest", subject, context)
 
 
-def review_mail(queue: ReviewQueue, day: date, base: str, key: str) -> RenderedMail:
+def review_mail(queue: ReviewQueue, day: date, base: str) -> RenderedMail:
     subject = f"[Chờ xem xét] {day:%d/%m/%Y} – {len(queue.items)} hồ sơ chờ bạn xem xét"
     numbers = ", ".join(queue.numbers)
     context: dict[str, object] = {
         "q": queue,
         "day": day,
         "base": base,
-        "key": key,
         "why": f"Bạn nhận thư này vì là cán bộ phụ trách theo dõi kết luận {numbers}.",
         "preferences": f"{base}/account",
     }

@@ -49,6 +49,7 @@ class OverdueItem:
     days_overdue: int
     last_step: str | None  # the last ladder step a letter was sent for
     is_report: bool = False
+    due_assumed: bool = False  # the conclusion sets no deadline: this one is the follow-up's assumption
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def concerned(email: str, conclusion: ConclusionRow, units: Iterable[UnitRow]) -
 def overdue_items(unit: UnitRow, actions: Iterable[ActionRow], now: datetime) -> list[OverdueItem]:
     """The unit's unresolved actions past due and its follow-up report if late, most overdue first."""
     items = [
-        OverdueItem(a.action_id, a.ref, a.text, a.due, days_between(a.due, now), a.last_step)
+        OverdueItem(a.action_id, a.ref, a.text, a.due, days_between(a.due, now), a.last_step, due_assumed=a.due_assumed)
         for a in actions
         if a.unit == unit.code and a.status in UNRESOLVED and a.due is not None and a.due < now
     ]

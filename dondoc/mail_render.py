@@ -7,8 +7,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from dondoc.letters.compose import letter_text
-from models.labels import STEP
+from dondoc.letters.compose import letter_text, step_label
 from models.mail import Audience, LetterCopy, LetterRequest
 from models.policy import Step
 
@@ -34,7 +33,7 @@ def environment() -> Environment:
 
 
 def subject(request: LetterRequest) -> str:
-    parts = [f"[{STEP[request.step]}] KL {request.number}"]
+    parts = [f"[{step_label(request)}] KL {request.number}"]
     if request.unit_name:
         parts.append(request.unit_name)
     if len(request.items) > 1:
@@ -44,30 +43,28 @@ def subject(request: LetterRequest) -> str:
 
 def _why(request: LetterRequest, copy: LetterCopy) -> str:
     if request.step == Step.closing:
-        return "Bạn nhận thư này vì là đầu mối của kết luận thanh tra."
+        return f"Bạn nhận thư này vì có trách nhiệm thực hiện hoặc theo dõi Kết luận thanh tra số {request.number}."
     if copy.audience == Audience.unit:
         return f"Bạn nhận thư này vì là đầu mối hoặc thủ trưởng của {request.unit_name}."
-    return f"Bạn nhận bản để biết, để theo dõi vì là người nhận của bậc «{STEP[request.step]}» đối với {request.unit_name}."
+    return f"Bạn nhận bản để biết, để theo dõi vì là người nhận văn bản «{step_label(request)}» đối với {request.unit_name}."
 
 
-def _action_text(request: LetterRequest, copy: LetterCopy) -> str:
-    if request.step == Step.closing:
-        return "Xem kết luận"
+def _action_text(copy: LetterCopy) -> str:
     if copy.audience == Audience.unit:
         return "Gửi minh chứng, báo cáo hoặc đề nghị gia hạn"
     return "Xem tình hình thực hiện của đơn vị (chỉ xem)"
 
 
-def render(request: LetterRequest, copy: LetterCopy, link: str) -> RenderedMail:
-    """`link` opens the unit's portal for the unit's copy, a read-only view for everyone else."""
+def render(request: LetterRequest, copy: LetterCopy, link: str | None) -> RenderedMail:
+    """`link` opens the unit's portal for the unit's copy, a read-only view for everyone else; None (the closing
+    notice, to people of every unit, with nothing left to do): no link."""
     env = environment()
     context: dict[str, object] = {
         "t": letter_text(request),
         "subject": subject(request),
         "link": link,
-        "key": request.key,
         "why": _why(request, copy),
-        "action_text": _action_text(request, copy),
+        "action_text": _action_text(copy),
     }
     return RenderedMail(
         subject=subject(request),

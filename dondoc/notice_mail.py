@@ -45,6 +45,13 @@ def headline(item: NoticeItem) -> str:
     return HEADLINE[item.kind]
 
 
+def _due(item: NoticeItem, due: datetime) -> str:
+    """A deadline as a notice states it: an assumed one is said to be the follow-up's, not the conclusion's."""
+    if item.due_assumed:
+        return f"ngày {_day(due)} (hạn giả định để theo dõi, kết luận không nêu thời hạn)"
+    return f"ngày {_day(due)}"
+
+
 def _details(item: NoticeItem) -> list[str]:
     out: list[str] = []
     if item.files:
@@ -58,11 +65,11 @@ def _details(item: NoticeItem) -> list[str]:
         if item.new_due is not None:
             out.append(f"Đề nghị đơn vị bổ sung, gửi lại {what} trước ngày {_day(item.new_due)} (hạn mới).")
         elif item.due is not None:
-            out.append(f"Đề nghị đơn vị bổ sung, gửi lại {what} sớm; hạn vẫn là ngày {_day(item.due)}.")
+            out.append(f"Đề nghị đơn vị bổ sung, gửi lại {what} sớm; hạn vẫn là {_due(item, item.due)}.")
     elif item.kind == NoticeKind.extension_approved and item.new_due is not None:
         out.append(f"Hạn mới: ngày {_day(item.new_due)}.")
     elif item.kind == NoticeKind.extension_denied and item.due is not None:
-        out.append(f"Hạn thực hiện vẫn là ngày {_day(item.due)}.")
+        out.append(f"Hạn thực hiện vẫn là {_due(item, item.due)}.")
     elif item.kind == NoticeKind.withdrawn:
         out.append("Đơn vị không cần gửi thêm minh chứng, báo cáo về kết luận này qua hệ thống.")
     return out
@@ -101,7 +108,7 @@ def intro(request: NoticeRequest) -> str:
     conclusion = f"Kết luận thanh tra số {request.number} ngày {request.issued_on:%d/%m/%Y} của {request.issuer}"
     if request.audience == NoticeAudience.officers:
         return f"Có hồ sơ mới chờ xem xét trong việc theo dõi {conclusion}:"
-    return f"{request.issuer} thông báo kết quả xem xét trong việc thực hiện {conclusion} ({request.title}):"
+    return f"{request.tracking_body or request.issuer} thông báo kết quả xem xét trong việc thực hiện {conclusion} ({request.title}):"
 
 
 def action_text(request: NoticeRequest) -> str:
@@ -121,7 +128,6 @@ def render(request: NoticeRequest, link: str | None) -> RenderedMail:
         "link": link,
         "action_text": action_text(request),
         "why": _why(request),
-        "key": request.key,
     }
     return RenderedMail(
         subject=subject(request),

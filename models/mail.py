@@ -66,6 +66,8 @@ class LetterRequest(BaseModel):
     earlier: list[EarlierLetter] = Field(default_factory=list)
     now: datetime
     resend: bool = False  # staff asked to send it again after it failed
+    waived: int = 0  # the closing notice: actions waived by staff
+    transferred: int = 0  # … and transferred to the investigating authority
 
     @property
     def recipients(self) -> list[str]:
@@ -85,6 +87,7 @@ class NoticeItem(BaseModel):
     reason: str | None = None
     new_due: datetime | None = None
     due: datetime | None = None  # the item's deadline now
+    due_assumed: bool = False  # that deadline is an assumption (the conclusion sets none): never stated as fact
     by: str
     at: datetime
 
@@ -100,6 +103,7 @@ class NoticeRequest(BaseModel):
     issued_on: date
     issuer: str
     title: str
+    tracking_body: str = ""  # who follows up and decides; empty in requests of runs before it: the issuer's name
     unit_code: str
     unit_name: str
     items: list[NoticeItem]

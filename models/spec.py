@@ -177,6 +177,7 @@ class UnitSpec(BaseModel):
     supervisor: EmailStr | None = None
     report_due: DayOrMoment | None = None  # overrides report_due_in for this unit
     head_title: Title | None = None  # "Chủ tịch UBND huyện Lý Sơn": how a letter addresses the unit head
+    supervisor_title: Title | None = None  # "Chủ tịch UBND tỉnh Quảng Ngãi": how a letter addresses the supervisor
     report_received: ReportReceived | None = None  # the unit's follow-up report, already received
 
 
@@ -317,11 +318,11 @@ def _duplicates(field: str, attr: str, values: list[str], label: str) -> list[st
 
 def conclusion_slug(number: str, issued_on: date) -> str:
     """`312/KL-Ttra` issued in 2018 -> `312-kl-ttra-2018` (ASCII, stable)."""
-    ascii_number = _strip_accents(number).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_number).strip("-")
-    return f"{slug}-{issued_on.year}"
+    return f"{ascii_slug(number)}-{issued_on.year}"
 
 
-def _strip_accents(text: str) -> str:
+def ascii_slug(text: str, limit: int | None = None) -> str:
+    """ASCII, lower case, words joined by '-': 'Phòng TT,BC&XB' -> 'phong-tt-bc-xb' (cut at `limit` characters)."""
     text = text.replace("đ", "d").replace("Đ", "D")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")

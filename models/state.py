@@ -186,6 +186,7 @@ class UnitState(Tracked):
     head: str | None = None
     head_title: str | None = None  # "Chủ tịch UBND huyện Lý Sơn"
     supervisor: str | None = None
+    supervisor_title: str | None = None  # "Chủ tịch UBND tỉnh Quảng Ngãi"
     report_status: ReportStatus = ReportStatus.awaited
     letters: list[LetterRef] = Field(default_factory=list)  # the latest letters sent to this unit (bounded)
 

@@ -5,7 +5,8 @@ normalized name or a defined short name, never fuzzy: a near miss is what staff 
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from models.spec import ascii_slug
 
 UNIT_WORDS = (
     "phòng",
@@ -103,10 +104,8 @@ def without_alias(name: str) -> tuple[str, list[str]]:
 
 
 def slug(text: str, limit: int = 48) -> str:
-    """ASCII, lower case, words joined by '-': 'Phòng TT,BC&XB' -> 'phong-tt-bc-xb'."""
-    ascii_text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    ascii_text = "".join(c for c in ascii_text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-")
+    """A unit code from its name: 'Phòng TT,BC&XB' -> 'phong-tt-bc-xb'."""
+    return ascii_slug(text, limit)
 
 
 def unique(base: str, taken: set[str]) -> str:

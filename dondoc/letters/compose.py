@@ -9,33 +9,39 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from dondoc.letters.text import LetterText
+from models.labels import STEP
 from models.mail import EarlierLetter, LetterLine, LetterRequest
 from models.policy import Step
+from models.spec import ascii_slug
 from models.vn import VN
 
 SUBJECT = {
     Step.reminder: "nhắc thực hiện Kết luận thanh tra số {number}",
     Step.overdue: "thông báo nội dung quá hạn thực hiện Kết luận thanh tra số {number}",
-    Step.urging: "đôn đốc thực hiện Kết luận thanh tra số {number}",
-    Step.second_urging: "đôn đốc lần thứ hai thực hiện Kết luận thanh tra số {number}",
+    Step.urging: "{urging} thực hiện Kết luận thanh tra số {number}",
+    Step.second_urging: "{urging} thực hiện Kết luận thanh tra số {number}",
     Step.proposal: "đề nghị kiểm tra, xử lý trách nhiệm trong việc thực hiện Kết luận thanh tra số {number}",
     Step.closing: "kết thúc theo dõi việc thực hiện Kết luận thanh tra số {number}",
 }
 
-EARLIER_KIND = {
+EARLIER_KIND = {  # an urging letter is named by its number and date, not by the ladder's rung it came from
     Step.reminder: "nhắc thực hiện",
     Step.overdue: "thông báo quá hạn",
     Step.urging: "đôn đốc",
-    Step.second_urging: "đôn đốc lần thứ hai",
+    Step.second_urging: "đôn đốc",
     Step.proposal: "đề nghị kiểm tra, xử lý trách nhiệm",
     Step.closing: "thông báo kết thúc theo dõi",
 }
 
 TABLE_HEADER = ["TT", "Nội dung kiến nghị", "Hạn thực hiện", "Tình trạng"]
+URGING_STEPS = (Step.urging, Step.second_urging)
+ORDINAL = {2: "hai", 3: "ba", 4: "tư", 5: "năm"}
 
 
 def long_date(day: date) -> str:
-    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    """Nghị định 30/2020, Phụ lục I: a day below 10 and the months 1 and 2 take a leading zero, no other month."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def short_date(moment: datetime | date) -> str:
@@ -57,8 +63,29 @@ def cite_letter(letter: EarlierLetter) -> str:
     return f"văn bản {EARLIER_KIND[letter.step]} {number}ngày {short_date(day)}"
 
 
+def urging_count(r: LetterRequest) -> int:
+    """Which urging letter this one is, counting those really sent to the unit before it (0: not an urging)."""
+    if r.step not in URGING_STEPS:
+        return 0
+    return 1 + sum(1 for e in r.earlier if e.step in URGING_STEPS)
+
+
+def urging_words(count: int) -> str:
+    """ "đôn đốc", "đôn đốc lần thứ hai", …: what an urging letter calls itself."""
+    return "đôn đốc" if count <= 1 else f"đôn đốc lần thứ {ORDINAL.get(count, str(count))}"
+
+
+def step_label(r: LetterRequest) -> str:
+    """The letter's kind as a subject tag: an urging letter counts the urging letters really sent before it,
+    whatever rung of the ladder it comes from (a ladder without a first urging sends no "lần 2")."""
+    count = urging_count(r)
+    if count:
+        return "Đôn đốc" if count == 1 else f"Đôn đốc lần {count}"
+    return STEP[r.step]
+
+
 def _subject_of(r: LetterRequest) -> str:
-    return SUBJECT[r.step].format(number=r.number)
+    return SUBJECT[r.step].format(number=r.number, urging=urging_words(urging_count(r)))
 
 
 def _what(r: LetterRequest) -> str:
@@ -77,12 +104,18 @@ def body(r: LetterRequest) -> list[str]:
     history = ""
     if sent:
         history = f"{sender} đã có " + "; ".join(cite_letter(e) for e in sent) + f" gửi {r.unit_name}."
-    urged = [e for e in sent if e.step in (Step.urging, Step.second_urging)]
+    urged = [e for e in sent if e.step in URGING_STEPS]
     what = _what(r)
     if r.step == Step.closing:
+        otherwise = [
+            *([f"{r.waived} nội dung được miễn thực hiện"] if r.waived else []),
+            *([f"{r.transferred} nội dung đã chuyển cơ quan điều tra"] if r.transferred else []),
+        ]
+        ended = "các kiến nghị của kết luận đã được thực hiện"
+        if otherwise:
+            ended = f"các kiến nghị của kết luận đã được thực hiện hoặc xử lý xong ({'; '.join(otherwise)})"
         return [
-            f"{opening}, {sender} thông báo: các kiến nghị của kết luận đã được thực hiện (hoặc được miễn, "
-            "đã chuyển cơ quan điều tra) và báo cáo kết quả thực hiện của các đơn vị đã được chấp nhận.",
+            f"{opening}, {sender} thông báo: {ended} và báo cáo kết quả thực hiện của các đơn vị đã được chấp nhận.",
             f"{sender} kết thúc việc theo dõi, đôn đốc việc thực hiện kết luận thanh tra nói trên.",
         ]
     if r.step == Step.reminder:
@@ -93,9 +126,9 @@ def body(r: LetterRequest) -> list[str]:
     if all(line.days_overdue > 0 for line in r.items):
         late = "đã quá thời hạn thực hiện nhưng chưa có báo cáo kết quả kèm tài liệu chứng minh được chấp nhận."
     else:  # an assumed due date is never stated as a fact: the table says which items are late and by how much
-        late = "chưa có báo cáo kết quả kèm tài liệu chứng minh được chấp nhận (thời hạn và tình trạng từng nội dung "
-        late += "ghi trong bảng dưới đây)."
-    paragraphs = [f"{opening}, {sender} thấy {what} {late}"]
+        late = "chưa có báo cáo kết quả kèm tài liệu chứng minh được chấp nhận (thời hạn và tình trạng của từng nội "
+        late += "dung ghi tại bảng)."
+    paragraphs = [f"{opening}, {sender} nhận thấy {what} {late}"]
     if history:
         paragraphs.append(history)
     if r.step == Step.overdue:
@@ -114,9 +147,12 @@ def body(r: LetterRequest) -> list[str]:
             "tổ chức buổi làm việc để xác định nguyên nhân chậm thực hiện và thời hạn hoàn thành."
         )
     elif r.step == Step.proposal:
-        count = f"đã được đôn đốc {len(urged)} lần" if urged else "chưa thực hiện"
+        if urged:
+            standing = f"{r.unit_name} đã được đôn đốc {len(urged)} lần nhưng đến nay chưa hoàn thành {what}."
+        else:
+            standing = f"Đến nay {r.unit_name} vẫn chưa hoàn thành {what}."
         paragraphs.append(
-            f"{r.unit_name} {count} nhưng đến nay chưa hoàn thành {what}. {sender} đề nghị "
+            f"{standing} {sender} đề nghị "
             f"{_addressed(r)} xem xét, chỉ đạo kiểm tra việc thực hiện kết luận thanh tra và xử lý trách nhiệm "
             "của tập thể, cá nhân có liên quan theo quy định của pháp luật về thanh tra."
         )
@@ -130,8 +166,9 @@ def _addressed(r: LetterRequest) -> str:
 def row(index: int, line: LetterLine) -> list[str]:
     ref = f"{line.ref}. " if line.ref else ""
     text = f"{ref}{line.text}"
-    if line.amount_vnd:
-        text += f" (số tiền: {money(line.amount_vnd)})"
+    if line.amount_vnd:  # inside the item's sentence, before its full stop
+        stop = "." if text.endswith(".") else ""
+        text = f"{text.removesuffix(stop)} (số tiền: {money(line.amount_vnd)}){stop}"
     if line.due is None:
         due = ""
     elif line.due_assumed:
@@ -191,10 +228,13 @@ def letter_text(r: LetterRequest) -> LetterText:
         signer_name=sig.name,
         signer_prefix=sig.acting_for,
         notes=notes(r),
+        dated=r.now,
     )
 
 
 def letter_filename(r: LetterRequest) -> str:
-    """van-ban-<step>-<unit>-<yyyymmdd>.docx: the attachment and the download alike."""
+    """The attachment and the download alike, in the office's words without diacritics (mail clients and file
+    systems of every kind keep them): "van-ban-don-doc-lan-2-ubnd-huyen-ly-son-ngay-02-12-2026.docx"."""
     day = r.now.astimezone(VN).date()
-    return f"van-ban-{r.step.value.replace('_', '-')}-{r.unit_code or 'ket-luan'}-{day:%Y%m%d}.docx"
+    what = ascii_slug(f"văn bản {step_label(r)} {r.unit_name or 'kết luận ' + r.number}")
+    return f"{what}-ngay-{day:%d-%m-%Y}.docx"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from io import BytesIO
 
 from docx import Document
@@ -19,8 +20,11 @@ from docx.text.paragraph import Paragraph
 from dondoc.letters.text import LetterText
 
 FONT = "Times New Roman"
+LANGUAGE = "vi-VN"  # spelling and hyphenation in Word
 BODY_PT = 14
 TEXT_WIDTH = Mm(210 - 30 - 15)
+SHORT_COLUMN = 30  # characters: a column whose values are all this short gets them on one line
+MIN_TEXT_COLUMN = int(Mm(50))  # room a long-text column keeps beside the short ones
 MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 Blocks = DocumentObject | _Cell
@@ -70,12 +74,21 @@ def _setup(doc: DocumentObject, text: LetterText) -> None:
             rpr.remove(old)
         slots = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
         rpr.insert(0, _element("w:rFonts", dict.fromkeys(slots, FONT)))
+        for old in rpr.findall(qn("w:lang")):
+            rpr.remove(old)
+        rpr.append(_element("w:lang", {"w:val": LANGUAGE, "w:eastAsia": LANGUAGE, "w:bidi": "ar-SA"}))
     normal.font.size = Pt(BODY_PT)
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.line_spacing = 1.0
     doc.core_properties.author = text.issuing_body
     doc.core_properties.title = f"V/v {text.subject}" if text.subject else ""
     doc.core_properties.comments = ""
+    doc.core_properties.language = LANGUAGE
+    if text.dated is not None:  # not the template's dates of 2013
+        moment = text.dated.astimezone(UTC).replace(tzinfo=None)
+        doc.core_properties.created = doc.core_properties.modified = moment
+        doc.core_properties.last_modified_by = text.issuing_body
+        doc.core_properties.revision = 1
 
 
 def _header(doc: DocumentObject, text: LetterText) -> None:
@@ -133,14 +146,28 @@ def _items(doc: DocumentObject, header: list[str], rows: list[list[str]]) -> Non
 
 
 def _column_widths(header: list[str], rows: list[list[str]]) -> list[Length]:
-    """Short columns (number, date, status) fit their longest value; long-text columns share what is left."""
-    chars = [max([1] + [len(w) for w in title.split()] + [len(r[i]) for r in rows]) for i, title in enumerate(header)]
-    fixed = [Mm(2.3 * n + 5) if n <= 20 else 0 for n in chars]
-    wide = [n if n > 20 else 0 for n in chars]
-    spare = TEXT_WIDTH - sum(fixed)
-    if not any(wide) or spare < Mm(40):
-        return [Length(TEXT_WIDTH * n // sum(chars)) for n in chars]
-    return [Length(f or spare * w // sum(wide)) for f, w in zip(fixed, wide, strict=True)]
+    """As a browser lays out a table: no column narrower than its longest word; a short column (number, date) gets
+    its longest value on one line while the long-text columns keep room; what is left goes to the long-text columns
+    by their length. A date with a note ("01/10/2018 (hạn giả định)") wraps after the date, never inside it."""
+
+    def width(chars: int) -> int:
+        return int(Mm(2.3 * chars + 5))
+
+    columns = [[*title.split(), *(r[i] for r in rows)] for i, title in enumerate(header)]
+    words = [max([1, *(len(w) for value in col for w in value.split())]) for col in columns]
+    lines = [max([1, *(len(r[i]) for r in rows)]) for i in range(len(header))]
+    low = [width(n) for n in words]
+    if sum(low) >= TEXT_WIDTH:  # not even the longest words fit: shrink them all alike
+        return [Length(TEXT_WIDTH * w // sum(low)) for w in low]
+    short = [n <= SHORT_COLUMN for n in lines]
+    full = [max(lo, width(n)) if s else lo for lo, n, s in zip(low, lines, short, strict=True)]
+    if sum(full) + MIN_TEXT_COLUMN * short.count(False) > TEXT_WIDTH:
+        full = low  # the short columns wrap too, at their words
+    spare = TEXT_WIDTH - sum(full)
+    growing = [n if not s else 0 for n, s in zip(lines, short, strict=True)]
+    if not any(growing):
+        growing = lines
+    return [Length(f + spare * g // sum(growing)) for f, g in zip(full, growing, strict=True)]
 
 
 def _signature(doc: DocumentObject, text: LetterText) -> None:

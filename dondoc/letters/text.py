@@ -6,6 +6,7 @@ The email bodies and the DOCX attachment are both drawn from one `LetterText`, s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,4 @@ class LetterText:
     signer_name: str  # may be empty: the office signs by hand
     signer_prefix: str | None = None  # e.g. "KT. CHÁNH THANH TRA" line above the title, when a deputy signs
     notes: list[str] = field(default_factory=list)  # small print under the table (e.g. what "hạn giả định" means)
+    dated: datetime | None = None  # when it was drawn up: the document's created and modified dates

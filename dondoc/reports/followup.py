@@ -123,7 +123,11 @@ def _section(unit: UnitRow, facts: list[ActionFacts], letters: list[SentLetter],
             )
             completed = fact.completed_at
             when = short_date(completed) if completed else "—"
-            when += f", quá hạn {fact.days_overdue(now)} ngày" if fact.late else ", đúng hạn"
+            if not fact.late:
+                when += ", đúng hạn" if not a.due_assumed else ", trong hạn giả định"
+            else:  # an assumed deadline is not the conclusion's: being past it is not stated as being late
+                past = "sau hạn giả định" if a.due_assumed else "quá hạn"
+                when += f", {past} {fact.days_overdue(now)} ngày"
             section.done.append([str(counts["done"]), _item(fact), evidence or "—", when])
         elif a.status in (ActionStatus.waived.value, ActionStatus.transferred.value):
             counts["closed"] += 1
@@ -133,7 +137,9 @@ def _section(unit: UnitRow, facts: list[ActionFacts], letters: list[SentLetter],
         else:
             counts["remaining"] += 1
             late = fact.days_overdue(now)
-            if late:
+            if late and a.due_assumed:
+                situation = f"Đã qua hạn giả định {late} ngày (kết luận không nêu thời hạn)"
+            elif late:
                 counts["overdue"] += 1
                 situation = f"Quá hạn {late} ngày"
             else:
@@ -209,6 +215,7 @@ def _frame(report: FollowUpReport) -> LetterText:
         signer_title=h.signer_title.upper(),
         signer_name=h.signer_name,
         signer_prefix=h.acting_for,
+        dated=report.as_of,
     )
 
 

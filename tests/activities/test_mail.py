@@ -492,7 +492,7 @@ async def test_the_email_is_a_vietnamese_multipart_text_and_html_letter(
     assert "Hà Nội, ngày 05 tháng 10 năm 2018" in plain
     assert "Kính gửi: Chủ tịch UBND huyện Nghĩa Hành\n" in plain
     assert (
-        "Kết luận thanh tra số 312/KL-Ttra ngày 31 tháng 05 năm 2018 của Thanh tra Bộ Thông tin và Truyền thông "
+        "Kết luận thanh tra số 312/KL-Ttra ngày 31 tháng 5 năm 2018 của Thanh tra Bộ Thông tin và Truyền thông "
         "(Chấp hành pháp luật về ứng dụng công nghệ thông tin tại UBND tỉnh Quảng Ngãi)"
     ) in plain
     assert "Đề nghị UBND huyện Nghĩa Hành khẩn trương thực hiện" in plain
@@ -500,7 +500,7 @@ async def test_the_email_is_a_vietnamese_multipart_text_and_html_letter(
     link, scope = portal_link(engine, mail_settings, plain)
     assert f"Gửi minh chứng, báo cáo hoặc đề nghị gia hạn: {link}" in plain
     assert (scope.workflow_id, scope.unit, scope.view_only) == (WID, "nghia-hanh", False)
-    assert KEY in plain
+    assert KEY not in plain and KEY not in markup, "no internal key in what people read (the Message-ID carries it)"
     assert '<html lang="vi">' in markup
     assert "Kính gửi: Chủ tịch UBND huyện Nghĩa Hành" in markup
     assert f'href="{link}"' in markup
@@ -543,7 +543,8 @@ async def test_each_item_of_the_unit_is_listed_with_its_reference_in_both_bodies
     assert header.cell(1, 1).text == "Hà Nội, ngày 08 tháng 10 năm 2018"
     signed = signature.cell(0, 1).text.splitlines()
     assert (signed[0], signed[-1]) == ("CHÁNH THANH TRA", SIGNER_NAME)
-    assert "- Chánh Thanh tra;" in signature.cell(0, 0).text.splitlines()
+    # the Chánh Thanh tra signs it himself: Nơi nhận does not list him (his copy still goes by email)
+    assert signature.cell(0, 0).text.splitlines() == ["Nơi nhận:", "- Như trên;", "- Lưu: VT."]
     assert SIGNER_NAME in plain and SIGNER_NAME in markup
     # the oversight copy carries the same letter
     oversight = by_audience(relay)["oversight"]
@@ -586,7 +587,7 @@ async def test_a_letter_for_only_assumed_due_dates_never_says_overdue_by_days(
     assert plain.count("(hạn giả định)") == 3
     assert not re.search(r"[Qq]uá hạn \d+ ngày", plain) and not re.search(r"[Qq]uá hạn \d+ ngày", markup)
     assert "quá thời hạn" not in plain, "the body never calls an assumed deadline missed either"
-    assert "thời hạn và tình trạng từng nội dung ghi trong bảng dưới đây" in plain
+    assert "thời hạn và tình trạng của từng nội dung ghi tại bảng" in plain
 
 
 async def test_the_oversight_copy_views_and_the_unit_copy_acts(
@@ -706,7 +707,12 @@ async def test_only_the_formal_letters_carry_the_docx(
         assert message.get_content_type() == "multipart/mixed"
         (part,) = attachments(message)
         day = request.now.astimezone(at(2018, 1, 1).tzinfo).date()
-        assert part.get_filename() == f"van-ban-{step.value.replace('_', '-')}-ly-son-{day:%Y%m%d}.docx"
+        kind = {
+            Step.urging: "don-doc",
+            Step.second_urging: "don-doc-lan-2",
+            Step.proposal: "de-nghi-kiem-tra-xu-ly-trach-nhiem",
+        }
+        assert part.get_filename() == f"van-ban-{kind[step]}-ubnd-huyen-ly-son-ngay-{day:%d-%m-%Y}.docx"
         subject_line = attached_letter(message).tables[0].cell(1, 0).text.splitlines()[1]
         assert subject_line.startswith("V/v ") and "Kết luận thanh tra số 312/KL-Ttra" in subject_line
         assert bodies(message)[0]  # the text and HTML bodies are still there
@@ -762,12 +768,12 @@ async def test_the_closing_notice_goes_to_every_unit_and_copies_the_heads(
     assert addresses(accepted.message, "Cc") == copy.cc == [INSPECTORATE_HEAD]
     assert accepted.message["Subject"] == "[Kết thúc theo dõi] KL 312/KL-Ttra"
     plain, _markup = bodies(accepted.message)
-    assert f"Xem kết luận: https://dondoc.example.vn/conclusions/{WID}" in plain
+    assert "https://" not in plain, "no link: the units' people have no account for the staff pages"
     assert PORTAL not in plain  # nobody gets a link acting for a unit
     assert attachments(accepted.message) == []
     kinh_gui = next(line for line in plain.splitlines() if line.startswith("Kính gửi: "))
     assert "@" not in kinh_gui  # every unit named by its name and its head's title, never by an address
-    assert "UBND huyện Lý Sơn; Chủ tịch UBND huyện Lý Sơn;" in kinh_gui
+    assert "; Chủ tịch UBND huyện Lý Sơn;" in kinh_gui and "; UBND huyện Lý Sơn;" not in kinh_gui
     assert kinh_gui.endswith("; Chủ tịch UBND tỉnh Quảng Ngãi")
     row = outbox(engine, f"{WID}/closing/{copy.audience.value}")
     assert (row.target, row.items, row.unit, row.step) == ("conclusion", [], "", "closing")

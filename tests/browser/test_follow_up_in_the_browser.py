@@ -218,7 +218,7 @@ async def test_staff_and_an_agency_follow_a_conclusion_through_to_closure(
     async with staff.expect_download() as download_info:
         await letters.get_by_role("link", name="Đôn đốc", exact=True).click()
     download = await download_info.value
-    assert re.fullmatch(rf"van-ban-urging-{UNIT}-\d{{8}}\.docx", download.suggested_filename)
+    assert re.fullmatch(r"van-ban-don-doc-ubnd-huyen-ly-son-ngay-\d{2}-\d{2}-\d{4}\.docx", download.suggested_filename)
     sent = letters.locator("table.letters tbody tr").filter(has_text="Quá hạn")
     await expect(sent).to_contain_text("Quá hạn")
     await expect(sent).to_contain_text("Đã gửi")

@@ -80,7 +80,7 @@ def test_the_report_has_the_decree_layout_and_the_signature(engine: Engine) -> N
         "UBND TỈNH QUẢNG NGÃI\nTHANH TRA TỈNH" in header[0][0] and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header[0][1]
     )
     assert header[1][0].strip() == "Số:        /BC-TTr-NV" and "V/v" not in header[1][0]
-    assert header[1][1] == "Quảng Ngãi, ngày 06 tháng 04 năm 2026"
+    assert header[1][1] == "Quảng Ngãi, ngày 06 tháng 4 năm 2026"  # NĐ 30/2020: no leading zero but for months 1, 2
     text = [p.text for p in document.paragraphs]
     assert "BÁO CÁO" in text and "Kính gửi: Chủ tịch UBND tỉnh Quảng Ngãi." in text
     assert "- Văn bản «Đôn đốc» số 15/TTr-NV ngày 24/02/2026, 2 nội dung." in text
@@ -108,3 +108,20 @@ def test_libreoffice_opens_the_register(engine: Engine, tmp_path: Path) -> None:
     assert len(rows) - header - 2 == 12  # the quarter's twelve actions and the total row
     assert rows[header + 1][2] == "01/12/2025"  # a date shown as a date
     assert rows[-1][1] == "Tổng cộng" and rows[-1][8] in ("150,000,000", "150.000.000")
+
+
+def test_the_report_never_calls_an_assumed_deadline_missed(engine: Engine) -> None:
+    from sqlmodel import Session, select
+
+    from models.tables import ActionRow
+
+    with Session(engine) as session:  # a4 is open past its due date: say the conclusion set none
+        a4 = session.exec(select(ActionRow).where(ActionRow.action_id == "a4")).one()
+        a4.due_assumed = True
+        session.add(a4)
+        session.commit()
+    document = docx.Document(BytesIO(_report(engine)))
+    rows = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
+    (a4_row,) = [r for r in rows if any("(hạn giả định)" in c for c in r)]
+    assert any(c.startswith("Đã qua hạn giả định ") and "kết luận không nêu thời hạn" in c for c in a4_row), a4_row
+    assert not any(c.startswith("Quá hạn") for c in a4_row)

@@ -106,7 +106,7 @@ def test_recipients_are_the_heads_and_supervisors_of_active_conclusions() -> Non
 
 
 def test_the_overdue_email_lists_items_with_days_overdue_and_says_why() -> None:
-    mail = overdue_mail(digest_of(SUPERVISOR), NOW.date(), "https://dondoc.example.vn", "digest/overdue/x")
+    mail = overdue_mail(digest_of(SUPERVISOR), NOW.date(), "https://dondoc.example.vn")
     assert mail.subject == "[Tổng hợp quá hạn] 01/12/2026 – 2 nội dung quá hạn ở 1 kết luận"
     assert "2.2. Kiểm điểm trách nhiệm" in mail.text and "quá hạn 7 ngày" in mail.text
     assert "Văn bản đã gửi: Nhắc nhở (20/11/2026); Quá hạn (28/11/2026)" in mail.text
@@ -148,9 +148,18 @@ def test_someone_who_is_no_officer_has_an_empty_queue() -> None:
 
 def test_the_review_email_says_why_and_links_to_the_filtered_queue() -> None:
     queue = review_queue(OFFICER, CONCLUSIONS, UNITS, ACTIONS, EVIDENCE, REPORTS, REQUESTS, NOW)
-    mail = review_mail(queue, NOW.date(), "https://dondoc.example.vn", "digest/review_queue/x")
+    mail = review_mail(queue, NOW.date(), "https://dondoc.example.vn")
     assert mail.subject == "[Chờ xem xét] 01/12/2026 – 4 hồ sơ chờ bạn xem xét"
     assert "Bạn nhận thư này vì là cán bộ phụ trách theo dõi kết luận 312/KL-Ttra." in mail.text
     assert "https://dondoc.example.vn/review?mine=1" in mail.text
     assert mail.text.index("rq-1") < mail.text.index("ev-1") < mail.text.index("rp-1") < mail.text.index("ev-2")
     assert "đã chờ 5 ngày" in mail.text
+
+
+def test_an_assumed_deadline_is_named_so_in_the_overdue_email() -> None:
+    assumed = [a.model_copy(update={"due_assumed": a.action_id == "a2"}) for a in ACTIONS]
+    digest = overdue_digest(SUPERVISOR, CONCLUSIONS, UNITS, assumed, OUTBOX, NOW)
+    mail = overdue_mail(digest, NOW.date(), "https://dondoc.example.vn")
+    assert "Hạn giả định 24/11/2026 (kết luận không nêu thời hạn), đã qua 7 ngày" in mail.text
+    assert "Hạn 27/11/2026, quá hạn 4 ngày" in mail.text  # a1's deadline is the conclusion's
+    assert "hạn giả định" in mail.html

@@ -249,9 +249,13 @@ def test_ban_cua_don_vi_va_ban_giam_sat_khong_bao_gio_tron_lan() -> None:
     [
         (Step.reminder, ["UBND huyện Lý Sơn"], []),
         (Step.overdue, ["Chủ tịch UBND huyện Lý Sơn"], ["UBND huyện Lý Sơn"]),
-        (Step.urging, ["Chủ tịch UBND huyện Lý Sơn"], ["Chánh Thanh tra"]),
-        (Step.second_urging, ["Chủ tịch UBND huyện Lý Sơn", "Cơ quan cấp trên của UBND huyện Lý Sơn"], []),
-        (Step.proposal, ["Chủ tịch UBND tỉnh Quảng Ngãi"], ["Chánh Thanh tra"]),
+        (Step.urging, ["Chủ tịch UBND huyện Lý Sơn"], []),  # the Chánh Thanh tra signs: not among his recipients
+        (
+            Step.second_urging,
+            ["Chủ tịch UBND huyện Lý Sơn", "Thủ trưởng cơ quan quản lý cấp trên trực tiếp của UBND huyện Lý Sơn"],
+            [],
+        ),
+        (Step.proposal, ["Chủ tịch UBND tỉnh Quảng Ngãi"], []),
     ],
 )
 def test_kinh_gui_theo_chuc_danh(step: Step, addressees: list[str], copied_to: list[str]) -> None:
@@ -263,6 +267,33 @@ def test_kinh_gui_theo_chuc_danh(step: Step, addressees: list[str], copied_to: l
     for title in request.addressees + request.copied_to:
         assert "@" not in title, "never an email address when a title exists"
         assert "ly-son" not in title and "report." not in title, "never an internal code"
+
+
+@pytest.mark.parametrize(
+    ("signer", "copied_to"),
+    [
+        ({"title": "Chánh Thanh tra"}, []),
+        ({"title": "Phó Chánh Thanh tra", "acting_for": "KT. CHÁNH THANH TRA"}, ["Chánh Thanh tra (để b/c)"]),
+        ({"title": "Phó Giám đốc", "acting_for": "KT. GIÁM ĐỐC"}, ["Giám đốc (để b/c)"]),
+    ],
+)
+def test_chanh_thanh_tra_ky_thi_khong_nhan_ban_pho_ky_thay_thi_de_bao_cao(
+    signer: dict[str, str], copied_to: list[str]
+) -> None:
+    state = ly_son(signer=signer)
+    _, sent = run_until(state, NOW, at(2025, 8, 31))
+    urging = next(p for p in sent if p.unit == "ly-son" and p.step == Step.urging)
+    assert INSPECTORATE_HEAD in urging.to + urging.cc, "the head still gets his copy by email"
+    assert notices.letter_request(state, urging, urging.planned_at).copied_to == copied_to
+
+
+def test_co_quan_cap_tren_duoc_goi_theo_chuc_danh_ghi_trong_ho_so() -> None:
+    state = ly_son()
+    state.units["ly-son"].supervisor_title = "Chủ tịch UBND tỉnh Quảng Ngãi"
+    _, sent = run_until(state, NOW, at(2025, 8, 31))
+    second = next(p for p in sent if p.unit == "ly-son" and p.step == Step.second_urging)
+    request = notices.letter_request(state, second, second.planned_at)
+    assert request.addressees == ["Chủ tịch UBND huyện Lý Sơn", "Chủ tịch UBND tỉnh Quảng Ngãi"]
 
 
 def test_khong_co_chuc_danh_thi_goi_theo_ten_don_vi() -> None:
@@ -290,9 +321,11 @@ def test_van_ban_ket_thuc_goi_moi_don_vi_theo_chuc_danh() -> None:
     (closing,) = plan_due(state, NOW)
     request = notices.letter_request(state, closing, NOW)
     assert request.step == Step.closing and request.items == []
-    assert request.addressees == ["UBND huyện Lý Sơn", "Chủ tịch UBND huyện Lý Sơn", "Phòng PHONG-B"]
+    # Lý Sơn's chairman speaks for it (its office is not named beside him); phong-b has no head named
+    assert request.addressees == ["Chủ tịch UBND huyện Lý Sơn", "Phòng PHONG-B"]
     assert all("@" not in t for t in request.addressees + request.copied_to)
     assert "Chủ tịch UBND tỉnh Quảng Ngãi" in request.copied_to
+    assert (request.waived, request.transferred) == (4, 0)
 
 
 def test_gui_lai_duoc_danh_dau() -> None:

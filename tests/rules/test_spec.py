@@ -96,6 +96,9 @@ def test_ho_so_quang_ngai_co_du_thong_tin_cho_van_ban_don_doc() -> None:
     assert titles["so-xd"] == "Giám đốc Sở Xây dựng tỉnh Quảng Ngãi"
     assert titles["van-phong-ubnd"] == "Chánh Văn phòng UBND tỉnh Quảng Ngãi"
     assert all(titles.values())
+    supervisors = {u.code: u.supervisor_title for u in spec.units}
+    assert supervisors["ly-son"] == "Chủ tịch UBND tỉnh Quảng Ngãi"
+    assert supervisors["ubnd-tinh"] == "Bộ trưởng Bộ Thông tin và Truyền thông"
     for unit in spec.units:  # report 184 covers every unit, section by section
         assert unit.report_received is not None
         assert unit.report_received.on == date(2018, 8, 7)

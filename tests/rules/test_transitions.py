@@ -999,6 +999,7 @@ def test_bat_dau_voi_tinh_trang_truoc_khi_dang_ky() -> None:
                 [UNIT_A],
                 HEAD_A,
                 head_title="Trưởng phòng A",
+                supervisor_title="Phó Giám đốc Sở",
                 report_due="2025-09-30",
                 report_received={"on": "2025-06-20", "document": "Báo cáo số 12/BC-PA ngày 20/6/2025"},
             ),
@@ -1031,6 +1032,7 @@ def test_bat_dau_voi_tinh_trang_truoc_khi_dang_ky() -> None:
     assert (b1.progress, b1.ref, b1.due_assumed) == (None, None, False)
     unit = state.units["phong-a"]
     assert (unit.report_status, unit.head_title) == (ReportStatus.submitted, "Trưởng phòng A")
+    assert unit.supervisor_title == "Phó Giám đốc Sở"
     (report,) = state.reports
     assert (report.unit, report.note, report.status) == (
         "phong-a",

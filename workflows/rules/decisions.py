@@ -128,7 +128,7 @@ def _item(state: ConclusionState, line: NoticeLine) -> NoticeItem:
     )
     found = target(state, line.target) if line.target else None
     if found is not None:
-        item.due = found.tracked.due
+        item.due, item.due_assumed = found.tracked.due, found.tracked.due_assumed
         if found.action is not None:
             item.ref, item.text = found.action.ref, found.action.text
         else:
@@ -151,6 +151,7 @@ def notice_request(state: ConclusionState, record: NoticeRecord, now: datetime) 
         issued_on=state.issued_on,
         issuer=state.issuer,
         title=state.title,
+        tracking_body=state.tracking_body,
         unit_code=record.unit,
         unit_name=unit.name if unit is not None else "",
         items=[_item(state, line) for line in record.lines],

@@ -11,7 +11,15 @@ from datetime import datetime
 from models.labels import KIND, VN
 from models.mail import Audience, EarlierLetter, LetterCopy, LetterLine, LetterRequest
 from models.policy import Step
-from models.state import ConclusionState, LetterItem, LetterRecord, ReviewStatus, UnitState
+from models.state import (
+    ActionStatus,
+    ConclusionState,
+    LetterItem,
+    LetterRecord,
+    ReviewStatus,
+    Signature,
+    UnitState,
+)
 from workflows.rules.ladder import resolve_recipients, target, targets
 
 REPORT_TEXT = "Báo cáo kết quả thực hiện kết luận thanh tra"
@@ -24,14 +32,38 @@ def days_overdue(due: datetime | None, now: datetime) -> int:
     return max((now.astimezone(VN).date() - due.astimezone(VN).date()).days, 1)
 
 
-def _unit_title(unit: UnitState, address: str) -> str | None:
+def _unit_title(state: ConclusionState, unit: UnitState, address: str) -> str | None:
     if address == unit.head:
         return unit.head_title or f"Thủ trưởng {unit.name}"
     if address in unit.contacts:
         return unit.name
     if address == unit.supervisor:
-        return f"Cơ quan cấp trên của {unit.name}"
+        if unit.supervisor_title:
+            return unit.supervisor_title
+        if address == state.agency_head and state.agency_head_title:
+            return state.agency_head_title
+        return f"Thủ trưởng cơ quan quản lý cấp trên trực tiếp của {unit.name}"
     return None
+
+
+def inspectorate_head_title(signature: Signature) -> str:
+    """The inspectorate head as letters name him: the signer's own title, or, when a deputy signs for him
+    ("KT. CHÁNH THANH TRA"), the title signed for ("Chánh Thanh tra")."""
+    if not signature.acting_for:
+        return signature.title
+    title = signature.acting_for.split(".", 1)[-1].strip() if "." in signature.acting_for[:4] else signature.acting_for
+    sentence = title[:1].upper() + title[1:].lower()
+    return sentence.replace("thanh tra", "Thanh tra")
+
+
+def _copied_to(state: ConclusionState, named: list[str]) -> list[str]:
+    """Nơi nhận: the inspectorate head who signs is not listed; signed for by a deputy, he is, "để b/c"."""
+    head = inspectorate_head_title(state.signature)
+    if head not in named:
+        return named
+    if state.signature.acting_for:
+        return [f"{t} (để b/c)" if t == head else t for t in named]
+    return [t for t in named if t != head]
 
 
 def titles(state: ConclusionState, unit: UnitState | None, addresses: list[str]) -> list[str]:
@@ -40,13 +72,13 @@ def titles(state: ConclusionState, unit: UnitState | None, addresses: list[str])
     units = [unit] if unit is not None else list(state.units.values())
     out: list[str] = []
     for address in addresses:
-        found = next((t for u in units if (t := _unit_title(u, address)) is not None), None)
+        found = next((t for u in units if (t := _unit_title(state, u, address)) is not None), None)
         if found is not None:
             name = found
         elif address == state.agency_head:
             name = state.agency_head_title or "Thủ trưởng cơ quan quản lý nhà nước cùng cấp"
         elif address == state.inspectorate_head:
-            name = state.signature.title
+            name = inspectorate_head_title(state.signature)
         else:
             name = address
         if name not in out:
@@ -110,11 +142,8 @@ def letter_request(state: ConclusionState, letter: LetterRecord, now: datetime) 
         for ref in (unit.letters if unit else [])
         if ref.key != letter.key
     ]
-    addressed = [a for a in letter.to if a != state.inspectorate_head] or letter.to
-    if unit is not None and unit.head in addressed:  # the head speaks for the unit: no need to name both
-        addressed = [a for a in addressed if a not in unit.contacts] or addressed
-    addressees = titles(state, unit, addressed)
-    copied = [t for t in titles(state, unit, [*letter.to, *letter.cc]) if t not in addressees]
+    addressees = titles(state, unit, _addressed(state, unit, letter.to))
+    copied = _copied_to(state, [t for t in titles(state, unit, [*letter.to, *letter.cc]) if t not in addressees])
     return LetterRequest(
         key=letter.key,
         workflow_id=state.workflow_id,
@@ -134,7 +163,24 @@ def letter_request(state: ConclusionState, letter: LetterRecord, now: datetime) 
         earlier=earlier,
         now=now,
         resend=letter.resend,
+        waived=_count(state, ActionStatus.waived) if letter.step == Step.closing else 0,
+        transferred=_count(state, ActionStatus.transferred) if letter.step == Step.closing else 0,
     )
+
+
+def _addressed(state: ConclusionState, unit: UnitState | None, to: list[str]) -> list[str]:
+    """Whom "Kính gửi" names: not the inspectorate's own head; a unit's head speaks for the unit, so its contacts
+    are not named beside him (unless they also stand for a unit whose head is not addressed)."""
+    addressed = [a for a in to if a != state.inspectorate_head] or to
+    units = [unit] if unit is not None else list(state.units.values())
+    headed = [u for u in units if u.head in addressed]
+    unheaded = {a for u in units if u not in headed for a in u.contacts}
+    spoken_for = {a for u in headed for a in u.contacts} - unheaded
+    return [a for a in addressed if a not in spoken_for] or addressed
+
+
+def _count(state: ConclusionState, status: ActionStatus) -> int:
+    return sum(1 for action in state.actions.values() if action.status == status)
 
 
 def draft_letter(state: ConclusionState, unit_code: str, step: Step, now: datetime) -> LetterRequest:

@@ -74,6 +74,7 @@ def new_conclusion(
             head=u.head,
             head_title=u.head_title,
             supervisor=u.supervisor,
+            supervisor_title=u.supervisor_title,
             schedule=plan.schedules[report_target(u.code)],
         )
         for u in spec.units

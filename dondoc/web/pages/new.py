@@ -68,6 +68,7 @@ UNIT_FIELDS = {
     "head": "Email thủ trưởng",
     "supervisor": "Email cơ quan cấp trên",
     "head_title": "Chức danh thủ trưởng",
+    "supervisor_title": "Chức danh cơ quan cấp trên",
 }
 ACTION_FIELDS = {
     "id": "Mã kiến nghị",
@@ -170,7 +171,7 @@ def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
         row = form.units[i]
         unit: dict[str, Any] = {k: row[k] for k in ("code", "name") if row.get(k)}
         unit["contacts"] = split_emails(row.get("contacts", ""))
-        for name in ("head", "supervisor", "head_title"):
+        for name in ("head", "supervisor", "head_title", "supervisor_title"):
             if row.get(name):
                 unit[name] = row[name]
         units.append(unit)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from docx.document import Document
 
-from dondoc.letters.compose import letter_text
+from dondoc.letters.compose import letter_text, long_date
 from dondoc.web import clock as web_clock
 from dondoc.web.downloads import DOCX_TYPE
 from models import commands as c
@@ -104,9 +104,9 @@ async def test_the_letter_is_downloaded_as_docx_from_the_conclusion_page(
     answer = await staff.get(hrefs[0])
     disposition = answer.headers["content-disposition"]
     assert disposition.startswith("attachment;")
-    assert f'filename="van-ban-urging-ly-son-{today:%Y%m%d}.docx"' in disposition, disposition
+    assert f'filename="van-ban-don-doc-ubnd-huyen-ly-son-ngay-{today:%d-%m-%Y}.docx"' in disposition, disposition
     document = read_docx(answer)
-    assert f"ngày {today.day:02d} tháng {today.month:02d} năm {today.year}" in document.tables[0].cell(1, 1).text
+    assert long_date(today) in document.tables[0].cell(1, 1).text
     check_letter(document, spec, outstanding_of(spec, "ly-son", {submitted}))  # evidence waits: not urged
     assert "đôn đốc thực hiện Kết luận thanh tra" in all_text(document)
 
@@ -131,10 +131,12 @@ async def test_the_letter_is_downloaded_as_docx_through_the_api(web: Web) -> Non
     url = f"/api/conclusions/{wid}/units/tra-bong/letters/second_urging"
     for client in (web.bearer(STAFF), web.bearer(SUPERVISOR)):
         answer = await client.get(url)
-        assert re.search(r"van-ban-second-urging-tra-bong-\d{8}\.docx", answer.headers["content-disposition"])
+        # no urging letter went to Trà Bồng yet: the second rung's letter is its first urging, and says so
+        disposition = answer.headers["content-disposition"]
+        assert re.search(r"van-ban-don-doc-ubnd-huyen-tra-bong-ngay-\d{2}-\d{2}-\d{4}\.docx", disposition)
         document = read_docx(answer)
         check_letter(document, spec, outstanding_of(spec, "tra-bong", set()))
-        assert "đôn đốc lần thứ hai" in all_text(document)
+        assert "V/v đôn đốc thực hiện Kết luận" in all_text(document) and "lần thứ hai" not in all_text(document)
     staff = web.bearer(STAFF)
     for path, message in (
         (f"/api/conclusions/{wid}/units/tra-bong/letters/reminder", "Không có văn bản đôn đốc bậc 'reminder'"),

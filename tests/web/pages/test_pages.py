@@ -801,6 +801,7 @@ def letter_form(**changes: str) -> dict[str, str]:
         inspectorate_parent="UBND TỈNH QUẢNG NGÃI",
         **{
             "units[0].head_title": "Chủ tịch UBND huyện Lý Sơn",
+            "units[0].supervisor_title": "Chủ tịch UBND tỉnh Quảng Ngãi",
             "actions[0].ref": "2.1.a",
             "actions[1].ref": "III.2",
             "actions[1].due_assumed": "1",
@@ -822,6 +823,7 @@ async def test_the_form_shows_the_letter_fields_and_keeps_them_when_a_row_is_add
         '<label for="letter_symbol">Ký hiệu văn bản đôn đốc',
         '<label for="inspectorate_parent">Cơ quan chủ quản của cơ quan thanh tra',
         '<label for="u0-head_title">Chức danh thủ trưởng',
+        '<label for="u0-supervisor_title">Chức danh cơ quan cấp trên',
         '<label for="a0-ref">Số mục trong kết luận',
     ):
         assert label in page, label
@@ -850,6 +852,7 @@ def test_the_form_parser_puts_the_letter_fields_into_the_spec() -> None:
         "UBND TỈNH QUẢNG NGÃI",
     )
     assert spec.units[0].head_title == "Chủ tịch UBND huyện Lý Sơn"
+    assert spec.units[0].supervisor_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
     assert [(a.ref, a.due_assumed) for a in spec.actions] == [("2.1.a", False), ("III.2", True)]
     bare = validate(read_form(FormData(list(new_form().items()))))
     assert bare is not None and bare.signer is None and bare.place is None and bare.units[0].head_title is None
@@ -875,6 +878,7 @@ async def test_staff_register_a_conclusion_with_the_letter_fields(web: Web, monk
     assert spec.letter_symbol == "TTr-NV" and spec.inspectorate_parent == "UBND TỈNH QUẢNG NGÃI"
     assert spec.agency_head_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
     assert spec.units[0].head_title == "Chủ tịch UBND huyện Lý Sơn"
+    assert spec.units[0].supervisor_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
     assert [(a.ref, a.due_assumed) for a in spec.actions] == [("2.1.a", False), ("III.2", True)]
 
 

@@ -1,0 +1,121 @@
+"""What a letter and a notice say, word for word where the wording is a rule: dates as Nghị định 30/2020 writes them,
+an urging letter counting only the urging letters really sent, a deadline the conclusion never set never called
+missed, and a file name an office recognises."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from io import BytesIO
+
+import docx
+import pytest
+from docx.shared import Mm
+
+from dondoc.letters.compose import body, letter_filename, letter_text, long_date, row, step_label
+from dondoc.letters.docx import letter_docx
+from dondoc.notice_mail import render as render_notice
+from models.mail import EarlierLetter, LetterRequest
+from models.policy import Step
+from tests.rules.factories import at, reject, submit
+from tests.rules.test_notices import OVERDUE, ly_son, request_for
+from workflows.rules import decisions
+
+
+@pytest.mark.parametrize(
+    ("day", "written"),
+    [
+        (date(2018, 5, 31), "ngày 31 tháng 5 năm 2018"),
+        (date(2026, 12, 1), "ngày 01 tháng 12 năm 2026"),
+        (date(2026, 1, 5), "ngày 05 tháng 01 năm 2026"),
+        (date(2026, 2, 28), "ngày 28 tháng 02 năm 2026"),
+        (date(2026, 3, 9), "ngày 09 tháng 3 năm 2026"),
+        (date(2026, 10, 10), "ngày 10 tháng 10 năm 2026"),
+    ],
+)
+def test_ngay_thang_theo_nghi_dinh_30_chi_them_so_0_cho_ngay_duoi_10_va_thang_1_2(day: date, written: str) -> None:
+    assert long_date(day) == written
+
+
+def overdue_request() -> LetterRequest:
+    _, request = request_for(ly_son(), OVERDUE)
+    assert request.step == Step.overdue
+    return request
+
+
+def sent(step: Step, days_before: int, number: str | None = None) -> EarlierLetter:
+    return EarlierLetter(step=step, sent_at=OVERDUE - timedelta(days=days_before), number=number)
+
+
+def as_step(step: Step, *earlier: EarlierLetter) -> LetterRequest:
+    return overdue_request().model_copy(update={"step": step, "earlier": list(earlier)})
+
+
+def test_van_ban_don_doc_dem_so_lan_don_doc_da_thuc_su_gui_khong_theo_bac_cua_thang() -> None:
+    # a ladder without a first urging rung: its second urging is the unit's first urging letter
+    first = as_step(Step.second_urging, sent(Step.overdue, 20))
+    assert letter_text(first).subject == "đôn đốc thực hiện Kết luận thanh tra số 15/KL-TTr"
+    assert step_label(first) == "Đôn đốc"
+    assert "lần thứ hai" not in " ".join(body(first)) and "tiếp tục" not in " ".join(body(first))
+
+    second = as_step(Step.second_urging, sent(Step.overdue, 20), sent(Step.urging, 10, "125/TTr-NV"))
+    assert letter_text(second).subject == "đôn đốc lần thứ hai thực hiện Kết luận thanh tra số 15/KL-TTr"
+    assert step_label(second) == "Đôn đốc lần 2"
+    assert "văn bản đôn đốc số 125/TTr-NV ngày" in " ".join(body(second))
+    assert "tiếp tục đề nghị" in " ".join(body(second))
+
+    third = as_step(Step.second_urging, sent(Step.urging, 20), sent(Step.second_urging, 10))
+    assert letter_text(third).subject.startswith("đôn đốc lần thứ ba ")
+    # an earlier urging letter is cited by its kind, number and date, never as the ladder's "lần thứ hai"
+    assert "văn bản đôn đốc lần thứ hai" not in " ".join(body(third))
+
+
+def test_de_nghi_xu_ly_khong_noi_da_don_doc_khi_chua_co_van_ban_don_doc_nao() -> None:
+    never_urged = " ".join(body(as_step(Step.proposal, sent(Step.overdue, 30))))
+    assert "Đến nay UBND huyện Lý Sơn vẫn chưa hoàn thành" in never_urged
+    assert "đã được đôn đốc" not in never_urged and "chưa thực hiện nhưng" not in never_urged
+    urged = " ".join(body(as_step(Step.proposal, sent(Step.urging, 20), sent(Step.second_urging, 10))))
+    assert "UBND huyện Lý Sơn đã được đôn đốc 2 lần nhưng đến nay chưa hoàn thành" in urged
+
+
+def test_so_tien_nam_trong_cau_cua_noi_dung_truoc_dau_cham() -> None:
+    kn3 = next(line for line in overdue_request().items if line.target == "kn-3")
+    assert row(3, kn3)[1] == "Thu hồi tiền chi sai (số tiền: 125.000.000 đồng)."
+
+
+def test_ten_tep_van_ban_bang_tieng_viet_khong_dau_khong_co_ma_noi_bo() -> None:
+    request = as_step(Step.second_urging, sent(Step.urging, 10))
+    day = request.now.astimezone(at(2025, 1, 1).tzinfo).date()
+    assert letter_filename(request) == f"van-ban-don-doc-lan-2-ubnd-huyen-ly-son-ngay-{day:%d-%m-%Y}.docx"
+    assert "second" not in letter_filename(request) and "urging" not in letter_filename(request)
+
+
+def test_bang_cua_van_ban_co_han_gia_dinh_van_doc_duoc_ngay_tren_mot_dong() -> None:
+    request = overdue_request()
+    assert any(line.due_assumed for line in request.items)
+    document = docx.Document(BytesIO(letter_docx(letter_text(request))))
+    table = document.tables[1]
+    widths = [column.width for column in table.columns]
+    assert widths[2] >= Mm(27), "the due-date column holds a date on one line"
+    assert widths[1] >= Mm(50), "the items' text keeps its room"
+    assert sum(widths) <= Mm(165) + Mm(1)
+    assert table.cell(3, 2).text == "30/06/2025 (hạn giả định)"
+
+
+def test_tai_lieu_word_mang_ngay_lap_va_tieng_viet() -> None:
+    request = overdue_request()
+    properties = docx.Document(BytesIO(letter_docx(letter_text(request)))).core_properties
+    assert properties.created is not None and properties.created.date() == request.now.date()
+    assert properties.language == "vi-VN"
+
+
+def test_thong_bao_khong_noi_han_gia_dinh_la_han_cua_ket_luan() -> None:
+    state = ly_son(issuer="Sở Thông tin và Truyền thông tỉnh Nam Định")  # the Sở concluded, its Thanh tra follows up
+    state.decision_notices = True
+    reject(submit(state, "kn-3", at(2025, 6, 20)), "kn-3", at(2025, 6, 21), "Thiếu chứng từ")
+    (record,) = [n for n in state.notices if n.unit == "ly-son"]
+    request = decisions.notice_request(state, record, at(2025, 6, 22))
+    (item,) = request.items
+    assert item.due_assumed
+    text = render_notice(request, None).text
+    assert "hạn vẫn là ngày 30/06/2025 (hạn giả định để theo dõi, kết luận không nêu thời hạn)" in text
+    assert "Thanh tra tỉnh Nam Định thông báo kết quả xem xét" in text
