@@ -23,6 +23,7 @@ from holidays import HolidayBase, country_holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from dondoc.spec_loader import syntax_problem
 from dondoc.yaml_text import load_yaml
 
 __all__ = ["VN_TZ", "CalendarOverrides", "WorkingCalendar", "end_of_day"]
@@ -90,7 +91,7 @@ class CalendarOverrides(BaseModel):
         try:
             data: Any = load_yaml(text)
         except yaml.YAMLError as exc:
-            raise ValueError(f"{origin} không phải YAML hợp lệ: {exc}") from exc
+            raise ValueError(f"{origin} {syntax_problem(exc)}") from exc
         if data is None:
             return cls()
         try:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from activities.calendar import CalendarOverrides
 from dondoc.settings import Settings
-from dondoc.spec_loader import explain
+from dondoc.spec_loader import explain, syntax_problem
 from dondoc.yaml_text import load_yaml
 from models.admin_tables import ConfigDocument
 from models.policy import DEFAULT_POLICY, Policy
@@ -41,7 +41,7 @@ def parse_policy(text: str, origin: str = "Chính sách đôn đốc") -> Policy
     try:
         data = load_yaml(text)
     except yaml.YAMLError as error:
-        raise ValueError(f"{origin} không phải YAML hợp lệ: {error}") from None
+        raise ValueError(f"{origin} {syntax_problem(error)}.") from None
     if not isinstance(data, dict):
         raise ValueError(f"{origin} phải có dạng 'steps: [...]' (xem docs/conclusion-spec.md, mục policy)")
     try:

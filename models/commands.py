@@ -6,13 +6,19 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionSpec, DayOrMoment
+from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionSpec, DayOrMoment, clean_text, one_line
 from models.state import FileRef
 
+MAX_NOTE = 4000  # characters of a reason or a note: a paragraph or two, never a document pasted whole
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE), BeforeValidator(clean_text)
+]
+"""Why: required, cleaned of control characters, bounded (the workflow carries it in its state)."""
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE), BeforeValidator(clean_text)]
+"""A note or an optional reason: may be empty."""
 
 
 class Command(BaseModel):
@@ -35,7 +41,7 @@ class SubmitEvidence(Command):
 
     action_id: str
     files: list[FileRef] = Field(min_length=1)
-    note: str = ""
+    note: Note = ""
     recovered_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_VND)
     also_action_ids: list[str] = Field(default_factory=list, max_length=MAX_ACTIONS - 1)
 
@@ -61,7 +67,7 @@ class ReviewEvidence(Command):
 
     evidence_id: str
     decision: Decision
-    reason: str | None = None
+    reason: Note | None = None
     new_due: DayOrMoment | None = None  # with a return: the new deadline for what the unit sends again
     also_evidence_ids: list[str] = Field(default_factory=list, max_length=MAX_ACTIONS - 1)
 
@@ -84,20 +90,20 @@ class RequestExtension(Command):
 class DecideExtension(Command):
     request_id: str
     approve: bool
-    reason: str | None = None
+    reason: Note | None = None
     granted_due: DayOrMoment | None = None  # defaults to the requested due date
 
 
 class SubmitReport(Command):
     unit: str
     files: list[FileRef] = Field(min_length=1)
-    note: str = ""
+    note: Note = ""
 
 
 class ReviewReport(Command):
     report_id: str
     decision: Decision
-    reason: str | None = None
+    reason: Note | None = None
     new_due: DayOrMoment | None = None  # with a return: the new deadline for the corrected report
 
 
@@ -130,7 +136,7 @@ class RecordLetterNumber(Command):
     """The office's number and signing day of a letter that went out, so later letters cite it."""
 
     key: str
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    number: Annotated[str, StringConstraints(min_length=1, max_length=64), BeforeValidator(one_line)]
     signed_on: date | None = None
 
 

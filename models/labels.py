@@ -16,6 +16,7 @@ __all__ = [
     "REVIEW_STATUS",
     "STEP",
     "VN",
+    "item_name",
 ]
 
 STEP = {
@@ -74,3 +75,12 @@ NOTICE_STEP = {
     "arrival": "Báo hồ sơ chờ xem xét",
 }
 """The outbox's `step` of notices (besides the ladder's steps), as staff read it."""
+
+
+def item_name(ref: str | None, text: str) -> str:
+    """How a message names an item to people (a unit's staff among them): by its number in the conclusion, else by
+    the start of its text; never by the key the spec gave it."""
+    if ref:
+        return f"mục {ref}"
+    words = text.split()
+    return "«" + " ".join(words[:12]) + ("…»" if len(words) > 12 else "»")

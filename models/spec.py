@@ -61,14 +61,43 @@ DayOrMoment = Annotated[date | datetime, BeforeValidator(_date_or_datetime), Aft
 Day = Annotated[date, AfterValidator(_plausible_year)]
 """A calendar day in a plausible year (a typo such as 2108 is refused)."""
 
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\r\x0b\x0c\x85\u2028\u2029", "\n"))
+_INVISIBLE = frozenset("\u200b\ufeff")  # zero-width space, byte-order mark
+
+
+def printable(text: str) -> str:
+    """Text as people paste it, made safe to store, mail and write into documents: line breaks of every kind (Word's
+    Shift+Enter is a vertical tab) become newlines; other control characters (NUL included, which PostgreSQL and
+    XML refuse) and zero-width spaces are dropped. They carry no meaning a reader could see."""
+    text = text.replace("\r\n", "\n").translate(_LINE_BREAKS)
+    return "".join(c for c in text if c in "\n\t" or (c not in _INVISIBLE and unicodedata.category(c) != "Cc"))
+
+
+def clean_text(value: object) -> object:
+    """`printable`, as a validator of any field given text."""
+    return printable(value) if isinstance(value, str) else value
+
+
+def one_line(value: object) -> object:
+    """A name, title or number: cleaned, and on one line (a line break inside it becomes a space)."""
+    text = clean_text(value)
+    return " ".join(text.split()) if isinstance(text, str) else text
+
+
+MAX_TEXT = 10_000  # characters of one item's text: a long paragraph of a conclusion, far from the state's limits
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT), BeforeValidator(clean_text)
+]
+"""What an item of the conclusion says (it may run over several lines)."""
+Line = Annotated[str, StringConstraints(min_length=1, max_length=1000), BeforeValidator(one_line)]
+"""One line: a conclusion's title, its issuer, a unit's name."""
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=32), BeforeValidator(one_line)]
 """An item's number as the conclusion writes it: "2.1.a", "III.2", "a)"."""
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), BeforeValidator(one_line)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), BeforeValidator(one_line)]
 """A title or body name as a letter writes it: "Chủ tịch UBND huyện Lý Sơn", "UBND TỈNH QUẢNG NGÃI"."""
-DocumentText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+DocumentText = Annotated[str, StringConstraints(min_length=1, max_length=300), BeforeValidator(one_line)]
 """A document cited by number and day: "Báo cáo số 184/BC-UBND ngày 07/8/2018"."""
 
 
@@ -171,7 +200,7 @@ class UnitSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Slug
-    name: Text
+    name: Line
     contacts: list[EmailStr] = Field(min_length=1)
     head: EmailStr | None = None
     supervisor: EmailStr | None = None
@@ -220,17 +249,18 @@ class ActionSpec(BaseModel):
 class ConclusionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64)]
+    number: Annotated[str, StringConstraints(min_length=3, max_length=64), BeforeValidator(one_line)]
     issued_on: Day
     received_on: Day | None = None
-    issuer: Text
-    title: Text
-    tracking_body: Text
+    issuer: Line
+    title: Line
+    tracking_body: Line
     inspectorate_head: EmailStr
     agency_head: EmailStr
     units: list[UnitSpec] = Field(min_length=1)
     actions: list[ActionSpec] = Field(min_length=1)
     report_due_in: Period = Period(days=45)
+    report_due_assumed: bool = False  # the conclusion sets no report deadline: the units' are assumptions
     policy: Policy | None = None
     agency_head_title: Title | None = None  # "Chủ tịch UBND tỉnh Quảng Ngãi"
     signer: Signer | None = None  # who signs the urging letters

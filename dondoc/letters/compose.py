@@ -81,10 +81,19 @@ def step_label(r: LetterRequest) -> str:
     count = urging_count(r)
     if count:
         return "Đôn đốc" if count == 1 else f"Đôn đốc lần {count}"
+    if r.step == Step.proposal and not missed(r):
+        return "Đề nghị kiểm tra"
     return STEP[r.step]
 
 
+def missed(r: LetterRequest) -> bool:
+    """Whether a deadline the conclusion itself set has passed for an item listed (an assumed one never counts)."""
+    return any(line.days_overdue > 0 for line in r.items)
+
+
 def _subject_of(r: LetterRequest) -> str:
+    if r.step == Step.proposal and not missed(r):  # nobody is held responsible for a deadline never set
+        return f"đề nghị kiểm tra việc thực hiện Kết luận thanh tra số {r.number}"
     return SUBJECT[r.step].format(number=r.number, urging=urging_words(urging_count(r)))
 
 
@@ -151,11 +160,17 @@ def body(r: LetterRequest) -> list[str]:
             standing = f"{r.unit_name} đã được đôn đốc {len(urged)} lần nhưng đến nay chưa hoàn thành {what}."
         else:
             standing = f"Đến nay {r.unit_name} vẫn chưa hoàn thành {what}."
-        paragraphs.append(
-            f"{standing} {sender} đề nghị "
-            f"{_addressed(r)} xem xét, chỉ đạo kiểm tra việc thực hiện kết luận thanh tra và xử lý trách nhiệm "
-            "của tập thể, cá nhân có liên quan theo quy định của pháp luật về thanh tra."
-        )
+        if missed(r):
+            ask = (
+                "xem xét, chỉ đạo kiểm tra việc thực hiện kết luận thanh tra và xử lý trách nhiệm của tập thể, cá nhân "
+                "có liên quan theo quy định của pháp luật về thanh tra."
+            )
+        else:  # only assumed deadlines passed: the conclusion set none, so no one is yet answerable for being late
+            ask = (
+                f"xem xét, chỉ đạo kiểm tra việc thực hiện kết luận thanh tra và yêu cầu {r.unit_name} báo cáo tiến "
+                "độ, thời hạn hoàn thành các nội dung nêu trên."
+            )
+        paragraphs.append(f"{standing} {sender} đề nghị {_addressed(r)} {ask}")
     return paragraphs
 
 

@@ -18,6 +18,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from dondoc.letters.text import LetterText
+from models.spec import printable
 
 FONT = "Times New Roman"
 LANGUAGE = "vi-VN"  # spelling and hyphenation in Word
@@ -210,7 +211,7 @@ def _para(
 ) -> Paragraph:
     p = where.add_paragraph()
     p.alignment = align
-    run = p.add_run(text)
+    run = p.add_run(printable(text))  # text stored before input was cleaned may still hold control characters
     run.font.size, run.font.bold, run.font.italic = Pt(size), bold, italic
     return p
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from dondoc import users
 from dondoc.gateway import AlreadyStarted, NotFound, Refused
 from dondoc.spec_loader import describe
+from dondoc.storage import size_label
 from dondoc.web import api, health, outages, pages, portal
 from dondoc.web.api.errors import truthful_openapi
 from dondoc.web.bodies import BodyLimit
@@ -79,13 +81,25 @@ _STANDARD_MESSAGES = {
     "Not Found": "Không tìm thấy trang hoặc tài nguyên này.",
     "Method Not Allowed": "Thao tác này không được hỗ trợ tại địa chỉ này.",
     "There was an error parsing the body": UNREADABLE,
+    # starlette.formparsers: a body that is not a well-formed form
+    "Missing boundary in multipart.": UNREADABLE,
+    "Invalid multipart data.": UNREADABLE,
+    'The Content-Disposition header field "name" must be provided.': UNREADABLE,
 }
+_FIELD_TOO_LARGE = re.compile(r"(?:Field|Part) exceeded maximum size of (\d+)KB\.")  # starlette.formparsers
+_TOO_MANY = re.compile(r"Too many (files|fields)\. Maximum number of (?:files|fields) is (\d+)\.")
 
 
 def _standard_message(detail: str) -> str:
     """FastAPI's and Starlette's own English answers, in Vietnamese; ours pass through."""
-    if detail.startswith(("Too many files", "Too many fields", "Part exceeded")):
-        return "Gửi quá nhiều tệp hoặc trường trong một lần; vui lòng chia nhỏ."
+    if match := _FIELD_TOO_LARGE.fullmatch(detail):
+        limit = size_label(int(match.group(1)) * 1024)
+        return f"Nội dung gửi lên quá lớn: mỗi ô của biểu mẫu tối đa {limit}; rút gọn nội dung rồi gửi lại."
+    if match := _TOO_MANY.fullmatch(detail):
+        what = "tệp" if match.group(1) == "files" else "trường"
+        return (
+            f"Gửi quá nhiều {what} trong một lần (tối đa {match.group(2)} {what}); vui lòng chia thành nhiều lần gửi."
+        )
     return _STANDARD_MESSAGES.get(detail, detail)
 
 

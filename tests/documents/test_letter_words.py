@@ -77,6 +77,30 @@ def test_de_nghi_xu_ly_khong_noi_da_don_doc_khi_chua_co_van_ban_don_doc_nao() ->
     assert "UBND huyện Lý Sơn đã được đôn đốc 2 lần nhưng đến nay chưa hoàn thành" in urged
 
 
+def test_khong_de_nghi_xu_ly_trach_nhiem_khi_chi_qua_han_gia_dinh() -> None:
+    """Every outstanding item of the unit has an assumed deadline (the conclusion set none): the top rung asks for a
+    check and a timetable, never for anyone to be held responsible for lateness."""
+    proposal = as_step(Step.proposal, sent(Step.urging, 20), sent(Step.second_urging, 10))
+    assumed = proposal.model_copy(update={"items": [i.model_copy(update={"days_overdue": 0}) for i in proposal.items]})
+    words = " ".join(body(assumed))
+    assert "xử lý trách nhiệm" not in words and "xử lý trách nhiệm" not in letter_text(assumed).subject
+    assert "yêu cầu UBND huyện Lý Sơn báo cáo tiến độ, thời hạn hoàn thành" in words
+    assert letter_text(assumed).subject == "đề nghị kiểm tra việc thực hiện Kết luận thanh tra số 15/KL-TTr"
+    assert step_label(assumed) == "Đề nghị kiểm tra"
+    # one deadline set by the conclusion passed: responsibility is asked for
+    assert any(line.days_overdue > 0 for line in proposal.items)
+    assert "xử lý trách nhiệm của tập thể, cá nhân" in " ".join(body(proposal))
+
+
+def test_han_bao_cao_gia_dinh_khong_duoc_neu_nhu_han_cua_ket_luan() -> None:
+    _, request = request_for(ly_son(report_due_assumed=True), at(2025, 7, 10, 9))
+    report = next(line for line in request.items if line.is_report)
+    assert report.due_assumed and report.days_overdue == 0
+    assert row(4, report)[2].endswith("(hạn giả định)") and not row(4, report)[3].startswith("Quá hạn")
+    _, stated = request_for(ly_son(), at(2025, 7, 10, 9))
+    assert next(line for line in stated.items if line.is_report).days_overdue == 10
+
+
 def test_so_tien_nam_trong_cau_cua_noi_dung_truoc_dau_cham() -> None:
     kn3 = next(line for line in overdue_request().items if line.target == "kn-3")
     assert row(3, kn3)[1] == "Thu hồi tiền chi sai (số tiền: 125.000.000 đồng)."

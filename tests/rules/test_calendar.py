@@ -131,6 +131,12 @@ def test_a_date_cannot_be_both_day_off_and_make_up_day() -> None:
 # --- Periods (Bộ luật Dân sự 2015, Điều 148) ---
 
 
+def test_a_broken_holiday_list_says_where_in_vietnamese() -> None:
+    with pytest.raises(ValueError, match="sai cú pháp YAML ở dòng 2, cột") as caught:
+        CalendarOverrides.from_text("holidays:\n  2027-01-02: [Nghỉ")
+    assert "while parsing" not in str(caught.value) and "expected" not in str(caught.value)
+
+
 def test_calendar_period_excludes_the_first_day() -> None:
     assert CAL.add_days(date(2025, 6, 2), 3, working=False) == date(2025, 6, 5)
 

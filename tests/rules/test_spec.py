@@ -114,6 +114,7 @@ def test_ho_so_nam_dinh_co_chuc_danh_va_han_gia_dinh() -> None:
         "Giám đốc Trung tâm Công nghệ thông tin và Truyền thông",
     ]
     assert all(a.due_assumed for a in spec.actions)  # the conclusion sets no due date at all
+    assert spec.report_due_assumed  # nor a deadline for the follow-up report
     assert [a.ref for a in spec.actions] == ["III.2.1-1", "III.2.1-2", "III.2.1-3", "III.2.1-1", "III.2.1-4"]
 
 
@@ -732,7 +733,7 @@ def test_ho_so_json_cung_doc_duoc(tmp_path: Path) -> None:
 def test_ho_so_json_sai_cu_phap(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec(write(tmp_path, "kl.json", '{"number": "15/KL-TTr",'))
-    assert caught.value.problems[0].startswith("không đọc được cú pháp YAML/JSON")
+    assert caught.value.problems[0].startswith("tệp sai cú pháp JSON ở dòng 1, cột 24")
 
 
 def test_tep_yaml_la_danh_sach_bi_tu_choi(tmp_path: Path) -> None:

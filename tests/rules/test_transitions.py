@@ -150,7 +150,13 @@ def test_don_vi_nop_minh_chung_khi_kien_nghi_dang_thuc_hien() -> None:
 @pytest.mark.parametrize("status", [ActionStatus.evidence_submitted, *RESOLVED])
 def test_khong_the_nop_minh_chung_khi_kien_nghi_khong_con_mo(status: ActionStatus) -> None:
     command = c.SubmitEvidence(actor=UNIT_A, action_id="a-1", files=files())
-    refused(action_in(status), command, LATER, "Kiến nghị 'a-1' đang ở trạng thái «", "không thể nộp minh chứng")
+    refused(
+        action_in(status),
+        command,
+        LATER,
+        "Kiến nghị «Khắc phục tồn tại a-1.» đang ở trạng thái «",  # by its text: it has no number; never its key
+        "không thể nộp minh chứng",
+    )
 
 
 def test_khong_the_nop_minh_chung_cho_kien_nghi_khong_ton_tai() -> None:
@@ -240,7 +246,9 @@ def test_mot_lan_nop_cho_nhieu_kien_nghi_tao_moi_kien_nghi_mot_minh_chung() -> N
 def test_nop_cho_nhieu_kien_nghi_bi_tu_choi_ca_khi_mot_kien_nghi_khong_con_mo() -> None:
     state = submit(make_state(), "a-2", LATER)
     command = c.SubmitEvidence(actor=UNIT_A, action_id="a-1", also_action_ids=["a-2"], files=files())
-    refused(state, command, LATER, "Kiến nghị 'a-2'", "không thể nộp minh chứng")  # a-1 unchanged too
+    refused(
+        state, command, LATER, "Kiến nghị «Khắc phục tồn tại a-2.»", "không thể nộp minh chứng"
+    )  # a-1 unchanged too
 
 
 def test_nop_cho_nhieu_kien_nghi_khong_lap_lai_va_khong_ghi_so_tien() -> None:
@@ -324,7 +332,9 @@ def test_han_de_nghi_phai_sau_han_hien_tai(due: date | datetime) -> None:
 def test_chi_mot_de_nghi_gia_han_cho_quyet_dinh_moi_luc() -> None:
     state = request_extension(make_state())
     command = c.RequestExtension(actor=UNIT_A, action_id="a-1", requested_due=date(2025, 8, 31), reason="x")
-    refused(state, command, LATER, "đã có một đề nghị gia hạn đang chờ quyết định")
+    refused(state, command, LATER, "Kiến nghị «Khắc phục tồn tại a-1.» đã có một đề nghị gia hạn đang chờ quyết định")
+    numbered = request_extension(make_state(make_spec(actions=[action_dict("a-1", "phong-a", ref="2.1.a")])))
+    refused(numbered, command, LATER, "Kiến nghị mục 2.1.a đã có một đề nghị gia hạn đang chờ quyết định")
     # another action is not blocked
     other = c.RequestExtension(actor=UNIT_A, action_id="b-1", requested_due=date(2025, 8, 31), reason="x")
     transitions.check(state, other)

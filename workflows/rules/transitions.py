@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from typing import Any, TypeVar
 
 from models import commands as c
-from models.labels import ACTION_STATUS, KIND, REPORT_STATUS, STEP, VN
+from models.labels import ACTION_STATUS, KIND, REPORT_STATUS, STEP, VN, item_name
 from models.planning import DueRule, PlanRequest, PlanResult, action_rule, report_target
 from models.policy import Step
 from models.spec import MAX_ACTIONS, ActionKind, ActionSpec, ConclusionSpec, PriorStatus
@@ -76,6 +76,7 @@ def new_conclusion(
             supervisor=u.supervisor,
             supervisor_title=u.supervisor_title,
             schedule=plan.schedules[report_target(u.code)],
+            due_assumed=spec.report_due_assumed,
         )
         for u in spec.units
     }
@@ -245,7 +246,7 @@ def _need_reason(reason: str | None, what: str) -> str:
 def _status_is(action: ActionState, allowed: set[ActionStatus], doing: str) -> None:
     if action.status not in allowed:
         raise RuleViolation(
-            f"Kiến nghị '{action.id}' đang ở trạng thái «{ACTION_STATUS[action.status]}», không thể {doing}."
+            f"Kiến nghị {item_name(action.ref, action.text)} đang ở trạng thái «{ACTION_STATUS[action.status]}», không thể {doing}."
         )
 
 
@@ -289,7 +290,9 @@ def _check_request_extension(state: ConclusionState, cmd: c.RequestExtension) ->
     action = _action(state, cmd.action_id)
     _status_is(action, {ActionStatus.open, ActionStatus.evidence_submitted}, "xin gia hạn")
     if any(r.action_id == action.id and r.status == ExtensionStatus.requested for r in state.extension_requests):
-        raise RuleViolation(f"Kiến nghị '{action.id}' đã có một đề nghị gia hạn đang chờ quyết định.")
+        raise RuleViolation(
+            f"Kiến nghị {item_name(action.ref, action.text)} đã có một đề nghị gia hạn đang chờ quyết định."
+        )
     if _day(cmd.requested_due) <= _day(action.due.astimezone(VN)):
         raise RuleViolation(f"requested_due: hạn đề nghị phải sau hạn hiện tại ({action.due:%d/%m/%Y}).")
 

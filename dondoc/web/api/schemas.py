@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from dondoc.web.letters import AUDIENCE, LetterView, letters, status_text
 from dondoc.web.queries import ConclusionDetail, OverdueItem
-from models.commands import Decision, Reason
+from models.commands import Decision, Note, Reason
 from models.labels import (
     ACTION_STATUS,
     CONCLUSION_STATUS,
@@ -448,7 +448,7 @@ class In(BaseModel):
 
 class ReviewIn(In):
     decision: Decision
-    reason: str | None = Field(default=None, max_length=4000, description="required when rejecting/returning")
+    reason: Note | None = Field(default=None, description="required when rejecting/returning")
     new_due: DayOrMoment | None = Field(
         default=None,
         description="with a reject: the new deadline for what the unit sends again (a new due version, the ladder "
@@ -475,7 +475,7 @@ class ExtensionRequestIn(In):
 
 class ExtensionDecisionIn(In):
     approve: bool
-    reason: str | None = Field(default=None, max_length=4000, description="required when not approving")
+    reason: Note | None = Field(default=None, description="required when not approving")
     granted_due: DayOrMoment | None = Field(default=None, description="defaults to the requested due date")
 
 
@@ -500,9 +500,9 @@ class ContactsIn(In):
 class EvidenceFields(In):
     """The non-file fields of an evidence upload (multipart)."""
 
-    note: str = Field(default="", max_length=4000)
+    note: Note = ""
     recovered_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_VND)
 
 
 class ReportFields(In):
-    note: str = Field(default="", max_length=4000)
+    note: Note = ""

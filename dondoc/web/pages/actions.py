@@ -28,6 +28,7 @@ from dondoc.web.pages.common import (
     Ctx,
     FormState,
     Staff,
+    amount_hint,
     parse_amount,
     parse_day,
     parse_days,
@@ -320,7 +321,7 @@ async def add_action(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -
     if values["amount_vnd"]:
         amount = parse_amount(values["amount_vnd"])
         if amount is None:
-            form.errors["amount_vnd"] = "Số tiền phải là số đồng, ví dụ 15.000.000."
+            form.errors["amount_vnd"] = amount_hint(values["amount_vnd"], "Số tiền")
         spec["amount_vnd"] = amount
     fields = {"id", "unit", "kind", "text", "due", "due_in", "amount_vnd"}
     return await apply_form(

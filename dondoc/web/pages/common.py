@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -94,13 +95,40 @@ def parse_day(value: str) -> date | None:
 DAY_HINT = f"Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2026 (năm {EARLIEST_YEAR}–{LATEST_YEAR})."
 
 
-def parse_amount(value: str) -> int | None:
-    """An amount in đồng, with or without thousands separators ('15.000.000', '15 000 000 đ')."""
-    digits = re.sub(r"[\s.,]", "", value.strip().removesuffix("đ").removesuffix("VND").strip())
-    if not digits.isdigit() or len(digits) > 18:
+_GROUPED = re.compile(
+    r"[0-9]+"  # no separator: 15000000
+    r"|[1-9][0-9]{0,2}(?:\.[0-9]{3})+"  # 15.000.000
+    r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+"  # 15,000,000
+    r"|[1-9][0-9]{0,2}(?:[ \u00a0\u202f][0-9]{3})+"  # 15 000 000 (also with no-break spaces)
+)
+_CURRENCY = re.compile(r"\s*(?:đồng|vnđ|vnd|đ)$", re.IGNORECASE)
+
+
+def _whole_dong(value: str) -> int | None:
+    """Whole đồng as typed, thousands grouped by one kind of separator, the currency after it optional; None for
+    anything else (a fractional part, malformed groups), never a guess."""
+    typed = _CURRENCY.sub("", unicodedata.normalize("NFC", value).strip()).strip()
+    if not _GROUPED.fullmatch(typed):
         return None
-    amount = int(digits)
-    return amount if amount <= MAX_AMOUNT_VND else None
+    digits = re.sub(r"[^0-9]", "", typed).lstrip("0") or "0"
+    return int(digits) if len(digits) <= 20 else MAX_AMOUNT_VND + 1  # any longer is too large, int() not needed
+
+
+def parse_amount(value: str) -> int | None:
+    """An amount in whole đồng: '15000000', '15.000.000', '15,000,000', '15 000 000 đồng' (or đ, VNĐ, VND). None
+    for a fractional part ('1,5', '15.000.000,50'), malformed groups ('1.23.4') or more than MAX_AMOUNT_VND."""
+    amount = _whole_dong(value)
+    return amount if amount is not None and amount <= MAX_AMOUNT_VND else None
+
+
+def amount_hint(value: str, what: str) -> str:
+    """Why `parse_amount` refused `value`, for the field named `what` (e.g. 'Số tiền đã thu hồi')."""
+    if _whole_dong(value) is not None:
+        return f"{what} quá lớn: tối đa {f'{MAX_AMOUNT_VND:,}'.replace(',', '.')} đồng."
+    return (
+        f"{what} phải là số nguyên đồng, ví dụ 15.000.000 (dấu chấm, dấu phẩy hoặc dấu cách chỉ để ngăn cách hàng "
+        "nghìn; không ghi phần lẻ)."
+    )
 
 
 DAYS_HINT = f"Số ngày phải là số nguyên từ 1 đến {MAX_PERIOD.days}."

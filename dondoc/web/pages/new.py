@@ -24,6 +24,7 @@ from dondoc.web.pages.common import (
     DAYS_HINT,
     Ctx,
     Staff,
+    amount_hint,
     parse_amount,
     parse_day,
     parse_days,
@@ -52,6 +53,7 @@ HEADER = {
     "agency_head": "Email thủ trưởng cơ quan quản lý nhà nước cùng cấp",
     "officers": "Email cán bộ phụ trách",
     "report_due_in": "Hạn báo cáo kết quả (số ngày)",
+    "report_due_assumed": "hạn báo cáo giả định",
     # what the urging letters need besides the emails (all optional)
     "agency_head_title": "Chức danh thủ trưởng cơ quan quản lý nhà nước",
     "signer_title": "Chức danh người ký văn bản đôn đốc",
@@ -204,9 +206,8 @@ def _spec_data(form: NewForm) -> tuple[dict[str, Any], list[int], list[int]]:
         if row.get("amount_vnd"):
             amount = parse_amount(row["amount_vnd"])
             if amount is None:
-                form.add(
-                    f"{where}.amount_vnd", "Số tiền phải là số đồng, ví dụ 15.000.000.", _action_label(i, "amount_vnd")
-                )
+                hint = amount_hint(row["amount_vnd"], "Số tiền")
+                form.add(f"{where}.amount_vnd", hint, _action_label(i, "amount_vnd"))
             action["amount_vnd"] = amount if amount is not None else row["amount_vnd"]
         actions.append(action)
     data["actions"] = actions

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from dondoc import drafts, officers, unit_directory
 from dondoc.gateway import AlreadyStarted
 from dondoc.settings import Settings
-from dondoc.spec_loader import SpecError, parse_spec
+from dondoc.spec_loader import SpecError, parse_spec, syntax_problem
 from dondoc.web.context import AppContext
 from dondoc.web.pages import new, starting
 from dondoc.web.pages.common import Ctx, Staff, text
@@ -45,7 +45,7 @@ def read_spec(name: str, content: bytes, directory: Mapping[str, Mapping[str, An
     try:
         data = json.loads(source) if name.lower().endswith(".json") else load_yaml(source)
     except (yaml.YAMLError, json.JSONDecodeError) as error:
-        raise SpecError([f"không đọc được cú pháp YAML/JSON: {error}"]) from None
+        raise SpecError([f"tệp {syntax_problem(error)}"]) from None
     return parse_spec(data, directory)
 
 

@@ -25,7 +25,6 @@ Ctx = Annotated[AppContext, Depends(get_context)]
 ACCEPT = ",".join(ext for exts in ALLOWED.values() for ext in exts)
 TYPES = "PDF, DOCX, XLSX, DOC, XLS, ODT, JPEG, PNG, ZIP"
 MAX_FILES = 20
-MAX_NOTE = 4000
 UNRESOLVED = ("open", "evidence_submitted")
 NOT_AGENCY = "Trang này dành cho đơn vị được thanh tra. Cán bộ thanh tra theo dõi kết luận ở trang «Kết luận»."
 NOT_YOURS = "Bạn chỉ được thao tác trên kiến nghị và báo cáo của đơn vị mình, trong kết luận được giao."

@@ -17,13 +17,14 @@ from dondoc.gateway import Refused
 from dondoc.storage import StoredFile, UploadError
 from dondoc.web import bodies, queries, uploads
 from dondoc.web.context import AppContext
-from dondoc.web.pages.common import DAY_HINT, parse_amount, parse_day, text
-from dondoc.web.portal.access import MAX_FILES, MAX_NOTE, NOT_YOURS, Ctx, actor_of, agency
+from dondoc.web.pages.common import DAY_HINT, amount_hint, parse_amount, parse_day, text
+from dondoc.web.portal.access import MAX_FILES, NOT_YOURS, Ctx, actor_of, agency
 from dondoc.web.portal.view import FormState, render_portal
 from dondoc.web.rendering import PRIVATE, flash
 from dondoc.web.security import VIEW_ONLY, Principal
 from models import commands as c
-from models.labels import VN
+from models.commands import MAX_NOTE
+from models.labels import VN, item_name
 from models.tables import (
     ActionRow,
     ConclusionRow,
@@ -127,7 +128,7 @@ async def _submit(
         return await uploads.submit(ctx, workflow_id, stored, send)
     except Refused as error:
         name, rows = ticked or ("", [])
-        about = [row for row in rows if f"Kiến nghị '{row.action_id}'" in str(error)]
+        about = [row for row in rows if f"Kiến nghị {item_name(row.ref, row.text)} " in str(error)]
         form.errors.update({name: _not_open(about)} if about else _refusal(error, fields))
         return await _failed(request, ctx, who, form, status.HTTP_409_CONFLICT)
 
@@ -213,7 +214,7 @@ async def _evidence(
     if recovered_text:
         recovered = parse_amount(recovered_text)
         if recovered is None:
-            form.errors["recovered_vnd"] = "Số tiền đã thu hồi phải là số đồng, ví dụ 15.000.000."
+            form.errors["recovered_vnd"] = amount_hint(recovered_text, "Số tiền đã thu hồi")
         elif len(rows) > 1:
             form.errors["recovered_vnd"] = (
                 "Số tiền đã thu hồi chỉ ghi khi nộp minh chứng cho một kiến nghị: bỏ chọn các kiến nghị khác "

@@ -77,7 +77,7 @@ async def test_a_saved_ladder_plans_the_next_conclusion(web: Web) -> None:
         ("steps:\n  - {step: nhac, offset: P1D, to: [contacts]}\n", "steps[0].step: giá trị 'nhac' không tồn tại"),
         ("steps:\n  - {step: overdue, offset: P1D, to: [sep]}\n", "'sep' không phải vai trò"),
         ("steps: []\n", "steps: cần ít nhất một phần tử"),
-        ("steps: [\n", "không phải YAML hợp lệ"),
+        ("steps: [\n", "Chính sách đôn đốc sai cú pháp YAML ở dòng"),
     ],
 )
 async def test_a_broken_ladder_is_refused_beside_the_field_and_nothing_is_stored(

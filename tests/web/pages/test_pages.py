@@ -295,6 +295,21 @@ async def test_evidence_is_reviewed_from_the_queue_and_the_next_load_shows_it(we
     assert "Hoàn thành" in text_of(await staff.get(f"/conclusions/{wid}"))
 
 
+async def test_a_reason_too_long_is_refused_beside_its_field_and_control_characters_are_dropped(web: Web) -> None:
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    await web.ctx.gateway.update(wid, c.SubmitEvidence(actor=AGENCY, action_id=LY_SON_ACTION, files=[PDF]))
+    staff = await web.login(STAFF)
+    url = f"/conclusions/{wid}/evidence/ev-1/review"
+    pasted = await staff.post(url, data={"decision": "reject", "reason": "x" * 5000, "next": "/review"})
+    assert pasted.status_code == 422 and "quá dài (tối đa 4000)" in text_of(pasted)
+    assert "Minh chứng chờ xem xét (1)" in text_of(await staff.get("/review")), "nothing was decided"
+    word = await staff.post(url, data={"decision": "reject", "reason": "Thiếu\x00 biên bản\x0bký", "next": "/review"})
+    assert word.status_code == 303
+    (evidence,) = (await web.ctx.gateway.snapshot(wid)).evidence
+    assert evidence.reason == "Thiếu biên bản\nký"
+
+
 async def test_extension_requests_are_decided_inline(web: Web) -> None:
     spec = await web.start_quang_ngai()
     wid = spec.workflow_id
@@ -645,7 +660,7 @@ async def test_form_errors_are_shown_beside_their_fields_in_vietnamese(web: Web)
     assert re.search(r'id="issuer-error">thiếu trường bắt buộc<', body)
     assert re.search(r"id=\"inspectorate_head-error\">'khong-phai-email' không phải địa chỉ email hợp lệ<", body)
     assert re.search(r'id="u0-contacts-error">cần ít nhất một email đầu mối<', body)
-    assert re.search(r'id="a2-amount-error">Số tiền phải là số đồng, ví dụ 15.000.000.<', body)
+    assert re.search(r'id="a2-amount-error">Số tiền phải là số nguyên đồng, ví dụ 15.000.000 \(', body)
     assert (
         "Kiến nghị dòng 2: Nhập hạn (một ngày) hoặc thời hạn" in body and "Số tiền phải thu hồi (đồng): Số tiền" in body
     )
@@ -733,7 +748,7 @@ async def test_an_invalid_spec_file_lists_every_problem_by_field(web: Web) -> No
     ):
         assert problem in body, problem
     syntax = await staff.post("/conclusions/upload", files={"spec_file": ("x.json", b"{not json", "application/json")})
-    assert syntax.status_code == 422 and "không đọc được cú pháp YAML/JSON" in text_of(syntax)
+    assert syntax.status_code == 422 and "tệp sai cú pháp JSON ở dòng 1, cột 2" in text_of(syntax)
     nothing = await staff.post("/conclusions/upload", files={"spec_file": ("", b"", "text/yaml")})
     assert nothing.status_code == 422 and "Chọn một tệp hồ sơ kết luận" in text_of(nothing)
 
@@ -772,7 +787,7 @@ async def test_absurd_numbers_and_dates_are_field_errors_never_a_crash(web: Web)
     body = text_of(created)
     assert re.search(r'id="a0-due_in-error">Số ngày phải là số nguyên từ 1 đến 3650.<', body)
     assert re.search(r'id="a1-due-error">Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2026', body)
-    assert re.search(r'id="a2-amount-error">Số tiền phải là số đồng', body)
+    assert re.search(r'id="a2-amount-error">Số tiền quá lớn: tối đa 1.000.000.000.000.000 đồng.<', body)
 
 
 async def test_errors_outside_the_forms_speak_vietnamese(web: Web) -> None:
@@ -802,6 +817,7 @@ def letter_form(**changes: str) -> dict[str, str]:
         **{
             "units[0].head_title": "Chủ tịch UBND huyện Lý Sơn",
             "units[0].supervisor_title": "Chủ tịch UBND tỉnh Quảng Ngãi",
+            "report_due_assumed": "1",
             "actions[0].ref": "2.1.a",
             "actions[1].ref": "III.2",
             "actions[1].due_assumed": "1",
@@ -853,9 +869,11 @@ def test_the_form_parser_puts_the_letter_fields_into_the_spec() -> None:
     )
     assert spec.units[0].head_title == "Chủ tịch UBND huyện Lý Sơn"
     assert spec.units[0].supervisor_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
+    assert spec.report_due_assumed
     assert [(a.ref, a.due_assumed) for a in spec.actions] == [("2.1.a", False), ("III.2", True)]
     bare = validate(read_form(FormData(list(new_form().items()))))
     assert bare is not None and bare.signer is None and bare.place is None and bare.units[0].head_title is None
+    assert not bare.report_due_assumed
 
 
 async def test_staff_register_a_conclusion_with_the_letter_fields(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -879,6 +897,7 @@ async def test_staff_register_a_conclusion_with_the_letter_fields(web: Web, monk
     assert spec.agency_head_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
     assert spec.units[0].head_title == "Chủ tịch UBND huyện Lý Sơn"
     assert spec.units[0].supervisor_title == "Chủ tịch UBND tỉnh Quảng Ngãi"
+    assert spec.report_due_assumed
     assert [(a.ref, a.due_assumed) for a in spec.actions] == [("2.1.a", False), ("III.2", True)]
 
 
