@@ -49,8 +49,13 @@ def short_date(moment: datetime | date) -> str:
     return f"{day:%d/%m/%Y}"
 
 
+def grouped(number: int) -> str:
+    """Thousands grouped the Vietnamese way: 2.528, 125.000.000."""
+    return f"{number:,}".replace(",", ".")
+
+
 def money(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " đồng"
+    return f"{grouped(amount)} đồng"
 
 
 def cite_conclusion(r: LetterRequest) -> str:
@@ -192,7 +197,7 @@ def row(index: int, line: LetterLine) -> list[str]:
         due = short_date(line.due)
     status: list[str] = []
     if line.days_overdue > 0:
-        status.append(f"Quá hạn {line.days_overdue} ngày")
+        status.append(f"Quá hạn {grouped(line.days_overdue)} ngày")
     elif line.due_assumed:
         status.append("Kết luận không nêu hạn; đề nghị đơn vị báo cáo tiến độ")
     else:

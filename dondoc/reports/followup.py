@@ -17,7 +17,7 @@ from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-from dondoc.letters.compose import long_date, money, short_date
+from dondoc.letters.compose import grouped, long_date, money, short_date
 from dondoc.letters.docx import _body, _header, _items, _para, _setup, _signature
 from dondoc.letters.text import LetterText
 from dondoc.refs import ref_order
@@ -127,7 +127,7 @@ def _section(unit: UnitRow, facts: list[ActionFacts], letters: list[SentLetter],
                 when += ", đúng hạn" if not a.due_assumed else ", trong hạn giả định"
             else:  # an assumed deadline is not the conclusion's: being past it is not stated as being late
                 past = "sau hạn giả định" if a.due_assumed else "quá hạn"
-                when += f", {past} {fact.days_overdue(now)} ngày"
+                when += f", {past} {grouped(fact.days_overdue(now))} ngày"
             section.done.append([str(counts["done"]), _item(fact), evidence or "—", when])
         elif a.status in (ActionStatus.waived.value, ActionStatus.transferred.value):
             counts["closed"] += 1
@@ -138,10 +138,10 @@ def _section(unit: UnitRow, facts: list[ActionFacts], letters: list[SentLetter],
             counts["remaining"] += 1
             late = fact.days_overdue(now)
             if late and a.due_assumed:
-                situation = f"Đã qua hạn giả định {late} ngày (kết luận không nêu thời hạn)"
+                situation = f"Đã qua hạn giả định {grouped(late)} ngày (kết luận không nêu thời hạn)"
             elif late:
                 counts["overdue"] += 1
-                situation = f"Quá hạn {late} ngày"
+                situation = f"Quá hạn {grouped(late)} ngày"
             else:
                 situation = "Chưa đến hạn"
             if a.status == ActionStatus.evidence_submitted.value:
@@ -185,10 +185,6 @@ SUMMARY_HEADER = [
     "Phải thu hồi (đồng)",
     "Đã thu hồi (đồng)",
 ]
-
-
-def _number(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".")
 
 
 def _frame(report: FollowUpReport) -> LetterText:
@@ -290,8 +286,8 @@ def follow_up_docx(report: FollowUpReport) -> bytes:
             str(s.counts["closed"]),
             str(s.counts["remaining"]),
             str(s.counts["overdue"]),
-            _number(s.to_recover),
-            _number(s.recovered),
+            grouped(s.to_recover),
+            grouped(s.recovered),
         ]
         for i, s in enumerate(report.sections, start=1)
     ]
@@ -306,8 +302,8 @@ def follow_up_docx(report: FollowUpReport) -> bytes:
             str(totals["closed"]),
             str(totals["remaining"]),
             str(totals["overdue"]),
-            _number(to_recover),
-            _number(recovered),
+            grouped(to_recover),
+            grouped(recovered),
         ]
     )
     _items(doc, SUMMARY_HEADER, rows)

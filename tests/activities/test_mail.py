@@ -710,7 +710,7 @@ async def test_only_the_formal_letters_carry_the_docx(
         kind = {
             Step.urging: "don-doc",
             Step.second_urging: "don-doc-lan-2",
-            Step.proposal: "de-nghi-kiem-tra-xu-ly-trach-nhiem",
+            Step.proposal: "de-nghi-kiem-tra",  # Lý Sơn's deadlines are all assumed: a check, not responsibility
         }
         assert part.get_filename() == f"van-ban-{kind[step]}-ubnd-huyen-ly-son-ngay-{day:%d-%m-%Y}.docx"
         subject_line = attached_letter(message).tables[0].cell(1, 0).text.splitlines()[1]

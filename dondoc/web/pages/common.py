@@ -19,7 +19,7 @@ from dondoc.web.context import AppContext, get_context
 from dondoc.web.rendering import page
 from dondoc.web.security import Principal, require
 from models.labels import VN
-from models.spec import EARLIEST_YEAR, LATEST_YEAR, MAX_AMOUNT_VND, MAX_PERIOD
+from models.spec import EARLIEST_YEAR, LATEST_YEAR, MAX_AMOUNT_VND, MAX_PERIOD, printable
 from models.tables import ConclusionRow, UnitRow
 from models.web_tables import Role
 
@@ -77,8 +77,10 @@ def safe_next(value: str | None, default: str) -> str:
 
 
 def text(form: FormData, name: str) -> str:
+    """A form field as typed, cleaned as the commands clean it (a textarea's \r\n, control characters, zero-width
+    spaces), so "nothing but a zero-width space" counts as empty here too."""
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return printable(value).strip() if isinstance(value, str) else ""
 
 
 def parse_day(value: str) -> date | None:

@@ -172,6 +172,9 @@ async def test_an_extension_request_is_checked_beside_its_fields_and_its_decisio
     assert re.search(rf'id="{key}-requested_due-error"[^>]*>Ngày đề nghị phải sau hạn hiện tại', early.text)
     assert re.search(rf'id="{key}-reason-error"[^>]*>Nêu lý do xin gia hạn', early.text)
     assert 'aria-invalid="true"' in early.text
+    invisible = await client.post(url, data={"requested_due": "31/12/2099", "reason": "\u200b\x00"})
+    assert invisible.status_code == 422, "a reason of nothing visible is no reason"
+    assert re.search(rf'id="{key}-reason-error"[^>]*>Nêu lý do xin gia hạn', invisible.text)
     garbled = await client.post(url, data={"requested_due": "31/02/2027", "reason": "Chờ kinh phí"})
     assert garbled.status_code == 422 and "Ngày không hợp lệ" in garbled.text
     assert "Chờ kinh phí" in garbled.text, "what was typed is kept"
