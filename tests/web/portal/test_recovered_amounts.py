@@ -5,30 +5,11 @@ from __future__ import annotations
 
 import html
 
-import pytest
-from sqlmodel import Session, col, select
-
 from models import commands as c
-from models.tables import EvidenceRow
 from tests.web.conftest import Web
+from tests.web.portal.test_evidence_for_several_actions import FIRST, evidence_rows, stored_files
+from tests.web.portal.test_evidence_for_several_actions import updates as updates  # the fixture, shared
 from tests.web.portal.test_portal import evidence_url, main_of, open_link, pdf
-from tests.web.updates import record_updates
-
-FIRST = "ly-son-eoffice"  # an action of unit ly-son in the Quảng Ngãi example
-
-
-@pytest.fixture
-def updates(web: Web, monkeypatch: pytest.MonkeyPatch) -> list[c.Command]:
-    return record_updates(web, monkeypatch)
-
-
-def evidence_of(web: Web, workflow_id: str) -> list[EvidenceRow]:
-    with Session(web.ctx.engine) as session:
-        return list(session.exec(select(EvidenceRow).where(col(EvidenceRow.workflow_id) == workflow_id)).all())
-
-
-def stored_files(web: Web) -> list[str]:
-    return sorted(p.name for p in web.ctx.files.root.rglob("*") if p.is_file())
 
 
 async def test_a_decimal_amount_is_refused_beside_the_field_and_nothing_is_stored(
@@ -47,7 +28,7 @@ async def test_a_decimal_amount_is_refused_beside_the_field_and_nothing_is_store
     error = body.split(f'id="{wid}--{FIRST}--evidence-recovered_vnd-error"', 1)[1].split("</", 1)[0]
     assert "Số tiền đã thu hồi phải là số nguyên đồng, ví dụ 15.000.000" in error
     assert 'value="15.000.000,50"' in body, "what was typed is shown again"
-    assert updates == [] and evidence_of(web, wid) == []
+    assert updates == [] and evidence_rows(web, wid) == []
     assert stored_files(web) == files_before, "the refused submission's file is not kept"
 
 
@@ -61,4 +42,4 @@ async def test_whole_dong_with_separators_and_currency_are_recorded_as_typed(
     sent = await client.post(evidence_url(wid, FIRST), files=pdf(), data={"recovered_vnd": "15.000.000 đồng"})
     assert sent.status_code == 200, main_of(sent.text)[-1500:]
     assert [u.recovered_vnd for u in updates if isinstance(u, c.SubmitEvidence)] == [15_000_000]
-    assert [e.recovered_vnd for e in evidence_of(web, wid)] == [15_000_000]
+    assert [e.recovered_vnd for e in evidence_rows(web, wid)] == [15_000_000]
