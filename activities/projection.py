@@ -120,6 +120,7 @@ def _unit_row(wid: str, unit: UnitState) -> UnitRow:
         supervisor=unit.supervisor,
         report_status=unit.report_status.value,
         report_due=unit.due,
+        report_due_assumed=unit.due_is_assumed,
         report_last_step=unit.last_step.value if unit.last_step else None,
     )
 
@@ -138,7 +139,7 @@ def _action_row(wid: str, action: ActionState, recovered: int, now: datetime) ->
         due=action.due,
         original_due=action.original_due,
         due_version=action.due_version,
-        due_assumed=action.due_assumed,
+        due_assumed=action.due_is_assumed,
         last_step=action.last_step.value if action.last_step else None,
         overdue=action.status in _UNRESOLVED and action.due < now,
         amount_vnd=action.amount_vnd,

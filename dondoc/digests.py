@@ -119,7 +119,16 @@ def overdue_items(unit: UnitRow, actions: Iterable[ActionRow], now: datetime) ->
         text = "Báo cáo kết quả thực hiện kết luận thanh tra"
         due = unit.report_due
         items.append(
-            OverdueItem(report_target(unit.code), None, text, due, days_between(due, now), unit.report_last_step, True)
+            OverdueItem(
+                report_target(unit.code),
+                None,
+                text,
+                due,
+                days_between(due, now),
+                unit.report_last_step,
+                True,
+                unit.report_due_assumed,
+            )
         )
     return sorted(items, key=lambda i: (i.due, i.ref or "", i.target))
 

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from dondoc.yaml_text import load_yaml
-from models.spec import ConclusionSpec
+from models.spec import NEW_INPUT, ConclusionSpec
 
 _MESSAGES = {
     "missing": "thiếu trường bắt buộc",
@@ -196,7 +196,7 @@ def parse_spec(data: Any, directory: Mapping[str, Mapping[str, Any]] | None = No
     if not isinstance(data, dict):
         raise SpecError(["tệp phải chứa một nhóm trường (number, issued_on, units, actions …)"])
     try:
-        return ConclusionSpec.model_validate(data)
+        return ConclusionSpec.model_validate(data, context=NEW_INPUT)
     except ValidationError as error:
         raise SpecError(explain(error)) from None
 

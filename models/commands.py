@@ -17,8 +17,13 @@ Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE), BeforeValidator(clean_text)
 ]
 """Why: required, cleaned of control characters, bounded (the workflow carries it in its state)."""
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE), BeforeValidator(clean_text)]
-"""A note or an optional reason: may be empty."""
+Note = Annotated[str, StringConstraints(strip_whitespace=True), BeforeValidator(clean_text)]
+"""A note or an optional reason, as commands carry it: cleaned; bounded where people type it (BoundedNote, the
+forms), not here, so that an update of an older history, read back on replay, still reads as it was accepted."""
+BoundedNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE), BeforeValidator(clean_text)]
+"""A note or an optional reason as people send it (the API)."""
+LetterNumber = Annotated[str, StringConstraints(min_length=1, max_length=64), BeforeValidator(one_line)]
+"""The office's number of a letter ("125/TTr-NV")."""
 
 
 class Command(BaseModel):
@@ -136,7 +141,7 @@ class RecordLetterNumber(Command):
     """The office's number and signing day of a letter that went out, so later letters cite it."""
 
     key: str
-    number: Annotated[str, StringConstraints(min_length=1, max_length=64), BeforeValidator(one_line)]
+    number: LetterNumber
     signed_on: date | None = None
 
 

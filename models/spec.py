@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from models.policy import Policy
 from models.vn import VN
@@ -84,13 +85,30 @@ def one_line(value: object) -> object:
     return " ".join(text.split()) if isinstance(text, str) else text
 
 
+NEW_INPUT = {"new": True}
+"""The validation context of what people enter now (`model_validate(..., context=NEW_INPUT)`): the bounds added after
+conclusions were already running apply to it, never to a payload Temporal reads back from an older history."""
+
+
+def within(limit: int) -> AfterValidator:
+    """At most `limit` characters in new input (see NEW_INPUT); reported as pydantic's own 'string_too_long'."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        if isinstance(info.context, dict) and info.context.get("new") and len(value) > limit:
+            message = "String should have at most {max_length} characters"
+            raise PydanticCustomError("string_too_long", message, {"max_length": limit})
+        return value
+
+    return AfterValidator(check)
+
+
 MAX_TEXT = 10_000  # characters of one item's text: a long paragraph of a conclusion, far from the state's limits
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT), BeforeValidator(clean_text)
+    str, StringConstraints(strip_whitespace=True, min_length=1), within(MAX_TEXT), BeforeValidator(clean_text)
 ]
 """What an item of the conclusion says (it may run over several lines)."""
-Line = Annotated[str, StringConstraints(min_length=1, max_length=1000), BeforeValidator(one_line)]
+Line = Annotated[str, StringConstraints(min_length=1), within(1000), BeforeValidator(one_line)]
 """One line: a conclusion's title, its issuer, a unit's name."""
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=32), BeforeValidator(one_line)]
 """An item's number as the conclusion writes it: "2.1.a", "III.2", "a)"."""

@@ -154,6 +154,12 @@ class Tracked(BaseModel):
     def due(self) -> datetime:
         return self.schedule.due
 
+    @property
+    def due_is_assumed(self) -> bool:
+        """The deadline now is an assumption: the first one, marked assumed. One set later (an extension granted, a
+        return with a new deadline) is staff's decision, stated as such."""
+        return self.due_assumed and self.due_version == 1
+
 
 class ActionState(Tracked):
     id: str

@@ -53,6 +53,10 @@ LOCAL_PROJECTION_ACTIONS = 100
 LETTERS_TOGETHER = "letters-together"
 LETTERS_PER_BATCH = 50
 BYTES_PER_BATCH = 512 * 1024
+# Where a pass splits into batches is decided from the data the letters carry (items' texts, reasons, file names),
+# not from their rendered payload: a later release that words a letter differently must not move the split, and with
+# it the activities a replayed history scheduled.
+STABLE_BATCH_WEIGHT = "stable-batch-weight"
 # Fewer wake-ups: notices about to fall due go with one that is due (decisions.due_notices, `gather`), and the loop's
 # timer stands while the next moment stays the same (a send that ends wakes the loop without cancelling it).
 QUIET_WAKEUPS = "quiet-wakeups"
@@ -258,7 +262,8 @@ class ConclusionFollowUp:
         return [decisions.notice_request(self.state, record, now) for record in due if record.key not in self._sending]
 
     def _send_together(self, requests: list[LetterRequest | NoticeRequest]) -> None:
-        for batch in _batches(requests):
+        weigh = _weight if workflow.patched(STABLE_BATCH_WEIGHT) else _payload_bytes
+        for batch in _batches(requests, weigh):
             self._sending.update(r.key for r in batch.requests())
             asyncio.create_task(self._deliver_together(batch))  # noqa: RUF006 - tracked in self._sending
 
@@ -572,13 +577,32 @@ def _batch_summary(batch: LetterBatch) -> str:
     return ", ".join(f"{count} {what}" for count, what in counts if count)
 
 
-def _batches(requests: list[LetterRequest | NoticeRequest]) -> list[LetterBatch]:
-    """`requests` in batches of at most LETTERS_PER_BATCH letters and notices and about BYTES_PER_BATCH of payload
-    each."""
+def _weight(request: LetterRequest | NoticeRequest) -> int:
+    """About what `request` weighs as a payload, from the data it carries and a generous constant for the rest."""
+    if isinstance(request, LetterRequest):
+        lines = request.items
+        return 4096 + sum(1024 + _bytes(x.text, x.last_reason, x.progress) for x in lines)
+    return 2048 + sum(1024 + _bytes(x.text, x.reason, *x.files) for x in request.items)
+
+
+def _bytes(*texts: str | None) -> int:
+    return sum(len(t.encode()) for t in texts if t)
+
+
+def _payload_bytes(request: LetterRequest | NoticeRequest) -> int:
+    """The rendered payload's size: how runs before STABLE_BATCH_WEIGHT split a pass (kept for their replay)."""
+    return len(request.model_dump_json())
+
+
+def _batches(
+    requests: list[LetterRequest | NoticeRequest], weigh: Callable[[LetterRequest | NoticeRequest], int]
+) -> list[LetterBatch]:
+    """`requests` in batches of at most LETTERS_PER_BATCH letters and notices and about BYTES_PER_BATCH each, as
+    `weigh` tells."""
     parts: list[LetterBatch] = [LetterBatch(letters=[])]
     size = 0
     for request in requests:
-        weight = len(request.model_dump_json())
+        weight = weigh(request)
         count = len(parts[-1].letters) + len(parts[-1].notices)
         if count and (count == LETTERS_PER_BATCH or size + weight > BYTES_PER_BATCH):
             parts.append(LetterBatch(letters=[]))

@@ -256,5 +256,5 @@ def letter_filename(r: LetterRequest) -> str:
     """The attachment and the download alike, in the office's words without diacritics (mail clients and file
     systems of every kind keep them): "van-ban-don-doc-lan-2-ubnd-huyen-ly-son-ngay-02-12-2026.docx"."""
     day = r.now.astimezone(VN).date()
-    what = ascii_slug(f"văn bản {step_label(r)} {r.unit_name or 'kết luận ' + r.number}")
+    what = ascii_slug(f"văn bản {step_label(r)} {r.unit_name or 'kết luận ' + r.number}", 120)
     return f"{what}-ngay-{day:%d-%m-%Y}.docx"

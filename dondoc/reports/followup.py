@@ -153,7 +153,8 @@ def _section(unit: UnitRow, facts: list[ActionFacts], letters: list[SentLetter],
             section.remaining.append([str(counts["remaining"]), _item(fact), _due(fact, now), situation])
     section.letters = [letter.text() for letter in letters if letter.unit == unit.code]
     status = REPORT_STATUS.get(ReportStatus(unit.report_status), unit.report_status)
-    due = f" (hạn nộp {short_date(unit.report_due)})" if unit.report_due else ""
+    assumed = ", hạn giả định" if unit.report_due_assumed else ""
+    due = f" (hạn nộp {short_date(unit.report_due)}{assumed})" if unit.report_due else ""
     section.report = f"Báo cáo kết quả thực hiện của đơn vị: {status.lower()}{due}."
     section.counts = counts
     return section

@@ -174,7 +174,8 @@ def test_conclusion_row_matches_the_state(engine: Engine, follow_up: History) ->
 
 
 def test_units_match_the_state(engine: Engine, follow_up: History) -> None:
-    state = follow_up.last
+    state = follow_up.last.model_copy(deep=True)
+    state.units["tra-bong"].due_assumed = True  # its report deadline an assumption: SQL says so
     whole(engine, state, LATE)
 
     units = by(rows(engine, UnitRow), "code")
@@ -186,6 +187,8 @@ def test_units_match_the_state(engine: Engine, follow_up: History) -> None:
         assert (row.head, row.head_title, row.supervisor) == (unit.head, unit.head_title, unit.supervisor)
         assert row.report_status == unit.report_status.value
         assert_same_instant(row.report_due, unit.due)
+        assert row.report_due_assumed == unit.due_is_assumed
+    assert units["tra-bong"].report_due_assumed and not units["ly-son"].report_due_assumed
     assert units["ly-son"].name == "UBND huyện Lý Sơn"
     assert units["ly-son"].head_title == "Chủ tịch UBND huyện Lý Sơn"
     assert units["ly-son"].report_status == "accepted"

@@ -14,11 +14,13 @@ from docx.shared import Mm
 from dondoc.letters.compose import body, letter_filename, letter_text, long_date, row, step_label
 from dondoc.letters.docx import letter_docx
 from dondoc.notice_mail import render as render_notice
+from models import commands as c
 from models.mail import EarlierLetter, LetterRequest
 from models.policy import Step
-from tests.rules.factories import at, reject, submit
+from tests.rules.factories import NOW, STAFF, UNIT_A, at, do, make_spec, make_state, reject, submit, unit_dict
 from tests.rules.test_notices import OVERDUE, ly_son, request_for
-from workflows.rules import decisions
+from workflows.conclusion import _batches, _weight
+from workflows.rules import decisions, notices
 
 
 @pytest.mark.parametrize(
@@ -93,12 +95,16 @@ def test_khong_de_nghi_xu_ly_trach_nhiem_khi_chi_qua_han_gia_dinh() -> None:
 
 
 def test_han_bao_cao_gia_dinh_khong_duoc_neu_nhu_han_cua_ket_luan() -> None:
-    _, request = request_for(ly_son(report_due_assumed=True), at(2025, 7, 10, 9))
-    report = next(line for line in request.items if line.is_report)
-    assert report.due_assumed and report.days_overdue == 0
+    units = [unit_dict("phong-a", [UNIT_A]), unit_dict("phong-b", ["b@b.example.vn"], report_due="2025-09-30")]
+    state = make_state(make_spec(units=units, report_due_assumed=True))
+    assert state.units["phong-a"].due_is_assumed
+    assert not state.units["phong-b"].due_is_assumed, "a unit's own report deadline is stated, not assumed"
+    late = state.units["phong-a"].due + timedelta(days=10)
+    report = notices._line(state, "report.phong-a", late)
+    assert report is not None and report.due_assumed and report.days_overdue == 0
     assert row(4, report)[2].endswith("(hạn giả định)") and not row(4, report)[3].startswith("Quá hạn")
-    _, stated = request_for(ly_son(), at(2025, 7, 10, 9))
-    assert next(line for line in stated.items if line.is_report).days_overdue == 10
+    stated = notices._line(make_state(make_spec(units=units)), "report.phong-a", late)
+    assert stated is not None and stated.days_overdue == 10
 
 
 def test_so_tien_nam_trong_cau_cua_noi_dung_truoc_dau_cham() -> None:
@@ -143,3 +149,28 @@ def test_thong_bao_khong_noi_han_gia_dinh_la_han_cua_ket_luan() -> None:
     text = render_notice(request, None).text
     assert "hạn vẫn là ngày 30/06/2025 (hạn giả định để theo dõi, kết luận không nêu thời hạn)" in text
     assert "Thanh tra tỉnh Nam Định thông báo kết quả xem xét" in text
+
+
+def test_han_do_can_bo_quyet_dinh_sau_khong_con_la_han_gia_dinh() -> None:
+    """kn-3's deadline was assumed; once staff grant an extension, the new deadline is their decision, stated."""
+    state = ly_son()
+    assert state.actions["kn-3"].due_is_assumed
+    do(state, c.RequestExtension(actor=UNIT_A, action_id="kn-3", requested_due=date(2025, 8, 15), reason="Chờ"), NOW)
+    do(state, c.DecideExtension(actor=STAFF, request_id="ext-1", approve=True), NOW)
+    kn3 = state.actions["kn-3"]
+    assert kn3.due_assumed and kn3.due_version == 2 and not kn3.due_is_assumed
+    _, request = request_for(state, at(2025, 8, 20, 9))
+    line = next(x for x in request.items if x.target == "kn-3")
+    assert not line.due_assumed and line.days_overdue == 5
+    assert row(3, line)[2] == "15/08/2025"
+
+
+def test_mot_luot_gui_chia_theo_du_lieu_khong_theo_cach_viet() -> None:
+    """Where a pass splits into batches depends on the items' texts, not on how a release words the letters: a
+    replayed history schedules the same activities whatever the wording became."""
+    request = overdue_request()
+    long = request.model_copy(update={"items": [i.model_copy(update={"text": "x" * 60_000}) for i in request.items]})
+    worded = long.model_copy(update={"addressees": ["Kính gửi " * 200], "copied_to": ["Nơi nhận " * 200]})
+    assert _weight(long) == _weight(worded)
+    split = [len(b.requests()) for b in _batches([long] * 5, _weight)]
+    assert split == [len(b.requests()) for b in _batches([worded] * 5, _weight)] == [2, 2, 1]

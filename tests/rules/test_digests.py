@@ -158,8 +158,11 @@ def test_the_review_email_says_why_and_links_to_the_filtered_queue() -> None:
 
 def test_an_assumed_deadline_is_named_so_in_the_overdue_email() -> None:
     assumed = [a.model_copy(update={"due_assumed": a.action_id == "a2"}) for a in ACTIONS]
-    digest = overdue_digest(SUPERVISOR, CONCLUSIONS, UNITS, assumed, OUTBOX, NOW)
+    units = [u.model_copy(update={"report_due_assumed": u.code == "so-xd"}) for u in UNITS]
+    digest = overdue_digest(SUPERVISOR, CONCLUSIONS, units, assumed, OUTBOX, NOW)
     mail = overdue_mail(digest, NOW.date(), "https://dondoc.example.vn")
+    report = overdue_mail(overdue_digest(INSPECTORATE_HEAD, CONCLUSIONS, units, assumed, OUTBOX, NOW), NOW.date(), "")
+    assert "Báo cáo kết quả thực hiện kết luận thanh tra\n     Hạn giả định 17/11/2026 (kết luận" in report.text
     assert "Hạn giả định 24/11/2026 (kết luận không nêu thời hạn), đã qua 7 ngày" in mail.text
     assert "Hạn 27/11/2026, quá hạn 4 ngày" in mail.text  # a1's deadline is the conclusion's
     assert "hạn giả định" in mail.html

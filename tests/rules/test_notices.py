@@ -275,6 +275,11 @@ def test_kinh_gui_theo_chuc_danh(step: Step, addressees: list[str], copied_to: l
         ({"title": "Chánh Thanh tra"}, []),
         ({"title": "Phó Chánh Thanh tra", "acting_for": "KT. CHÁNH THANH TRA"}, ["Chánh Thanh tra (để b/c)"]),
         ({"title": "Phó Giám đốc", "acting_for": "KT. GIÁM ĐỐC"}, ["Giám đốc (để b/c)"]),
+        (  # the body's name keeps its own capitals
+            {"title": "Phó Chánh Thanh tra", "acting_for": "KT. CHÁNH THANH TRA TỈNH NAM ĐỊNH"},
+            ["Chánh Thanh tra tỉnh Nam Định (để b/c)"],
+        ),
+        ({"title": "Chánh Thanh tra", "acting_for": "Q. CHÁNH THANH TRA"}, []),  # the acting head signs as head
     ],
 )
 def test_chanh_thanh_tra_ky_thi_khong_nhan_ban_pho_ky_thay_thi_de_bao_cao(

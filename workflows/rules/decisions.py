@@ -128,7 +128,7 @@ def _item(state: ConclusionState, line: NoticeLine) -> NoticeItem:
     )
     found = target(state, line.target) if line.target else None
     if found is not None:
-        item.due, item.due_assumed = found.tracked.due, found.tracked.due_assumed
+        item.due, item.due_assumed = found.tracked.due, found.tracked.due_is_assumed
         if found.action is not None:
             item.ref, item.text = found.action.ref, found.action.text
         else:

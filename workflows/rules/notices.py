@@ -46,22 +46,33 @@ def _unit_title(state: ConclusionState, unit: UnitState, address: str) -> str | 
     return None
 
 
-def inspectorate_head_title(signature: Signature) -> str:
+def _signed_for(signature: Signature) -> bool:
+    """A deputy signs for the head ("KT. CHÁNH THANH TRA"); "Q." (acting head) and the head himself sign as head."""
+    return (signature.acting_for or "").strip().upper().startswith("KT")
+
+
+def inspectorate_head_title(state: ConclusionState) -> str:
     """The inspectorate head as letters name him: the signer's own title, or, when a deputy signs for him
-    ("KT. CHÁNH THANH TRA"), the title signed for ("Chánh Thanh tra")."""
-    if not signature.acting_for:
+    ("KT. CHÁNH THANH TRA TỈNH QUẢNG NGÃI"), the title signed for, in the case the body writes its own name
+    ("Chánh Thanh tra tỉnh Quảng Ngãi")."""
+    signature = state.signature
+    if not _signed_for(signature) or not signature.acting_for:
         return signature.title
-    title = signature.acting_for.split(".", 1)[-1].strip() if "." in signature.acting_for[:4] else signature.acting_for
-    sentence = title[:1].upper() + title[1:].lower()
-    return sentence.replace("thanh tra", "Thanh tra")
+    title = signature.acting_for.strip()[3:].strip()  # after "KT."
+    lowered, body = title.lower(), state.tracking_body.strip()
+    at = lowered.find(body.lower()) if body else -1
+    if at >= 0:  # the body's name as it writes it
+        head = title[:at].strip()
+        return f"{head[:1].upper()}{head[1:].lower()} {body}".strip()
+    return (title[:1].upper() + title[1:].lower()).replace("thanh tra", "Thanh tra")
 
 
 def _copied_to(state: ConclusionState, named: list[str]) -> list[str]:
     """Nơi nhận: the inspectorate head who signs is not listed; signed for by a deputy, he is, "để b/c"."""
-    head = inspectorate_head_title(state.signature)
+    head = inspectorate_head_title(state)
     if head not in named:
         return named
-    if state.signature.acting_for:
+    if _signed_for(state.signature):
         return [f"{t} (để b/c)" if t == head else t for t in named]
     return [t for t in named if t != head]
 
@@ -78,7 +89,7 @@ def titles(state: ConclusionState, unit: UnitState | None, addresses: list[str])
         elif address == state.agency_head:
             name = state.agency_head_title or "Thủ trưởng cơ quan quản lý nhà nước cùng cấp"
         elif address == state.inspectorate_head:
-            name = inspectorate_head_title(state.signature)
+            name = inspectorate_head_title(state)
         else:
             name = address
         if name not in out:
@@ -106,7 +117,7 @@ def _line(state: ConclusionState, target_id: str, now: datetime) -> LetterLine |
     if found is None:
         return None
     due = found.tracked.due
-    assumed = found.tracked.due_assumed
+    assumed = found.tracked.due_is_assumed
     if found.action is None:
         returned = [r for r in state.reports if r.unit == found.unit.code and r.status == ReviewStatus.rejected]
         return LetterLine(

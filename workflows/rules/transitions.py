@@ -76,7 +76,7 @@ def new_conclusion(
             supervisor=u.supervisor,
             supervisor_title=u.supervisor_title,
             schedule=plan.schedules[report_target(u.code)],
-            due_assumed=spec.report_due_assumed,
+            due_assumed=spec.report_due_assumed and u.report_due is None,  # a unit's own deadline is stated
         )
         for u in spec.units
     }

@@ -38,7 +38,7 @@ from dondoc.web.api.schemas import (
 )
 from dondoc.web.context import AppContext
 from models import commands as c
-from models.spec import ActionSpec
+from models.spec import NEW_INPUT, ActionSpec
 from models.tables import ConclusionRow, EvidenceRow
 
 router = APIRouter()
@@ -200,7 +200,7 @@ async def add_action(
     key: IdempotencyKey = None,
 ) -> Response:
     try:
-        spec = ActionSpec.model_validate(action)
+        spec = ActionSpec.model_validate(action, context=NEW_INPUT)
     except ValidationError as error:
         problems = explain(error)
         return JSONResponse(

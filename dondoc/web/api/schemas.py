@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from dondoc.web.letters import AUDIENCE, LetterView, letters, status_text
 from dondoc.web.queries import ConclusionDetail, OverdueItem
-from models.commands import Decision, Note, Reason
+from models.commands import BoundedNote, Decision, LetterNumber, Reason
 from models.labels import (
     ACTION_STATUS,
     CONCLUSION_STATUS,
@@ -448,7 +448,7 @@ class In(BaseModel):
 
 class ReviewIn(In):
     decision: Decision
-    reason: Note | None = Field(default=None, description="required when rejecting/returning")
+    reason: BoundedNote | None = Field(default=None, description="required when rejecting/returning")
     new_due: DayOrMoment | None = Field(
         default=None,
         description="with a reject: the new deadline for what the unit sends again (a new due version, the ladder "
@@ -475,7 +475,7 @@ class ExtensionRequestIn(In):
 
 class ExtensionDecisionIn(In):
     approve: bool
-    reason: Note | None = Field(default=None, description="required when not approving")
+    reason: BoundedNote | None = Field(default=None, description="required when not approving")
     granted_due: DayOrMoment | None = Field(default=None, description="defaults to the requested due date")
 
 
@@ -485,9 +485,7 @@ class ReasonIn(In):
 
 class LetterNumberIn(In):
     key: str = Field(min_length=1, max_length=255, description="the letter's key (`letter_key` of its outbox rows)")
-    number: str = Field(
-        min_length=1, max_length=64, pattern=r"\S", description="the office's number and symbol, e.g. 125/TTr-NV"
-    )
+    number: LetterNumber = Field(description="the office's number and symbol, e.g. 125/TTr-NV")
     signed_on: Day | None = Field(default=None, description="the day it was signed (YYYY-MM-DD)")
 
 
@@ -500,9 +498,9 @@ class ContactsIn(In):
 class EvidenceFields(In):
     """The non-file fields of an evidence upload (multipart)."""
 
-    note: Note = ""
+    note: BoundedNote = ""
     recovered_vnd: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_VND)
 
 
 class ReportFields(In):
-    note: Note = ""
+    note: BoundedNote = ""

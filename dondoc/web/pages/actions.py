@@ -43,7 +43,7 @@ from dondoc.web.pages.new import ROW_ERRORS
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from models import commands as c
-from models.spec import ActionSpec
+from models.spec import NEW_INPUT, ActionSpec
 
 router = APIRouter()
 
@@ -75,6 +75,9 @@ async def apply_form(
     prefix: str = "",
 ) -> Response:
     command: c.Command | None = None
+    for name in ("reason", "note"):  # what people type is bounded here; the commands carry it as it was accepted
+        if len(str(form.values.get(name, ""))) > c.MAX_NOTE:
+            form.errors.setdefault(name, f"quá dài (tối đa {c.MAX_NOTE} ký tự)")
     if not form.errors:
         try:
             command = build()
@@ -331,7 +334,7 @@ async def add_action(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -
         workflow_id,
         _back(data, workflow_id, f"#action-{values['id']}"),
         form,
-        lambda: c.AddAction(actor=who.email, action=ActionSpec.model_validate(spec)),
+        lambda: c.AddAction(actor=who.email, action=ActionSpec.model_validate(spec, context=NEW_INPUT)),
         f"Đã bổ sung kiến nghị {values['id']}.",
         fields,
         prefix="action.",

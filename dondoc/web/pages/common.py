@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
+from dondoc.letters.compose import money
 from dondoc.refs import ref_order as ref_order  # re-exported: the portal sorts items too
 from dondoc.web.context import AppContext, get_context
 from dondoc.web.rendering import page
@@ -126,7 +127,7 @@ def parse_amount(value: str) -> int | None:
 def amount_hint(value: str, what: str) -> str:
     """Why `parse_amount` refused `value`, for the field named `what` (e.g. 'Số tiền đã thu hồi')."""
     if _whole_dong(value) is not None:
-        return f"{what} quá lớn: tối đa {f'{MAX_AMOUNT_VND:,}'.replace(',', '.')} đồng."
+        return f"{what} quá lớn: tối đa {money(MAX_AMOUNT_VND)}."
     return (
         f"{what} phải là số nguyên đồng, ví dụ 15.000.000 (dấu chấm, dấu phẩy hoặc dấu cách chỉ để ngăn cách hàng "
         "nghìn; không ghi phần lẻ)."
