@@ -76,7 +76,7 @@ def urging_count(r: LetterRequest) -> int:
 
 
 def urging_words(count: int) -> str:
-    """ "đôn đốc", "đôn đốc lần thứ hai", …: what an urging letter calls itself."""
+    """What an urging letter calls itself: "đôn đốc", "đôn đốc lần thứ hai", …"""
     return "đôn đốc" if count <= 1 else f"đôn đốc lần thứ {ORDINAL.get(count, str(count))}"
 
 
