@@ -302,7 +302,7 @@ async def test_a_reason_too_long_is_refused_beside_its_field_and_control_charact
     staff = await web.login(STAFF)
     url = f"/conclusions/{wid}/evidence/ev-1/review"
     pasted = await staff.post(url, data={"decision": "reject", "reason": "x" * 5000, "next": "/review"})
-    assert pasted.status_code == 422 and "quá dài (tối đa 4000)" in text_of(pasted)
+    assert pasted.status_code == 422 and "quá dài (tối đa 4000 ký tự)" in text_of(pasted)
     assert "Minh chứng chờ xem xét (1)" in text_of(await staff.get("/review")), "nothing was decided"
     word = await staff.post(url, data={"decision": "reject", "reason": "Thiếu\x00 biên bản\x0bký", "next": "/review"})
     assert word.status_code == 303
