@@ -7,6 +7,8 @@ import asyncio
 import multiprocessing
 import queue
 import time
+from email import policy
+from email.parser import BytesHeaderParser
 from multiprocessing.context import SpawnProcess
 from typing import Any
 
@@ -20,11 +22,9 @@ class _Handler:
         self.arrivals = arrivals
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
-        raw = (envelope.original_content or b"").decode(errors="replace")
-        found = next(
-            (line.split(":", 1)[1].strip() for line in raw.splitlines() if line.lower().startswith("message-id:")), ""
-        )
-        self.arrivals.put((time.time(), found))
+        # parsed, not read line by line: a long Message-ID is folded onto the next line
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(envelope.original_content or b"")
+        self.arrivals.put((time.time(), str(headers.get("Message-ID", "")).strip()))
         return "250 OK"
 
 
