@@ -38,9 +38,8 @@ _MESSAGES = {
     "dict_type": "phải là một nhóm trường (mapping)",
     "string_type": "phải là chuỗi ký tự",
 }
-_PATTERNS = {  # the patterns of models.spec.Slug and of the API's letter number
+_PATTERNS = {  # the pattern of models.spec.Slug
     r"^[a-z0-9][a-z0-9-]*$": "chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang (ví dụ: ly-son)",
-    r"\S": "không được để trống",
 }
 
 

@@ -86,7 +86,7 @@ def step_label(r: LetterRequest) -> str:
     count = urging_count(r)
     if count:
         return "Đôn đốc" if count == 1 else f"Đôn đốc lần {count}"
-    if r.step == Step.proposal and not missed(r):
+    if asks_check_only(r):
         return "Đề nghị kiểm tra"
     return STEP[r.step]
 
@@ -96,8 +96,13 @@ def missed(r: LetterRequest) -> bool:
     return any(line.days_overdue > 0 for line in r.items)
 
 
+def asks_check_only(r: LetterRequest) -> bool:
+    """A proposal whose items passed only assumed deadlines: it asks for a check, holding nobody responsible."""
+    return r.step == Step.proposal and not missed(r)
+
+
 def _subject_of(r: LetterRequest) -> str:
-    if r.step == Step.proposal and not missed(r):  # nobody is held responsible for a deadline never set
+    if asks_check_only(r):  # nobody is held responsible for a deadline never set
         return f"đề nghị kiểm tra việc thực hiện Kết luận thanh tra số {r.number}"
     return SUBJECT[r.step].format(number=r.number, urging=urging_words(urging_count(r)))
 
@@ -165,7 +170,7 @@ def body(r: LetterRequest) -> list[str]:
             standing = f"{r.unit_name} đã được đôn đốc {len(urged)} lần nhưng đến nay chưa hoàn thành {what}."
         else:
             standing = f"Đến nay {r.unit_name} vẫn chưa hoàn thành {what}."
-        if missed(r):
+        if not asks_check_only(r):
             ask = (
                 "xem xét, chỉ đạo kiểm tra việc thực hiện kết luận thanh tra và xử lý trách nhiệm của tập thể, cá nhân "
                 "có liên quan theo quy định của pháp luật về thanh tra."
