@@ -64,6 +64,22 @@ QUIET_WAKEUPS = "quiet-wakeups"
 NOTICES_TOGETHER = "notices-together"
 # Letters falling due within seconds of one that is due go in the same pass (ladder.gather_letters).
 GATHER_LETTERS = "gather-letters"
+# The patches above, all at once: a run that starts with this code records one marker (and one search-attribute
+# upsert) standing for all of them, instead of two events for each where it is first met (none now at the instant
+# its letters fall due). A run started before replays with each patch where its history has it. A later patch is
+# never in this set: it gets its own `workflow.patched`, since runs with this marker went the old way.
+PATCHES_OF_2026_12 = "patches-2026-12"
+COVERED_BY_2026_12 = frozenset(
+    {
+        DECISION_NOTICES,
+        PROJECT_AFTER_SENDING,
+        LETTERS_TOGETHER,
+        STABLE_BATCH_WEIGHT,
+        QUIET_WAKEUPS,
+        NOTICES_TOGETHER,
+        GATHER_LETTERS,
+    }
+)
 # How a letter or notice that ended is recorded in the state (transitions.settle_letter, decisions.settle_notice).
 Settle = Callable[
     [ConclusionState, str, NotificationStatus, str, datetime], object
@@ -84,13 +100,16 @@ class ConclusionFollowUp:
         self._timer_at: datetime | None = None
         self._project_by: datetime | None = None  # a projection put off while sends run, due by then
         self._search: list[Any] | None = None
+        self._all_patched = False  # the run records PATCHES_OF_2026_12: every earlier patch is on
 
     # ------------------------------------------------------------ main loop
 
     @workflow.run
     async def run(self, data: FollowUpInput) -> FollowUpResult:
+        # First of all, before any command: a run of this code records one marker for every patch up to it.
+        self._all_patched = workflow.patched(PATCHES_OF_2026_12)
         # Runs started before notices of decisions existed replay without them (until their next continue-as-new).
-        decision_notices = workflow.patched(DECISION_NOTICES)
+        decision_notices = self._patched(DECISION_NOTICES)
         if data.state is not None:
             self._state = data.state
             self._projected_seq = data.projected_seq
@@ -124,6 +143,12 @@ class ConclusionFollowUp:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return FollowUpResult(status=self.state.status.value, version=self.state.version)
 
+    def _patched(self, patch: str) -> bool:
+        """Whether this run takes `patch`'s path: always in a run that recorded PATCHES_OF_2026_12; otherwise as its
+        own marker says (a run started before, replayed or going on)."""
+        assert patch in COVERED_BY_2026_12, f"{patch} is later than {PATCHES_OF_2026_12}: use workflow.patched"
+        return self._all_patched or workflow.patched(patch)
+
     @property
     def state(self) -> ConclusionState:
         assert self._state is not None
@@ -152,7 +177,7 @@ class ConclusionFollowUp:
             return  # something is due already: go round again
         self._changed = False
         self._sleeping_until = wake
-        if workflow.patched(QUIET_WAKEUPS):
+        if self._patched(QUIET_WAKEUPS):
             timer = self._standing_timer(now, wake)
             await workflow.wait_condition(
                 lambda: self._changed or self._history_full(data) or (timer is not None and timer.done())
@@ -187,7 +212,7 @@ class ConclusionFollowUp:
             self._project_by = None
             return
         waiting = self._project_by is None or now < self._project_by
-        if self._sending and waiting and workflow.patched(PROJECT_AFTER_SENDING):
+        if self._sending and waiting and self._patched(PROJECT_AFTER_SENDING):
             self._project_by = self._project_by or now + PROJECTION_PATIENCE
             return
         await self._project(figures=figures)
@@ -229,10 +254,10 @@ class ConclusionFollowUp:
         on its own (one unit's mailbox never holds back another's letter) and is retried alone when it must be."""
         letters = self._due_letter_requests()
         notices = self._due_notice_requests()
-        if notices and len(letters) + len(notices) > 1 and workflow.patched(NOTICES_TOGETHER):
+        if notices and len(letters) + len(notices) > 1 and self._patched(NOTICES_TOGETHER):
             self._send_together([*letters, *notices])
             return
-        if len(letters) > 1 and workflow.patched(LETTERS_TOGETHER):
+        if len(letters) > 1 and self._patched(LETTERS_TOGETHER):
             self._send_together(list(letters))
         else:
             for letter in letters:
@@ -244,7 +269,7 @@ class ConclusionFollowUp:
         """Plan the letters due now; every pending letter not being sent yet."""
         now = workflow.now()
         due = ladder.due_letters(self.state, now)
-        if due and workflow.patched(GATHER_LETTERS):  # with those about to fall due
+        if due and self._patched(GATHER_LETTERS):  # with those about to fall due
             due = ladder.gather_letters(self.state, now, due)
         transitions.plan_letters(self.state, due, now)
         return [
@@ -257,12 +282,12 @@ class ConclusionFollowUp:
         """Every notice whose collecting time is over and that is not being sent yet."""
         now = workflow.now()
         due = decisions.due_notices(self.state, now)
-        if due and workflow.patched(QUIET_WAKEUPS):  # with those about to fall due
+        if due and self._patched(QUIET_WAKEUPS):  # with those about to fall due
             due = decisions.due_notices(self.state, now, gather=True)
         return [decisions.notice_request(self.state, record, now) for record in due if record.key not in self._sending]
 
     def _send_together(self, requests: list[LetterRequest | NoticeRequest]) -> None:
-        weigh = _weight if workflow.patched(STABLE_BATCH_WEIGHT) else _payload_bytes
+        weigh = _weight if self._patched(STABLE_BATCH_WEIGHT) else _payload_bytes
         for batch in _batches(requests, weigh):
             self._sending.update(r.key for r in batch.requests())
             asyncio.create_task(self._deliver_together(batch))  # noqa: RUF006 - tracked in self._sending
@@ -353,7 +378,7 @@ class ConclusionFollowUp:
             return
         payloads = projection.changes(self.state, self._projected_seq, now, figures)
         small = len(payloads) == 1 and len(payloads[0].actions) <= LOCAL_PROJECTION_ACTIONS
-        local = local or (small and self._projected is not None and workflow.patched(PROJECT_AFTER_SENDING))
+        local = local or (small and self._projected is not None and self._patched(PROJECT_AFTER_SENDING))
         for payload in payloads:
             if local:  # an update's or a small change: one marker in history instead of a scheduled activity
                 await workflow.execute_local_activity(
