@@ -63,7 +63,8 @@ class LetterRequest(BaseModel):
     unit_code: str = ""
     unit_name: str = ""
     items: list[LetterLine] = Field(default_factory=list)
-    earlier: list[EarlierLetter] = Field(default_factory=list)
+    earlier: list[EarlierLetter] = Field(default_factory=list)  # the latest letters sent to the unit
+    urgings_before: int | None = None  # urging letters sent to the unit before this one, in all (None: count earlier)
     now: datetime
     resend: bool = False  # staff asked to send it again after it failed
     waived: int = 0  # the closing notice: actions waived by staff

@@ -18,6 +18,9 @@ class Step(StrEnum):
     closing = "closing"  # the closing notice; never a policy step
 
 
+URGING_STEPS = frozenset({Step.urging, Step.second_urging})  # the letters that count as "đôn đốc"
+
+
 class Role(StrEnum):
     contacts = "contacts"
     head = "head"

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_serializer, model_validator
 
 from models.office import OfficeCalendar
-from models.policy import Policy, Step
+from models.policy import URGING_STEPS, Policy, Step
 from models.spec import ActionKind
 
 
@@ -195,6 +195,15 @@ class UnitState(Tracked):
     supervisor_title: str | None = None  # "Chủ tịch UBND tỉnh Quảng Ngãi"
     report_status: ReportStatus = ReportStatus.awaited
     letters: list[LetterRef] = Field(default_factory=list)  # the latest letters sent to this unit (bounded)
+    # Urging letters sent to this unit in all; None until the first one since the count was kept (a state from
+    # before counts those among its kept `letters`).
+    urgings_sent: int | None = None
+
+    def urgings(self) -> int:
+        """How many urging letters the unit was sent."""
+        if self.urgings_sent is not None:
+            return self.urgings_sent
+        return sum(1 for ref in self.letters if ref.step in URGING_STEPS)
 
 
 class NoticeKind(StrEnum):

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from dondoc.letters.text import LetterText
 from models.labels import STEP
 from models.mail import EarlierLetter, LetterLine, LetterRequest
-from models.policy import Step
+from models.policy import URGING_STEPS, Step
 from models.spec import ascii_slug
 from models.vn import VN
 
@@ -34,7 +34,6 @@ EARLIER_KIND = {  # an urging letter is named by its number and date, not by the
 }
 
 TABLE_HEADER = ["TT", "Nội dung kiến nghị", "Hạn thực hiện", "Tình trạng"]
-URGING_STEPS = (Step.urging, Step.second_urging)
 ORDINAL = {2: "hai", 3: "ba", 4: "tư", 5: "năm"}
 
 
@@ -68,11 +67,18 @@ def cite_letter(letter: EarlierLetter) -> str:
     return f"văn bản {EARLIER_KIND[letter.step]} {number}ngày {short_date(day)}"
 
 
+def urgings_before(r: LetterRequest) -> int:
+    """Urging letters really sent to the unit before this one (all of them, not only the latest it cites)."""
+    if r.urgings_before is not None:
+        return r.urgings_before
+    return sum(1 for e in r.earlier if e.step in URGING_STEPS)
+
+
 def urging_count(r: LetterRequest) -> int:
     """Which urging letter this one is, counting those really sent to the unit before it (0: not an urging)."""
     if r.step not in URGING_STEPS:
         return 0
-    return 1 + sum(1 for e in r.earlier if e.step in URGING_STEPS)
+    return 1 + urgings_before(r)
 
 
 def urging_words(count: int) -> str:
@@ -123,7 +129,7 @@ def body(r: LetterRequest) -> list[str]:
     history = ""
     if sent:
         history = f"{sender} đã có " + "; ".join(cite_letter(e) for e in sent) + f" gửi {r.unit_name}."
-    urged = [e for e in sent if e.step in URGING_STEPS]
+    urged = urgings_before(r)
     what = _what(r)
     if r.step == Step.closing:
         otherwise = [
@@ -167,7 +173,7 @@ def body(r: LetterRequest) -> list[str]:
         )
     elif r.step == Step.proposal:
         if urged:
-            standing = f"{r.unit_name} đã được đôn đốc {len(urged)} lần nhưng đến nay chưa hoàn thành {what}."
+            standing = f"{r.unit_name} đã được đôn đốc {urged} lần nhưng đến nay chưa hoàn thành {what}."
         else:
             standing = f"Đến nay {r.unit_name} vẫn chưa hoàn thành {what}."
         if not asks_check_only(r):

@@ -49,7 +49,8 @@ def sent(step: Step, days_before: int, number: str | None = None) -> EarlierLett
 
 
 def as_step(step: Step, *earlier: EarlierLetter) -> LetterRequest:
-    return overdue_request().model_copy(update={"step": step, "earlier": list(earlier)})
+    # counted from the letters it cites (the workflow also gives the whole count: tests/rules/test_notices.py)
+    return overdue_request().model_copy(update={"step": step, "earlier": list(earlier), "urgings_before": None})
 
 
 def test_van_ban_don_doc_dem_so_lan_don_doc_da_thuc_su_gui_khong_theo_bac_cua_thang() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from dondoc.letters.compose import body, letter_text
 from models import commands as c
 from models.mail import Audience, EarlierLetter, LetterRequest
 from models.policy import Step
@@ -216,6 +217,45 @@ def test_van_ban_khong_tu_trich_dan_minh() -> None:
     letter, _ = request_for(state, REMINDER_1)
     settle(state, [letter], REMINDER_1)
     assert notices.letter_request(state, letter, REMINDER_1).earlier == []
+
+
+def sent_to_ly_son(state: ConclusionState, template: LetterRecord, steps: list[Step]) -> None:
+    """Letters of `steps` sent to Lý Sơn one after the other, as the workflow records them."""
+    for i, step in enumerate(steps):
+        record = template.model_copy(update={"key": f"{template.key}-{i}", "step": step})
+        state.letters.append(record)
+        settle(state, [record], OVERDUE + timedelta(hours=i))
+
+
+def test_so_lan_don_doc_tinh_ca_nhung_van_ban_khong_con_trich_dan() -> None:
+    """A letter cites the unit's latest letters only (the state keeps 12), but counts every urging letter sent."""
+    state = ly_son()
+    letter, _ = request_for(state, OVERDUE)
+    sent_to_ly_son(state, letter, [Step.urging, Step.second_urging] * 4 + [Step.overdue] * 12)
+    unit = state.units["ly-son"]
+    assert all(ref.step == Step.overdue for ref in unit.letters), "no urging letter is among those kept any more"
+    later = OVERDUE + timedelta(days=2)
+    proposal = notices.letter_request(state, letter.model_copy(update={"step": Step.proposal}), later)
+    assert proposal.urgings_before == 8
+    assert "UBND huyện Lý Sơn đã được đôn đốc 8 lần nhưng" in " ".join(body(proposal))
+    urging = notices.letter_request(state, letter.model_copy(update={"step": Step.second_urging}), later)
+    assert letter_text(urging).subject.startswith("đôn đốc lần thứ 9 thực hiện Kết luận")
+
+
+def test_trang_thai_tu_truoc_khi_co_bo_dem_dem_cac_van_ban_don_doc_con_giu() -> None:
+    """A state recorded before the count was kept (a run started earlier) counts the urging letters it kept, and
+    goes on from there."""
+    state = ly_son()
+    letter, _ = request_for(state, OVERDUE)
+    sent_to_ly_son(state, letter, [Step.urging, Step.second_urging])
+    unit = state.units["ly-son"]
+    assert unit.urgings_sent == 2
+    unit.urgings_sent = None  # as decoded from a state of before
+    assert unit.urgings() == 2
+    sent_to_ly_son(state, letter.model_copy(update={"key": f"{letter.key}-more"}), [Step.second_urging])
+    assert unit.urgings_sent == 3
+    again = notices.letter_request(state, state.letters[-1], OVERDUE + timedelta(days=1))
+    assert again.urgings_before == 2, "a letter sent already does not count itself"
 
 
 # ---------------------------------------------------------------- addressees and copies

@@ -49,7 +49,9 @@ async def test_a_new_run_records_one_version_marker_first_and_none_when_its_lett
 
     patches = [p for p in map(patch_id, events) if p is not None]
     assert patches == [PATCHES_OF_2026_12], "one marker stands for every patch of the code the run started with"
-    first_task_done = next(i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    first_task_done = next(
+        i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    )
     assert patch_id(events[first_task_done + 1]) == PATCHES_OF_2026_12, "before any other command"
     version_upserts = [
         e

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from models.labels import KIND, VN
 from models.mail import Audience, EarlierLetter, LetterCopy, LetterLine, LetterRequest
-from models.policy import Step
+from models.policy import URGING_STEPS, Step
 from models.state import (
     ActionStatus,
     ConclusionState,
@@ -172,6 +172,7 @@ def letter_request(state: ConclusionState, letter: LetterRecord, now: datetime) 
         unit_name=unit.name if unit else "",
         items=lines,
         earlier=earlier,
+        urgings_before=_urgings_before(unit, letter.key),
         now=now,
         resend=letter.resend,
         waived=_count(state, ActionStatus.waived) if letter.step == Step.closing else 0,
@@ -188,6 +189,14 @@ def _addressed(state: ConclusionState, unit: UnitState | None, to: list[str]) ->
     unheaded = {a for u in units if u not in headed for a in u.contacts}
     spoken_for = {a for u in headed for a in u.contacts} - unheaded
     return [a for a in addressed if a not in spoken_for] or addressed
+
+
+def _urgings_before(unit: UnitState | None, key: str) -> int:
+    """Urging letters the unit was sent before the letter `key` (not counting that one, if it went already)."""
+    if unit is None:
+        return 0
+    itself = any(ref.key == key and ref.step in URGING_STEPS for ref in unit.letters)
+    return unit.urgings() - itself
 
 
 def _count(state: ConclusionState, status: ActionStatus) -> int:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from models import commands as c
 from models.labels import ACTION_STATUS, KIND, REPORT_STATUS, STEP, VN, item_name
 from models.planning import DueRule, PlanRequest, PlanResult, action_rule, report_target
-from models.policy import Step
+from models.policy import URGING_STEPS, Step
 from models.spec import MAX_ACTIONS, ActionKind, ActionSpec, ConclusionSpec, PriorStatus
 from models.state import (
     RESOLVED_ACTION,
@@ -819,6 +819,8 @@ def settle_letter(
         tracked.resume_at = None  # the letter after a return went: the ladder runs on as usual
     unit = state.units.get(record.unit)
     if status == NotificationStatus.sent and unit is not None:
+        if record.step in URGING_STEPS:  # counted before the kept letters move on
+            unit.urgings_sent = unit.urgings() + 1
         unit.letters = [*unit.letters, LetterRef(key=key, step=record.step, sent_at=now)][-KEEP_UNIT_LETTERS:]
     _forget_settled(state)
     verb = "Đã gửi" if status == NotificationStatus.sent else "Gửi thất bại"
