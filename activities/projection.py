@@ -118,6 +118,7 @@ def _unit_row(wid: str, unit: UnitState) -> UnitRow:
         head=unit.head,
         head_title=unit.head_title,
         supervisor=unit.supervisor,
+        supervisor_title=unit.supervisor_title,
         report_status=unit.report_status.value,
         report_due=unit.due,
         report_due_assumed=unit.due_is_assumed,

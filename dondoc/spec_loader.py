@@ -146,7 +146,8 @@ def describe(item: Mapping[str, Any]) -> str:
         least = ctx.get("min_length", 1)
         return "cần ít nhất một phần tử" if least <= 1 else f"cần ít nhất {least} phần tử"
     if kind == "string_too_long":
-        return f"quá dài (tối đa {ctx.get('max_length')})"
+        most = ctx.get("max_length")
+        return f"quá dài (tối đa {f'{most:,}'.replace(',', '.') if isinstance(most, int) else most} ký tự)"
     if kind == "too_long":
         return f"quá nhiều phần tử (tối đa {ctx.get('max_length')})"
     if kind == "string_pattern_mismatch":

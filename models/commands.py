@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionSpec, DayOrMoment, clean_text, one_line
+from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionSpec, DayOrMoment, Title, clean_text, one_line
 from models.state import FileRef
 
 MAX_NOTE = 4000  # characters of a reason or a note: a paragraph or two, never a document pasted whole
@@ -127,10 +127,16 @@ class AddAction(Command):
 
 
 class ChangeUnitContacts(Command):
+    """Who a unit's letters go to, replaced. The titles letters address the head and the supervisor by: a text sets
+    one, "" clears it; not given, it stays while the person stays, and goes with a person replaced (letters then
+    name the role, never a title recorded for someone else)."""
+
     unit: str
     contacts: list[EmailStr] = Field(min_length=1)
     head: EmailStr | None = None
     supervisor: EmailStr | None = None
+    head_title: Title | Literal[""] | None = None
+    supervisor_title: Title | Literal[""] | None = None
 
 
 class ResendNotification(Command):

@@ -73,6 +73,7 @@ class UnitRow(SQLModel, table=True):
     head: str | None = None
     head_title: str | None = None
     supervisor: str | None = None
+    supervisor_title: str | None = None
     report_status: str = Field(max_length=20)
     report_due: datetime | None = _time(nullable=False)
     report_due_assumed: bool = False  # the conclusion sets no report deadline: this one is the follow-up's assumption

@@ -366,13 +366,13 @@ def test_so_ket_luan_co_dau_va_chu_d_gach_thanh_slug_ascii(number: str, slug: st
         pytest.param(
             lambda d: d["actions"][0].update(status="done", as_of="2025-07-01", source="B" * 301),
             "actions[0].source",
-            "quá dài (tối đa 300)",
+            "quá dài (tối đa 300 ký tự)",
             id="nguon-qua-dai",
         ),
         pytest.param(
             lambda d: d["actions"][0].update(ref="2.1." + "a" * 29),
             "actions[0].ref",
-            "quá dài (tối đa 32)",
+            "quá dài (tối đa 32 ký tự)",
             id="so-muc-qua-dai",
         ),
         pytest.param(
@@ -405,7 +405,7 @@ def test_so_ket_luan_co_dau_va_chu_d_gach_thanh_slug_ascii(number: str, slug: st
         pytest.param(
             lambda d: d["units"][0].update(head_title="Chủ tịch " * 30),
             "units[0].head_title",
-            "quá dài (tối đa 200)",
+            "quá dài (tối đa 200 ký tự)",
             id="chuc-danh-thu-truong-qua-dai",
         ),
         pytest.param(
@@ -445,7 +445,7 @@ def test_so_ket_luan_co_dau_va_chu_d_gach_thanh_slug_ascii(number: str, slug: st
         pytest.param(
             lambda d: d.update(inspectorate_parent="X" * 201),
             "inspectorate_parent",
-            "quá dài (tối đa 200)",
+            "quá dài (tối đa 200 ký tự)",
             id="co-quan-chu-quan-qua-dai",
         ),
     ],

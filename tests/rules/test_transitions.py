@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -619,6 +620,26 @@ def test_cap_nhat_dau_moi_thay_toan_bo_dau_moi_cua_don_vi() -> None:
     unit = state.units["phong-a"]
     assert (unit.contacts, unit.head, unit.supervisor) == (["moi@a.example.vn"], "tp.moi@a.example.vn", None)
     assert state.events[-1].message == "Cập nhật đầu mối của Phòng PHONG-A: moi@a.example.vn"
+
+
+def test_chuc_danh_di_theo_nguoi_doi_nguoi_ma_khong_ghi_chuc_danh_thi_van_ban_goi_theo_vai_tro() -> None:
+    state = make_state()
+    unit = state.units["phong-a"]
+    unit.head, unit.head_title = "tp@a.example.vn", "Trưởng phòng A"
+    unit.supervisor, unit.supervisor_title = "gd@so.example.vn", "Giám đốc Sở"
+
+    def change(**fields: Any) -> tuple[str | None, str | None]:
+        values = {"head": unit.head, "supervisor": unit.supervisor, **fields}
+        do(state, c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=unit.contacts, **values), LATER)
+        return unit.head_title, unit.supervisor_title
+
+    assert change() == ("Trưởng phòng A", "Giám đốc Sở"), "the same people keep their titles"
+    assert change(supervisor="ct@tinh.example.vn") == ("Trưởng phòng A", None), "not the old supervisor's title"
+    assert change(supervisor_title="  Chủ tịch UBND tỉnh\n") == ("Trưởng phòng A", "Chủ tịch UBND tỉnh")
+    assert change(head="tp.moi@a.example.vn", head_title="Trưởng phòng A") == ("Trưởng phòng A", "Chủ tịch UBND tỉnh")
+    assert change(head_title="") == (None, "Chủ tịch UBND tỉnh"), '"" clears a title'
+    with pytest.raises(ValidationError):
+        c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=["x@x.vn"], supervisor_title="x" * 201)
 
 
 def test_cap_nhat_dau_moi_cua_don_vi_khong_ton_tai_hoac_email_sai() -> None:

@@ -594,6 +594,8 @@ def _apply_change_contacts(
     state: ConclusionState, cmd: c.ChangeUnitContacts, now: datetime, _: Schedule | None
 ) -> None:
     unit = state.units[cmd.unit]
+    unit.head_title = _title_after(cmd.head_title, unit.head_title, unit.head == cmd.head)
+    unit.supervisor_title = _title_after(cmd.supervisor_title, unit.supervisor_title, unit.supervisor == cmd.supervisor)
     unit.contacts, unit.head, unit.supervisor = list(cmd.contacts), cmd.head, cmd.supervisor
     _event(
         state,
@@ -603,6 +605,13 @@ def _apply_change_contacts(
         report_target(unit.code),
         f"Cập nhật đầu mối của {unit.name}: {', '.join(unit.contacts)}",
     )
+
+
+def _title_after(given: str | None, current: str | None, same_person: bool) -> str | None:
+    """A title given is taken ("" clears it); none given keeps the title only for the same person."""
+    if given is not None:
+        return given or None
+    return current if same_person else None
 
 
 def _apply_resend(state: ConclusionState, cmd: c.ResendNotification, now: datetime, _: Schedule | None) -> None:

@@ -217,7 +217,7 @@ async def add_action(
     response_model=WriteResult,
     responses=_REFUSED,
     tags=["units"],
-    summary="Replace a unit's contacts, head and supervisor (who the notices go to)",
+    summary="Replace a unit's contacts, head and supervisor (who the notices go to) and their titles",
 )
 async def change_contacts(
     body: ContactsIn,
@@ -228,7 +228,13 @@ async def change_contacts(
     key: IdempotencyKey = None,
 ) -> WriteResult:
     command = c.ChangeUnitContacts(
-        actor=who.email, unit=unit.code, contacts=body.contacts, head=body.head, supervisor=body.supervisor
+        actor=who.email,
+        unit=unit.code,
+        contacts=body.contacts,
+        head=body.head,
+        supervisor=body.supervisor,
+        head_title=body.head_title,
+        supervisor_title=body.supervisor_title,
     )
     await send(ctx, conclusion, command, key)
     return await answer(ctx, who, conclusion.workflow_id)

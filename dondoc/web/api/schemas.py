@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
@@ -20,7 +20,7 @@ from models.labels import (
     STEP,
 )
 from models.policy import Step
-from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionKind, Day, DayOrMoment
+from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionKind, Day, DayOrMoment, Title
 from models.state import ActionStatus, ConclusionStatus, ExtensionStatus, ReportStatus, ReviewStatus
 from models.tables import (
     ActionRow,
@@ -128,6 +128,7 @@ class UnitOut(Out):
     head: str | None
     head_title: str | None = Field(default=None, description="the head's title as letters address it")
     supervisor: str | None
+    supervisor_title: str | None = Field(default=None, description="the supervisor's title as letters address it")
     report_status: str
     report_status_label: str | None = None
     report_due: datetime | None
@@ -493,6 +494,16 @@ class ContactsIn(In):
     contacts: list[EmailStr] = Field(min_length=1)
     head: EmailStr | None = None
     supervisor: EmailStr | None = None
+    head_title: Title | Literal[""] | None = Field(
+        default=None,
+        description='how letters address the head ("Chủ tịch UBND huyện Lý Sơn"); "" clears it; left out, it stays '
+        "while the head stays and goes with a head replaced",
+    )
+    supervisor_title: Title | Literal[""] | None = Field(
+        default=None,
+        description='how letters address the supervisor ("Chủ tịch UBND tỉnh Quảng Ngãi"); "" clears it; left out, '
+        "it stays while the supervisor stays and goes with a supervisor replaced",
+    )
 
 
 class EvidenceFields(In):

@@ -344,7 +344,8 @@ async def add_action(request: Request, workflow_id: str, ctx: Ctx, who: Staff) -
 @router.post("/conclusions/{workflow_id}/units/{unit}/contacts", include_in_schema=False)
 async def change_contacts(request: Request, workflow_id: str, unit: str, ctx: Ctx, who: Staff) -> Response:
     data = await request.form()
-    values = {name: text(data, name) for name in ("contacts", "head", "supervisor")}
+    fields = {"contacts", "head", "supervisor", "head_title", "supervisor_title"}
+    values = {name: text(data, name) for name in sorted(fields)}
     form = FormState(f"{workflow_id}--contacts--{unit}", values=values)
     contacts = split_emails(values["contacts"])
     if not contacts:
@@ -363,11 +364,19 @@ async def change_contacts(request: Request, workflow_id: str, unit: str, ctx: Ct
                 "contacts": contacts,
                 "head": values["head"] or None,
                 "supervisor": values["supervisor"] or None,
+                "head_title": _title_edit(values["head_title"], text(data, "head_title_shown")),
+                "supervisor_title": _title_edit(values["supervisor_title"], text(data, "supervisor_title_shown")),
             }
         ),
         "Đã cập nhật đầu mối của đơn vị.",
-        {"contacts", "head", "supervisor"},
+        fields,
     )
+
+
+def _title_edit(title: str, shown: str) -> str | None:
+    """A title as staff left it in the form: None when untouched (it then goes with a person replaced), else what
+    they typed ("" clears it)."""
+    return None if title == shown else title
 
 
 @router.post("/conclusions/{workflow_id}/withdraw", include_in_schema=False)

@@ -536,6 +536,16 @@ async def test_staff_transfers_amends_and_changes_contacts(web: Web) -> None:
     unit = by_id((await detail(staff, wid))["units"], "code", "ly-son")
     assert unit["contacts"] == ["moi@lyson.example.vn"] and unit["head"] == "chutichmoi@lyson.example.vn"
     assert unit["supervisor"] is None
+    assert unit["head_title"] is None and unit["supervisor_title"] is None, "titles go with the people replaced"
+    titled = {**contacts, "head_title": "Chủ tịch UBND huyện Lý Sơn", "supervisor": "gd@so.example.vn"}
+    titled["supervisor_title"] = "Giám đốc Sở Xây dựng"
+    assert (await staff.put(f"{base}/units/ly-son/contacts", json=titled)).status_code == 200
+    kept = await staff.put(f"{base}/units/ly-son/contacts", json={**contacts, "supervisor": "gd@so.example.vn"})
+    assert kept.status_code == 200, "titles left out are kept for the same people"
+    unit = by_id((await detail(staff, wid))["units"], "code", "ly-son")
+    assert (unit["head_title"], unit["supervisor_title"]) == ("Chủ tịch UBND huyện Lý Sơn", "Giám đốc Sở Xây dựng")
+    long_title = {**contacts, "head_title": "x" * 201}
+    refused(await staff.put(f"{base}/units/ly-son/contacts", json=long_title), 422, "head_title")
     refused(await staff.put(f"{base}/units/ly-son/contacts", json={"contacts": ["khong-phai-email"]}), 422, "contacts")
     refused(await staff.put(f"{base}/units/ly-son/contacts", json={"contacts": []}), 422, "contacts")
 

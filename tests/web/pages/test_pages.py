@@ -247,7 +247,36 @@ async def test_staff_add_an_action_change_contacts_and_withdraw(web: Web) -> Non
         data={"contacts": "moi@lyson.example.vn, phong@lyson.example.vn", "head": "ct@lyson.example.vn"},
     )
     assert good.status_code == 303
-    assert "moi@lyson.example.vn, phong@lyson.example.vn" in text_of(await staff.get(f"/conclusions/{wid}"))
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "moi@lyson.example.vn, phong@lyson.example.vn" in page
+    # a new head, the title left as shown: not the former chairman's title; the same supervisor keeps his
+    assert "Thủ trưởng: ct@lyson.example.vn" in page
+    assert "Cơ quan cấp trên: Chủ tịch UBND tỉnh Quảng Ngãi (ubnd@quangngai.example.vn)" in page
+    too_long = await staff.post(
+        f"/conclusions/{wid}/units/ly-son/contacts",
+        data={
+            "contacts": "moi@lyson.example.vn",
+            "supervisor": "ubnd@quangngai.example.vn",
+            "supervisor_title": "x" * 201,
+        },
+    )
+    assert too_long.status_code == 422 and "tối đa 200 ký tự" in text_of(too_long)
+    titled = await staff.post(
+        f"/conclusions/{wid}/units/ly-son/contacts",
+        data={
+            "contacts": "moi@lyson.example.vn",
+            "head": "ct@lyson.example.vn",
+            "head_title": "Chủ tịch UBND huyện Lý Sơn",
+            "head_title_shown": "",
+            "supervisor": "gd@sotttt.example.vn",
+            "supervisor_title": "Giám đốc Sở Thông tin và Truyền thông",
+            "supervisor_title_shown": "Chủ tịch UBND tỉnh Quảng Ngãi",
+        },
+    )
+    assert titled.status_code == 303
+    page = text_of(await staff.get(f"/conclusions/{wid}"))
+    assert "Thủ trưởng: Chủ tịch UBND huyện Lý Sơn (ct@lyson.example.vn)" in page
+    assert "Cơ quan cấp trên: Giám đốc Sở Thông tin và Truyền thông (gd@sotttt.example.vn)" in page
 
     unconfirmed = await staff.post(f"/conclusions/{wid}/withdraw", data={"reason": "Nhập trùng"})
     assert unconfirmed.status_code == 422 and "Đánh dấu xác nhận để rút kết luận." in text_of(unconfirmed)
