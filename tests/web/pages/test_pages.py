@@ -942,7 +942,7 @@ async def test_letter_field_errors_are_shown_beside_their_fields(web: Web) -> No
     body = text_of(response)
     assert re.search(r"id=\"letter_symbol-error\">ký hiệu văn bản là phần sau dấu '/'", body)
     assert re.search(r'id="signer_title-error">Nhập chức danh người ký \(ví dụ Chánh Thanh tra\)', body)
-    assert re.search(r'id="a0-ref-error">quá dài \(tối đa 32\)<', body)
-    assert re.search(r'id="u0-head_title-error">quá dài \(tối đa 200\)<', body)
+    assert re.search(r'id="a0-ref-error">quá dài \(tối đa 32 ký tự\)<', body)
+    assert re.search(r'id="u0-head_title-error">quá dài \(tối đa 200 ký tự\)<', body)
     assert "Kiến nghị dòng 1 – Số mục trong kết luận: quá dài" in body
     assert 'value="Nguyễn Văn An"' in body  # what was typed is kept
