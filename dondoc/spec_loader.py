@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from dondoc.yaml_text import load_yaml
+from models.labels import grouped
 from models.spec import NEW_INPUT, ConclusionSpec
 
 _MESSAGES = {
@@ -147,7 +148,7 @@ def describe(item: Mapping[str, Any]) -> str:
         return "cần ít nhất một phần tử" if least <= 1 else f"cần ít nhất {least} phần tử"
     if kind == "string_too_long":
         most = ctx.get("max_length")
-        return f"quá dài (tối đa {f'{most:,}'.replace(',', '.') if isinstance(most, int) else most} ký tự)"
+        return f"quá dài (tối đa {grouped(most) if isinstance(most, int) else most} ký tự)"
     if kind == "too_long":
         return f"quá nhiều phần tử (tối đa {ctx.get('max_length')})"
     if kind == "string_pattern_mismatch":

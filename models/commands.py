@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionSpec, DayOrMoment, Title, clean_text, one_line
+from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionSpec, DayOrMoment, clean_text, one_line
 from models.state import FileRef
 
 MAX_NOTE = 4000  # characters of a reason or a note: a paragraph or two, never a document pasted whole
@@ -22,6 +22,8 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True), BeforeValidator(
 forms), not here, so that an update of an older history, read back on replay, still reads as it was accepted."""
 BoundedNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE), BeforeValidator(clean_text)]
 """A note or an optional reason as people send it (the API)."""
+# A title as staff edit it: one line of at most 200 characters; "" (or only spaces) clears it.
+TitleEdit = Annotated[str, StringConstraints(max_length=200), BeforeValidator(one_line)]
 LetterNumber = Annotated[str, StringConstraints(min_length=1, max_length=64), BeforeValidator(one_line)]
 """The office's number of a letter ("125/TTr-NV")."""
 
@@ -135,8 +137,8 @@ class ChangeUnitContacts(Command):
     contacts: list[EmailStr] = Field(min_length=1)
     head: EmailStr | None = None
     supervisor: EmailStr | None = None
-    head_title: Title | Literal[""] | None = None
-    supervisor_title: Title | Literal[""] | None = None
+    head_title: TitleEdit | None = None
+    supervisor_title: TitleEdit | None = None
 
 
 class ResendNotification(Command):

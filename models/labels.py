@@ -77,6 +77,11 @@ NOTICE_STEP = {
 """The outbox's `step` of notices (besides the ladder's steps), as staff read it."""
 
 
+def grouped(number: int) -> str:
+    """Thousands grouped the Vietnamese way: 2.528, 125.000.000."""
+    return f"{number:,}".replace(",", ".")
+
+
 def item_name(ref: str | None, text: str) -> str:
     """How a message names an item to people (a unit's staff among them): by its number in the conclusion, else by
     the start of its text; never by the key the spec gave it."""

@@ -615,8 +615,13 @@ def _bytes(*texts: str | None) -> int:
 
 
 def _payload_bytes(request: LetterRequest | NoticeRequest) -> int:
-    """The rendered payload's size: how runs before STABLE_BATCH_WEIGHT split a pass (kept for their replay)."""
-    return len(request.model_dump_json())
+    """The rendered payload's size: how runs before STABLE_BATCH_WEIGHT split a pass (kept for their replay). Fields
+    added to the requests since are left out, so they do not move those runs' splits."""
+    return len(request.model_dump_json(exclude=_ADDED_SINCE_PAYLOAD_WEIGHT.get(type(request), set())))
+
+
+# Request fields added after STABLE_BATCH_WEIGHT: not part of the payload the older runs weighed.
+_ADDED_SINCE_PAYLOAD_WEIGHT: dict[type, set[str]] = {LetterRequest: {"urgings_before"}}
 
 
 def _batches(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from dondoc.letters.text import LetterText
-from models.labels import STEP
+from models.labels import STEP, grouped
 from models.mail import EarlierLetter, LetterLine, LetterRequest
 from models.policy import URGING_STEPS, Step
 from models.spec import ascii_slug
@@ -46,11 +46,6 @@ def long_date(day: date) -> str:
 def short_date(moment: datetime | date) -> str:
     day = moment.astimezone(VN).date() if isinstance(moment, datetime) else moment
     return f"{day:%d/%m/%Y}"
-
-
-def grouped(number: int) -> str:
-    """Thousands grouped the Vietnamese way: 2.528, 125.000.000."""
-    return f"{number:,}".replace(",", ".")
 
 
 def money(amount: int) -> str:

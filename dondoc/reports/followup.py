@@ -17,12 +17,12 @@ from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-from dondoc.letters.compose import grouped, long_date, money, short_date
+from dondoc.letters.compose import long_date, money, short_date
 from dondoc.letters.docx import _body, _header, _items, _para, _setup, _signature
 from dondoc.letters.text import LetterText
 from dondoc.refs import ref_order
 from dondoc.reports.facts import ActionFacts
-from models.labels import REPORT_STATUS
+from models.labels import REPORT_STATUS, grouped
 from models.state import ActionStatus, ReportStatus
 from models.tables import ConclusionRow, UnitRow
 from models.vn import VN

@@ -252,7 +252,9 @@ def test_trang_thai_tu_truoc_khi_co_bo_dem_dem_cac_van_ban_don_doc_con_giu() -> 
     assert unit.urgings_sent == 2
     unit.urgings_sent = None  # as decoded from a state of before
     assert unit.urgings() == 2
-    sent_to_ly_son(state, letter.model_copy(update={"key": f"{letter.key}-more"}), [Step.second_urging])
+    sent_to_ly_son(state, letter.model_copy(update={"key": f"{letter.key}-more"}), [Step.overdue])
+    assert unit.urgings_sent == 2, "fixed by the next letter of any kind, before the kept letters move on"
+    sent_to_ly_son(state, letter.model_copy(update={"key": f"{letter.key}-last"}), [Step.second_urging])
     assert unit.urgings_sent == 3
     again = notices.letter_request(state, state.letters[-1], OVERDUE + timedelta(days=1))
     assert again.urgings_before == 2, "a letter sent already does not count itself"

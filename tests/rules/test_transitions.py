@@ -629,8 +629,8 @@ def test_chuc_danh_di_theo_nguoi_doi_nguoi_ma_khong_ghi_chuc_danh_thi_van_ban_go
     unit.supervisor, unit.supervisor_title = "gd@so.example.vn", "Giám đốc Sở"
 
     def change(**fields: Any) -> tuple[str | None, str | None]:
-        values = {"head": unit.head, "supervisor": unit.supervisor, **fields}
-        do(state, c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=unit.contacts, **values), LATER)
+        values = {"head": unit.head, "supervisor": unit.supervisor, "head_title": None, "supervisor_title": None}
+        do(state, c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=unit.contacts, **values | fields), LATER)
         return unit.head_title, unit.supervisor_title
 
     assert change() == ("Trưởng phòng A", "Giám đốc Sở"), "the same people keep their titles"
@@ -638,8 +638,21 @@ def test_chuc_danh_di_theo_nguoi_doi_nguoi_ma_khong_ghi_chuc_danh_thi_van_ban_go
     assert change(supervisor_title="  Chủ tịch UBND tỉnh\n") == ("Trưởng phòng A", "Chủ tịch UBND tỉnh")
     assert change(head="tp.moi@a.example.vn", head_title="Trưởng phòng A") == ("Trưởng phòng A", "Chủ tịch UBND tỉnh")
     assert change(head_title="") == (None, "Chủ tịch UBND tỉnh"), '"" clears a title'
+    assert change(supervisor_title="   ") == (None, None), "only spaces clear it too"
     with pytest.raises(ValidationError):
         c.ChangeUnitContacts(actor=STAFF, unit="phong-a", contacts=["x@x.vn"], supervisor_title="x" * 201)
+
+
+def test_doi_dau_moi_ghi_truoc_khi_co_chuc_danh_giu_nguyen_chuc_danh_khi_phat_lai() -> None:
+    """A change recorded before the command carried titles (replayed from an older history) kept them then, and
+    keeps them now: the state a replay rebuilds is the one the run had."""
+    state = make_state()
+    unit = state.units["phong-a"]
+    unit.supervisor, unit.supervisor_title = "gd@so.example.vn", "Giám đốc Sở"
+    old_payload = {"actor": STAFF, "unit": "phong-a", "contacts": ["x@x.vn"], "supervisor": "moi@so.example.vn"}
+    recorded = c.ChangeUnitContacts.model_validate(old_payload)  # as decoded from the history: no title keys
+    do(state, recorded, LATER)
+    assert (unit.supervisor, unit.supervisor_title) == ("moi@so.example.vn", "Giám đốc Sở")
 
 
 def test_cap_nhat_dau_moi_cua_don_vi_khong_ton_tai_hoac_email_sai() -> None:

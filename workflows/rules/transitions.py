@@ -594,8 +594,11 @@ def _apply_change_contacts(
     state: ConclusionState, cmd: c.ChangeUnitContacts, now: datetime, _: Schedule | None
 ) -> None:
     unit = state.units[cmd.unit]
-    unit.head_title = _title_after(cmd.head_title, unit.head_title, unit.head == cmd.head)
-    unit.supervisor_title = _title_after(cmd.supervisor_title, unit.supervisor_title, unit.supervisor == cmd.supervisor)
+    if "head_title" in cmd.model_fields_set:  # a change recorded before the titles were part of it kept them
+        unit.head_title = _title_after(cmd.head_title, unit.head_title, _same(unit.head, cmd.head))
+        unit.supervisor_title = _title_after(
+            cmd.supervisor_title, unit.supervisor_title, _same(unit.supervisor, cmd.supervisor)
+        )
     unit.contacts, unit.head, unit.supervisor = list(cmd.contacts), cmd.head, cmd.supervisor
     _event(
         state,
@@ -605,6 +608,10 @@ def _apply_change_contacts(
         report_target(unit.code),
         f"Cập nhật đầu mối của {unit.name}: {', '.join(unit.contacts)}",
     )
+
+
+def _same(address: str | None, other: str | None) -> bool:
+    return (address or "").lower() == (other or "").lower()
 
 
 def _title_after(given: str | None, current: str | None, same_person: bool) -> str | None:
@@ -828,8 +835,8 @@ def settle_letter(
         tracked.resume_at = None  # the letter after a return went: the ladder runs on as usual
     unit = state.units.get(record.unit)
     if status == NotificationStatus.sent and unit is not None:
-        if record.step in URGING_STEPS:  # counted before the kept letters move on
-            unit.urgings_sent = unit.urgings() + 1
+        # Counted before the kept letters move on (a state from before counts its kept urgings here, once).
+        unit.urgings_sent = unit.urgings() + (record.step in URGING_STEPS)
         unit.letters = [*unit.letters, LetterRef(key=key, step=record.step, sent_at=now)][-KEEP_UNIT_LETTERS:]
     _forget_settled(state)
     verb = "Đã gửi" if status == NotificationStatus.sent else "Gửi thất bại"

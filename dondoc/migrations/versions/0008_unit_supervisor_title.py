@@ -1,5 +1,7 @@
 """The title letters address a unit's supervisor by, in the read model beside the head's: the conclusion page shows
-it and its contacts form edits it.
+it and its contacts form edits it. A unit projected before this revision shows no supervisor title until its next
+change is projected (letters take the title from the workflow's state, which has it); its contacts form keeps the
+recorded title while the supervisor stays.
 
 Revision ID: 0008
 Revises: 0007

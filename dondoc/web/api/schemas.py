@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from dondoc.web.letters import AUDIENCE, LetterView, letters, status_text
 from dondoc.web.queries import ConclusionDetail, OverdueItem
-from models.commands import BoundedNote, Decision, LetterNumber, Reason
+from models.commands import BoundedNote, Decision, LetterNumber, Reason, TitleEdit
 from models.labels import (
     ACTION_STATUS,
     CONCLUSION_STATUS,
@@ -20,7 +20,7 @@ from models.labels import (
     STEP,
 )
 from models.policy import Step
-from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionKind, Day, DayOrMoment, Title
+from models.spec import MAX_ACTIONS, MAX_AMOUNT_VND, ActionKind, Day, DayOrMoment
 from models.state import ActionStatus, ConclusionStatus, ExtensionStatus, ReportStatus, ReviewStatus
 from models.tables import (
     ActionRow,
@@ -494,12 +494,12 @@ class ContactsIn(In):
     contacts: list[EmailStr] = Field(min_length=1)
     head: EmailStr | None = None
     supervisor: EmailStr | None = None
-    head_title: Title | Literal[""] | None = Field(
+    head_title: TitleEdit | None = Field(
         default=None,
         description='how letters address the head ("Chủ tịch UBND huyện Lý Sơn"); "" clears it; left out, it stays '
         "while the head stays and goes with a head replaced",
     )
-    supervisor_title: Title | Literal[""] | None = Field(
+    supervisor_title: TitleEdit | None = Field(
         default=None,
         description='how letters address the supervisor ("Chủ tịch UBND tỉnh Quảng Ngãi"); "" clears it; left out, '
         "it stays while the supervisor stays and goes with a supervisor replaced",

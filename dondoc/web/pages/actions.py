@@ -43,6 +43,7 @@ from dondoc.web.pages.new import ROW_ERRORS
 from dondoc.web.rendering import flash
 from dondoc.web.security import Principal
 from models import commands as c
+from models.labels import grouped
 from models.spec import NEW_INPUT, ActionSpec
 
 router = APIRouter()
@@ -77,7 +78,7 @@ async def apply_form(
     command: c.Command | None = None
     for name in ("reason", "note"):  # what people type is bounded here; the commands carry it as it was accepted
         if len(str(form.values.get(name, ""))) > c.MAX_NOTE:
-            form.errors.setdefault(name, f"quá dài (tối đa {c.MAX_NOTE} ký tự)")
+            form.errors.setdefault(name, f"quá dài (tối đa {grouped(c.MAX_NOTE)} ký tự)")
     if not form.errors:
         try:
             command = build()
@@ -364,8 +365,8 @@ async def change_contacts(request: Request, workflow_id: str, unit: str, ctx: Ct
                 "contacts": contacts,
                 "head": values["head"] or None,
                 "supervisor": values["supervisor"] or None,
-                "head_title": _title_edit(values["head_title"], text(data, "head_title_shown")),
-                "supervisor_title": _title_edit(values["supervisor_title"], text(data, "supervisor_title_shown")),
+                "head_title": _title_edit(data, values, "head"),
+                "supervisor_title": _title_edit(data, values, "supervisor"),
             }
         ),
         "Đã cập nhật đầu mối của đơn vị.",
@@ -373,10 +374,13 @@ async def change_contacts(request: Request, workflow_id: str, unit: str, ctx: Ct
     )
 
 
-def _title_edit(title: str, shown: str) -> str | None:
-    """A title as staff left it in the form: None when untouched (it then goes with a person replaced), else what
-    they typed ("" clears it)."""
-    return None if title == shown else title
+def _title_edit(data: Any, values: dict[str, str], person: str) -> str | None:
+    """The title of `person` (head, supervisor) as staff left it in the form: what they see is what is kept, except
+    a title left as shown beside the same person, which stays as recorded (None: the read model may not show it
+    yet). A person replaced takes the title the form shows, "" clearing it."""
+    title = values[f"{person}_title"]
+    same_person = values[person].lower() == text(data, f"{person}_shown").lower()
+    return None if same_person and title == text(data, f"{person}_title_shown") else title
 
 
 @router.post("/conclusions/{workflow_id}/withdraw", include_in_schema=False)

@@ -24,7 +24,7 @@ from dondoc.web.rendering import PRIVATE, flash
 from dondoc.web.security import VIEW_ONLY, Principal
 from models import commands as c
 from models.commands import MAX_NOTE
-from models.labels import VN, item_name
+from models.labels import VN, grouped, item_name
 from models.tables import (
     ActionRow,
     ConclusionRow,
@@ -93,7 +93,7 @@ def _check_files(chosen: list[UploadFile], errors: dict[str, str], what: str) ->
 def _check_note(note: str, errors: dict[str, str], name: str = "note") -> None:
     if len(note) > MAX_NOTE:
         label = "Lý do" if name == "reason" else "Ghi chú"
-        errors[name] = f"{label} quá dài (tối đa {MAX_NOTE} ký tự)."
+        errors[name] = f"{label} quá dài (tối đa {grouped(MAX_NOTE)} ký tự)."
 
 
 _FIELD = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
