@@ -224,6 +224,31 @@ def notes(r: LetterRequest) -> list[str]:
     return []
 
 
+# Administrative levels a letterhead keeps after the issuing body's own words ("THANH TRA TỈNH"), longest first.
+_LEVELS = ("thành phố", "thị xã", "tổng cục", "bộ", "sở", "tỉnh", "huyện", "quận", "xã", "phường", "cục")
+
+
+def letterhead(body: str, parent: str | None) -> tuple[str | None, str]:
+    """The two lines of a letterhead (Nghị định 30/2020): the parent body, and the issuing body written without what
+    the parent line already says, as offices write it: "UBND TỈNH QUẢNG NGÃI" over "THANH TRA TỈNH" (an
+    inspectorate is named by its level) or "SỞ XÂY DỰNG", "BỘ THÔNG TIN VÀ TRUYỀN THÔNG" over "THANH TRA BỘ". The
+    issuing body stays whole when its name does not end with the parent's level and place."""
+    if not parent:
+        return None, body.upper()
+    words, above = body.split(), parent.split()
+    for level in _LEVELS:
+        size = len(level.split())
+        for start in range(1, len(words) - size + 1):
+            tail = [w.casefold() for w in words[start:]]
+            if " ".join(tail[:size]) != level or len(tail) == size:
+                continue
+            if [w.casefold() for w in above[-len(tail) :]] == tail:  # the parent ends with this level and place
+                own = words[:start]
+                named_by_level = " ".join(own).casefold() == "thanh tra"
+                return parent.upper(), " ".join(words[: start + size] if named_by_level else own).upper()
+    return parent.upper(), body.upper()
+
+
 def closing_words(r: LetterRequest) -> list[str]:
     if r.step == Step.closing:
         return []
@@ -238,9 +263,10 @@ def letter_text(r: LetterRequest) -> LetterText:
     today = r.now.astimezone(VN).date()
     place = f"{sig.place}, " if sig.place else ""
     recipients = ["Như trên;", *[f"{t};" for t in r.copied_to], "Lưu: VT."]
+    parent, issuing_body = letterhead(r.tracking_body, sig.parent)
     return LetterText(
-        issuing_parent=sig.parent.upper() if sig.parent else None,
-        issuing_body=r.tracking_body.upper(),
+        issuing_parent=parent,
+        issuing_body=issuing_body,
         number_line=f"Số:        {symbol}",
         place_date=f"{place}{long_date(today)}",
         subject=_subject_of(r),

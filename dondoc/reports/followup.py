@@ -17,7 +17,7 @@ from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-from dondoc.letters.compose import long_date, money, short_date
+from dondoc.letters.compose import letterhead, long_date, money, short_date
 from dondoc.letters.docx import _body, _header, _items, _para, _setup, _signature
 from dondoc.letters.text import LetterText
 from dondoc.refs import ref_order
@@ -197,9 +197,10 @@ def _frame(report: FollowUpReport) -> LetterText:
         "Các đơn vị được thanh tra;",
         "Lưu: VT, hồ sơ.",
     ]
+    parent, issuing_body = letterhead(c.tracking_body, h.parent)
     return LetterText(
-        issuing_parent=h.parent.upper() if h.parent else None,
-        issuing_body=c.tracking_body.upper(),
+        issuing_parent=parent,
+        issuing_body=issuing_body,
         number_line=f"Số:        {symbol}",
         place_date=f"{place}{long_date(report.as_of.astimezone(VN).date())}",
         subject="",

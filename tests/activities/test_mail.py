@@ -487,7 +487,7 @@ async def test_the_email_is_a_vietnamese_multipart_text_and_html_letter(
     assert all(p.get_content_charset() == "utf-8" for p in parts)
 
     plain, markup = bodies(message)
-    assert plain.startswith("BỘ THÔNG TIN VÀ TRUYỀN THÔNG\nTHANH TRA BỘ THÔNG TIN VÀ TRUYỀN THÔNG\n")
+    assert plain.startswith("BỘ THÔNG TIN VÀ TRUYỀN THÔNG\nTHANH TRA BỘ\n")
     assert "V/v thông báo nội dung quá hạn thực hiện Kết luận thanh tra số 312/KL-Ttra" in plain
     assert "Hà Nội, ngày 05 tháng 10 năm 2018" in plain
     assert "Kính gửi: Chủ tịch UBND huyện Nghĩa Hành\n" in plain

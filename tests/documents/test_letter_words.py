@@ -11,7 +11,7 @@ import docx
 import pytest
 from docx.shared import Mm
 
-from dondoc.letters.compose import body, letter_filename, letter_text, long_date, row, step_label
+from dondoc.letters.compose import body, letter_filename, letter_text, letterhead, long_date, row, step_label
 from dondoc.letters.docx import letter_docx
 from dondoc.notice_mail import render as render_notice
 from models import commands as c
@@ -36,6 +36,35 @@ from workflows.rules import decisions, notices
 )
 def test_ngay_thang_theo_nghi_dinh_30_chi_them_so_0_cho_ngay_duoi_10_va_thang_1_2(day: date, written: str) -> None:
     assert long_date(day) == written
+
+
+@pytest.mark.parametrize(
+    ("issuer", "parent", "lines"),
+    [
+        (
+            "Thanh tra Bộ Thông tin và Truyền thông",
+            "BỘ THÔNG TIN VÀ TRUYỀN THÔNG",
+            ("BỘ THÔNG TIN VÀ TRUYỀN THÔNG", "THANH TRA BỘ"),
+        ),
+        ("Thanh tra tỉnh Quảng Ngãi", "UBND tỉnh Quảng Ngãi", ("UBND TỈNH QUẢNG NGÃI", "THANH TRA TỈNH")),
+        (
+            "Thanh tra Sở Thông tin và Truyền thông tỉnh Nam Định",
+            "SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH NAM ĐỊNH",
+            ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH NAM ĐỊNH", "THANH TRA SỞ"),
+        ),
+        ("Thanh tra thành phố Hà Nội", "UBND thành phố Hà Nội", ("UBND THÀNH PHỐ HÀ NỘI", "THANH TRA THÀNH PHỐ")),
+        ("Sở Xây dựng tỉnh Quảng Ngãi", "UBND tỉnh Quảng Ngãi", ("UBND TỈNH QUẢNG NGÃI", "SỞ XÂY DỰNG")),
+        ("Thanh tra Chính phủ", "Chính phủ", ("CHÍNH PHỦ", "THANH TRA CHÍNH PHỦ")),
+        ("Thanh tra tỉnh Quảng Ngãi", "UBND tỉnh Quảng Nam", ("UBND TỈNH QUẢNG NAM", "THANH TRA TỈNH QUẢNG NGÃI")),
+        ("Thanh tra tỉnh Quảng Ngãi", None, (None, "THANH TRA TỈNH QUẢNG NGÃI")),
+    ],
+)
+def test_tieu_de_co_quan_ban_hanh_khong_nhac_lai_ten_co_quan_chu_quan(
+    issuer: str, parent: str | None, lines: tuple[str | None, str]
+) -> None:
+    """The letterhead writes the issuing body as offices do under its parent ("UBND TỈNH QUẢNG NGÃI" over "THANH
+    TRA TỈNH"), never cutting a place name across two lines; a body that is not the parent's own stays whole."""
+    assert letterhead(issuer, parent) == lines
 
 
 def overdue_request() -> LetterRequest:
