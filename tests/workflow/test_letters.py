@@ -20,7 +20,8 @@ from models import commands as c
 from models.labels import VN
 from models.policy import Policy, PolicyStep, Step
 from models.spec import ConclusionSpec, PriorStatus
-from tests.workflow.harness import PDF, MailRecorder, quang_ngai, redated, running
+from models.state import ConclusionState
+from tests.workflow.harness import PDF, Drive, MailRecorder, quang_ngai, redated, running
 from workflows.rules import ladder
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -49,6 +50,13 @@ def two_units(start: date, days: int = 20) -> ConclusionSpec:
     return spec.model_copy(update={"units": units, "actions": actions})
 
 
+async def past_the_overdue_notice(run: Drive, due: datetime, action_id: str) -> ConclusionState:
+    """Past the deadline and the overdue notice that follows it: a day after, at the next office opening (a Monday
+    when the day after is a Saturday), not a fixed number of days that a weekend can outlast."""
+    await run.advance_to(due)
+    return await run.advance_to_next_letter(action_id)
+
+
 def local(moment: datetime) -> datetime:
     return moment.astimezone(VN)
 
@@ -64,7 +72,7 @@ async def test_one_letter_per_unit_and_step_lists_every_item_of_the_unit(
     async with running(env, spec, recorder) as run:
         state = await run.state()
         due = state.actions[lyson[0]].due
-        await run.advance_to(due + timedelta(days=2))
+        await past_the_overdue_notice(run, due, lyson[0])
     letters = [(m.unit_code, m.step) for m in recorder.sent]
     assert Counter(letters)[("ly-son", Step.reminder)] == 2, "two reminders (7 and 1 working days before)"
     assert Counter(letters)[("ly-son", Step.overdue)] == 1 and Counter(letters)[("tra-bong", Step.overdue)] == 1
@@ -161,7 +169,7 @@ async def test_one_units_temporary_refusals_never_delay_another_units_letter(
         state = await run.state()
         keys = [m.key for m in recorder.sent]
         assert any("/tra-bong/" in k for k in keys), "Trà Bồng's reminder went while Lý Sơn's was retried"
-        state = await run.advance_to(due + timedelta(days=2))
+        state = await past_the_overdue_notice(run, due, spec.actions[0].id)
         history = await run.handle.fetch_history()
     sends = [
         e.activity_task_scheduled_event_attributes.activity_type.name
@@ -193,7 +201,7 @@ async def test_a_permanent_refusal_is_recorded_and_the_ladder_goes_on_without_cl
     async with running(env, spec, recorder) as run:
         state = await run.state()
         due = state.actions[spec.actions[0].id].due
-        state = await run.advance_to(due + timedelta(days=2))
+        state = await past_the_overdue_notice(run, due, spec.actions[0].id)
         failed = [letter for letter in state.letters if letter.unit == "tra-bong"]
         assert failed and all(letter.status == "failed" for letter in failed)
         assert state.units["tra-bong"].letters == [], "a letter that did not go out is never cited"
