@@ -195,8 +195,8 @@ class UnitState(Tracked):
     supervisor_title: str | None = None  # "Chủ tịch UBND tỉnh Quảng Ngãi"
     report_status: ReportStatus = ReportStatus.awaited
     letters: list[LetterRef] = Field(default_factory=list)  # the latest letters sent to this unit (bounded)
-    # Urging letters sent to this unit in all; None until the first one since the count was kept (a state from
-    # before counts those among its kept `letters`).
+    # Urging letters sent to this unit in all; None until its first letter sent since the count was kept (a state
+    # from before counts the urgings among its kept `letters` then).
     urgings_sent: int | None = None
 
     def urgings(self) -> int:
