@@ -5,10 +5,11 @@ A letter has at most two copies: the unit's own (with the link that acts for the
 already `sent` and sends nothing. SMTP 5xx answers are permanent (recorded as `failed`, not retried); 4xx answers
 and connection errors raise, so Temporal retries this unit's letter with backoff while other units' letters go on.
 
-Two transactions per copy: once the relay accepted the envelope, one claims the row (with the link it carries) and
-marks it handed over, right before DATA; one records the relay's answer right after it. The only window for a
-duplicate is DATA itself: a retry that finds a handover unanswered sends again with the same Message-ID and counts it
-(docs/mail-delivery.md).
+Two marks per copy: once the relay accepted the envelope, one claims the row (with the link it carries) and marks it
+handed over, committed right before DATA; one records the relay's answer, committed right after it. The only window
+for a duplicate is DATA itself: a retry that finds a handover unanswered sends again with the same Message-ID and
+counts it (docs/mail-delivery.md). The marks of copies going out at once share transactions (group commit,
+`activities/group_commit.py`): a copy sent alone costs two, a pass of many letters fewer than one per letter.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ import functools
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
-from typing import ParamSpec, TypeVar
+from typing import TypeVar
 
 import aiosmtplib
 from sqlalchemy import update
@@ -33,7 +33,8 @@ from sqlmodel import Session, col
 from temporalio import activity
 
 from activities.database import get_engine, upsert
-from activities.smtp import MAX_OPEN, Handover, SmtpPool, pool_for
+from activities.group_commit import group_commit
+from activities.smtp import Handover, SmtpPool, pool_for
 from dondoc import links
 from dondoc.letters.compose import letter_filename, letter_text
 from dondoc.letters.docx import letter_docx
@@ -56,14 +57,7 @@ SETTLE_PATIENCE_SECONDS = 60.0  # an answer the database cannot take yet is retr
 # claimed their copies before, so the outbox is not read ahead of the envelope. A retry reads it first, and sends
 # nothing (not even an envelope) for a copy settled already.
 FIRST_ATTEMPT: ContextVar[bool] = ContextVar("first_attempt", default=False)
-# The outbox marks around DATA run on threads of their own, never queued behind the worker's other threaded work.
-_MARKS = ThreadPoolExecutor(max_workers=MAX_OPEN, thread_name_prefix="outbox-mark")
-P = ParamSpec("P")
 T = TypeVar("T")
-
-
-async def on_mark_thread(mark: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_MARKS, functools.partial(mark, *args, **kwargs))
 
 
 @dataclass(frozen=True)
@@ -90,48 +84,59 @@ def message_id(key: str) -> str:
     return f"<{key}@dondoc>"
 
 
-def claim(
-    engine: Engine,
+def claim_in(
+    session: Session,
     new: NotificationRow,
     resend: bool = False,
     link: PortalLink | None = None,
     refusal: Refusal | None = None,
 ) -> MailOutcome | None:
-    """One transaction right before DATA, once the relay accepted the envelope: write (or find) a copy's outbox row
-    (`new`, when there is none yet) with the record of the portal `link` it carries, and mark it handed over. Returns
-    the earlier outcome when it was settled already (DATA is then not sent); `resend`: staff asked for a failed one
-    again. With a `refusal` before DATA the attempt is recorded instead, nothing handed over: the row settles `failed`
-    for a permanent refusal and stays `pending`, with the relay's answer, for a temporary one."""
+    """Right before DATA, once the relay accepted the envelope: write (or find) a copy's outbox row (`new`, when
+    there is none yet) with the record of the portal `link` it carries, and mark it handed over. Returns the earlier
+    outcome when it was settled already (DATA is then not sent); `resend`: staff asked for a failed one again. With
+    a `refusal` before DATA the attempt is recorded instead, nothing handed over: the row settles `failed` for a
+    permanent refusal and stays `pending`, with the relay's answer, for a temporary one. Committed by the caller."""
     key, now = new.key, datetime.now(UTC)
-    with Session(engine, expire_on_commit=False) as session:  # `new` stays readable
-        new.attempts = 1
-        _record_attempt(new, now, refusal)
-        if upsert(session, [new], overwrite=False):  # the first attempt (nearly always): one INSERT, no read
-            if link is not None and refusal is None:
-                upsert(session, [link], overwrite=False)  # a retry carries the same link
-            session.commit()
-            return None
-        row = session.get(NotificationRow, key, with_for_update=True)
-        earlier = _settled_outcome(row, resend)
-        if earlier is not None:
-            return earlier
-        if row is not None and row.status == MailStatus.failed:  # `resend`: staff asked for it again
-            row.status, row.smtp_answer = "pending", None
-        elif row is not None and row.handed_over_at is not None:
-            # An earlier attempt died (or timed out) between DATA and the relay's answer: the message may have
-            # arrived. A lost letter is worse than a second copy with the same Message-ID, so it goes again.
-            get_logger(key=key).warning("mail_handover_unconfirmed", handed_over_at=row.handed_over_at.isoformat())
-            row.unconfirmed_handovers += 1
-        if row is None:  # gone since the INSERT found it (never in practice): written as new
-            row = new
-            row.attempts = 0
-        row.attempts += 1
-        _record_attempt(row, now, refusal)
-        session.add(row)
+    new.attempts = 1
+    _record_attempt(new, now, refusal)
+    if upsert(session, [new], overwrite=False):  # the first attempt (nearly always): one INSERT, no read
         if link is not None and refusal is None:
-            links.keep(session, link)
-        session.commit()
+            upsert(session, [link], overwrite=False)  # a retry carries the same link
+        return None
+    row = session.get(NotificationRow, key, with_for_update=True)
+    earlier = _settled_outcome(row, resend)
+    if earlier is not None:
+        return earlier
+    if row is not None and row.status == MailStatus.failed:  # `resend`: staff asked for it again
+        row.status, row.smtp_answer = "pending", None
+    elif row is not None and row.handed_over_at is not None:
+        # An earlier attempt died (or timed out) between DATA and the relay's answer: the message may have
+        # arrived. A lost letter is worse than a second copy with the same Message-ID, so it goes again.
+        get_logger(key=key).warning("mail_handover_unconfirmed", handed_over_at=row.handed_over_at.isoformat())
+        row.unconfirmed_handovers += 1
+    if row is None:  # gone since the INSERT found it (never in practice): written as new
+        row = new
+        row.attempts = 0
+    row.attempts += 1
+    _record_attempt(row, now, refusal)
+    session.add(row)
+    if link is not None and refusal is None:
+        links.keep(session, link)
     return None
+
+
+def claim(
+    engine: Engine, new: NotificationRow, resend: bool = False, link: PortalLink | None = None
+) -> MailOutcome | None:
+    """`claim_in` in a transaction of its own."""
+    return in_own_transaction(engine, functools.partial(claim_in, new=new, resend=resend, link=link))
+
+
+def in_own_transaction(engine: Engine, mark: Callable[[Session], T]) -> T:
+    with Session(engine, expire_on_commit=False) as session:  # what the mark returns stays readable
+        value = mark(session)
+        session.commit()
+    return value
 
 
 def _record_attempt(row: NotificationRow, now: datetime, refusal: Refusal | None) -> None:
@@ -184,24 +189,28 @@ def copy_row(request: LetterRequest, copy: LetterCopy, mail: RenderedMail) -> No
     )
 
 
-def _update(engine: Engine, key: str, **values: object) -> None:
-    """One UPDATE of the copy's row, committed on its own (a single round trip on a pooled connection)."""
-    with engine.begin() as connection:
-        done = connection.execute(update(NotificationRow).where(col(NotificationRow.key) == key).values(**values))
+def _update(session: Session, key: str, **values: object) -> None:
+    """One UPDATE of the copy's row."""
+    done = session.connection().execute(update(NotificationRow).where(col(NotificationRow.key) == key).values(**values))
     if done.rowcount != 1:
         raise LookupError(f"no outbox row {key}")
 
 
-def release(engine: Engine, key: str, answer: str) -> None:
+def release_in(session: Session, key: str, answer: str) -> None:
     """The relay answered DATA with a temporary refusal: nothing was handed over."""
-    _update(engine, key, handed_over_at=None, smtp_answer=answer)
+    _update(session, key, handed_over_at=None, smtp_answer=answer)
 
 
-def settle(engine: Engine, key: str, outcome: MailOutcome) -> None:
+def settle_in(session: Session, key: str, outcome: MailOutcome) -> None:
     values: dict[str, object] = {"status": outcome.status.value, "smtp_answer": outcome.detail, "handed_over_at": None}
     if outcome.status == MailStatus.sent:
         values["sent_at"] = datetime.now(UTC)
-    _update(engine, key, **values)
+    _update(session, key, **values)
+
+
+def settle(engine: Engine, key: str, outcome: MailOutcome) -> None:
+    """`settle_in` in a transaction of its own."""
+    in_own_transaction(engine, functools.partial(settle_in, key=key, outcome=outcome))
 
 
 async def settle_patiently(engine: Engine, key: str, outcome: MailOutcome) -> None:
@@ -210,7 +219,7 @@ async def settle_patiently(engine: Engine, key: str, outcome: MailOutcome) -> No
     deadline, pause = time.monotonic() + SETTLE_PATIENCE_SECONDS, 0.2
     while True:
         try:
-            return await on_mark_thread(settle, engine, key, outcome)
+            return await group_commit(engine).write(functools.partial(settle_in, key=key, outcome=outcome))
         except (OperationalError, InterfaceError):
             if time.monotonic() + pause > deadline:
                 raise
@@ -305,7 +314,7 @@ async def deliver_once(
 
     async def handover() -> None:
         nonlocal claimed
-        found = await on_mark_thread(claim, engine, row, resend, link)
+        found = await group_commit(engine).write(functools.partial(claim_in, new=row, resend=resend, link=link))
         if found is not None:
             raise AlreadySettled(found)
         claimed = True
@@ -322,7 +331,7 @@ async def deliver_once(
             if not claimed:
                 await record_refusal(engine, row, resend, Refusal(permanent=False, answer=refusal_answer(error)))
             elif isinstance(error, aiosmtplib.SMTPResponseException):  # DATA refused for now (4xx): not taken
-                await on_mark_thread(release, engine, key, refusal_answer(error))
+                await group_commit(engine).write(functools.partial(release_in, key=key, answer=refusal_answer(error)))
             raise  # a timeout or a lost connection during DATA leaves the handover unconfirmed
         if not claimed:  # refused for good before DATA
             earlier = await record_refusal(engine, row, resend, Refusal(permanent=True, answer=outcome.detail))
@@ -346,7 +355,7 @@ async def record_refusal(engine: Engine, row: NotificationRow, resend: bool, ref
     """Record an attempt the relay refused before DATA (the earlier outcome when the copy was settled already). A
     temporary refusal is recorded as far as the database allows: the attempt is retried either way."""
     try:
-        return await on_mark_thread(claim, engine, row, resend, None, refusal)
+        return await group_commit(engine).write(functools.partial(claim_in, new=row, resend=resend, refusal=refusal))
     except (OperationalError, InterfaceError) as error:
         if refusal.permanent:
             raise

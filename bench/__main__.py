@@ -330,6 +330,7 @@ async def main(args: argparse.Namespace) -> int:
         ui=False,
     )
     sink = Sink(int(os.environ["DONDOC_SMTP_PORT"]))
+    from activities.group_commit import written_so_far
     from activities.smtp import close_pools
     from worker import build_worker
 
@@ -387,12 +388,20 @@ async def main(args: argparse.Namespace) -> int:
                     ("many", 100, 2, 10),
                     *([("big", 500, 2, 10)] if not args.skip_10k else []),
                 ):
+                    outbox_before = written_so_far()
                     case = await bench.fan_out(
                         label, count, units, per_unit, lead=lead(count), wait=args.timeout, letter_after=letter_after
                     )
                     actions = count * units * per_unit
                     what = f"{count} conclusions × {units * per_unit} actions ({actions:,} actions)"
                     failed |= not report(what, case, count * units)
+                    (transactions_now, marks_now), (transactions_before, marks_before) = written_so_far(), outbox_before
+                    transactions, marks = transactions_now - transactions_before, marks_now - marks_before
+                    if marks:  # two per copy sent: its claim before DATA and the answer after
+                        print(
+                            f"  outbox, this worker: {transactions} transactions for {marks // 2} copies"
+                            f" = {2 * transactions / marks:.2f} per copy (group commit)"
+                        )
                     busy = sum(task_seconds(h)[0] for h in case.histories)
                     print(f"  workflow task time, all conclusions: {busy:.2f} s = {ratio(busy)}")
                     bad = problems(case.histories)

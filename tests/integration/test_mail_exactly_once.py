@@ -72,7 +72,7 @@ async def crash_before_recording(request: LetterRequest, settings: Settings) -> 
             message = mail.build_message(settings, request, copy, rendered, attachment)
 
             async def claim_and_hand_over(row: NotificationRow = row, link: PortalLink | None = link) -> None:
-                await mail.on_mark_thread(mail.claim, engine, row, False, link)
+                await asyncio.to_thread(mail.claim, engine, row, False, link)
 
             await mail.deliver(pool_for(settings), message, claim_and_hand_over)
         raise RuntimeError("worker crashed between the SMTP answers and the outbox update")
