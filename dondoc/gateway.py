@@ -40,7 +40,12 @@ UPDATE_NAMES: dict[type[c.Command], str] = {
 
 
 class Refused(Exception):
-    """The rules refused a change (HTTP 409); the message is Vietnamese and shown as is."""
+    """The rules refused a change (HTTP 409); the message is Vietnamese and shown as is. `about`: the item it is
+    about, when the rules named one."""
+
+    def __init__(self, message: str, about: str | None = None) -> None:
+        super().__init__(message)
+        self.about = about
 
 
 class NotFound(Exception):
@@ -107,7 +112,8 @@ class Gateway:
             if isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError):
                 cause = cause.cause  # e.g. a due date that cannot be planned: nothing was applied
             if isinstance(cause, ApplicationError) and cause.non_retryable:
-                raise Refused(cause.message) from None
+                about = cause.details[0] if cause.details and isinstance(cause.details[0], str) else None
+                raise Refused(cause.message, about) from None
             raise _outage(error) from error  # e.g. a projection that kept failing while the database was down
         except WorkflowUpdateRPCTimeoutOrCancelledError as error:
             raise _outage(error) from error

@@ -426,7 +426,7 @@ class ConclusionFollowUp:
         try:
             transitions.check(self._state, command, workflow.current_update_info().id)  # type: ignore[union-attr]
         except RuleViolation as error:
-            raise ApplicationError(str(error), type="RuleViolation", non_retryable=True) from None
+            raise refusal(error) from None
 
     async def _handle(self, command: c.Command) -> UpdateResult:
         info = workflow.current_update_info()
@@ -444,7 +444,7 @@ class ConclusionFollowUp:
             try:
                 transitions.apply(self.state, command, workflow.now(), update_id, schedule)
             except RuleViolation as error:
-                raise ApplicationError(str(error), type="RuleViolation", non_retryable=True) from None
+                raise refusal(error) from None
             changed_units = projection.units_changed(self.state, seq)
             await self._project(local=True)
             self._changed = self._changed or self._loop_needed(changed_units)
@@ -589,6 +589,12 @@ class ConclusionFollowUp:
         if self._state is None or not transitions.already_applied(self._state, update_id):
             return None
         return self._result(update_id, replayed=True)
+
+
+def refusal(violation: RuleViolation) -> ApplicationError:
+    """The update's failure for a refused command: the message, and the item it is about as its detail."""
+    about = [violation.about] if violation.about is not None else []
+    return ApplicationError(str(violation), *about, type="RuleViolation", non_retryable=True)
 
 
 def _mail_log(request: LetterRequest | NoticeRequest) -> dict[str, Any]:

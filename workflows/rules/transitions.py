@@ -52,7 +52,12 @@ KEEP_EVENTS = 100  # once projected; the full trail is in SQL
 
 
 class RuleViolation(ValueError):
-    """A command the rules refuse; the message is shown to the user as is."""
+    """A command the rules refuse; the message is shown to the user as is. `about`: the item it is about, when one
+    is (a form with several items ticked marks that one)."""
+
+    def __init__(self, message: str, about: str | None = None) -> None:
+        super().__init__(message)
+        self.about = about
 
 
 C = TypeVar("C", bound=c.Command)
@@ -246,7 +251,8 @@ def _need_reason(reason: str | None, what: str) -> str:
 def _status_is(action: ActionState, allowed: set[ActionStatus], doing: str) -> None:
     if action.status not in allowed:
         raise RuleViolation(
-            f"Kiến nghị {item_name(action.ref, action.text)} đang ở trạng thái «{ACTION_STATUS[action.status]}», không thể {doing}."
+            f"Kiến nghị {item_name(action.ref, action.text)} đang ở trạng thái «{ACTION_STATUS[action.status]}», không thể {doing}.",
+            about=action.id,
         )
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from dondoc.web.portal import view
 from models import commands as c
+from models.spec import ActionSpec, Period
 from models.tables import ActionRow, EvidenceRow
 from tests.web.conftest import AGENCY, STAFF, Web
 from tests.web.portal.test_portal import evidence_url, main_of, open_link, pdf
@@ -154,6 +155,40 @@ async def test_a_ticked_action_no_longer_open_is_named_beside_the_boxes(web: Web
     assert [type(u) for u in updates] == [c.SubmitEvidence]
     assert [e.action_id for e in (await web.ctx.gateway.snapshot(wid)).evidence] == [SECOND], "nothing half-done"
     assert stored_files(web) == files_before, "the refused submission's file is released"
+
+
+async def test_a_refusal_marks_the_one_action_it_is_about_even_beside_its_twin(
+    web: Web, updates: list[c.Command]
+) -> None:
+    """Two actions of one unit numbered and worded alike: the workflow names the one no longer open by its id, so
+    the form marks that one, not both."""
+    spec = await web.start_quang_ngai()
+    wid = spec.workflow_id
+    with Session(web.ctx.engine) as session:
+        second = session.get(ActionRow, (wid, SECOND))
+    assert second is not None
+    twin = ActionSpec(
+        id="ly-son-dvctt-bo-sung", unit="ly-son", text=second.text, ref=second.ref, due_in=Period(days=30)
+    )
+    await web.ctx.gateway.update(wid, c.AddAction(actor=STAFF, action=twin))
+    await web.ctx.gateway.update(wid, c.SubmitEvidence(actor=AGENCY, action_id=twin.id, files=[PDF]))
+    with Session(web.ctx.engine) as session:  # the read model lagging behind: both look open
+        row = session.get(ActionRow, (wid, twin.id))
+        assert row is not None and row.status != "open"
+        row.status = "open"
+        session.add(row)
+        session.commit()
+    client = await open_link(web, wid)
+    updates.clear()
+
+    refused = await client.post(evidence_url(wid, FIRST), files=pdf(), data={"also_action_ids": [SECOND, twin.id]})
+
+    assert refused.status_code == 409
+    form = form_of(main_of(html.unescape(refused.text)), wid, FIRST)
+    error = re.search(rf'id="{wid}--{FIRST}--evidence-also_action_ids-error"[^>]*>([^<]+)<', form)
+    assert error and error.group(1).startswith("Kiến nghị ") and error.group(1).count(f"{second.ref} «") == 1
+    assert [type(u) for u in updates] == [c.SubmitEvidence]
+    assert [e.action_id for e in (await web.ctx.gateway.snapshot(wid)).evidence] == [twin.id], "nothing half-done"
 
 
 async def test_an_amount_recovered_goes_with_one_action_only(web: Web, updates: list[c.Command]) -> None:
