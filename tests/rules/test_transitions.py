@@ -619,7 +619,23 @@ def test_cap_nhat_dau_moi_thay_toan_bo_dau_moi_cua_don_vi() -> None:
     state = do(make_state(), command, LATER)
     unit = state.units["phong-a"]
     assert (unit.contacts, unit.head, unit.supervisor) == (["moi@a.example.vn"], "tp.moi@a.example.vn", None)
-    assert state.events[-1].message == "Cập nhật đầu mối của Phòng PHONG-A: moi@a.example.vn"
+    assert state.events[-1].message == (
+        "Cập nhật đầu mối của Phòng PHONG-A: moi@a.example.vn; thủ trưởng tp.moi@a.example.vn"
+    )
+
+    titled = c.ChangeUnitContacts(
+        actor=STAFF,
+        unit="phong-a",
+        contacts=["moi@a.example.vn", "vp@a.example.vn"],
+        head="tp.moi@a.example.vn",
+        head_title="Trưởng phòng A",
+        supervisor="ubnd@tinh.example.vn",
+        supervisor_title="Chủ tịch UBND tỉnh",
+    )
+    assert do(state, titled, LATER).events[-1].message == (
+        "Cập nhật đầu mối của Phòng PHONG-A: moi@a.example.vn, vp@a.example.vn; thủ trưởng Trưởng phòng A"
+        " (tp.moi@a.example.vn); cơ quan cấp trên Chủ tịch UBND tỉnh (ubnd@tinh.example.vn)"
+    )
 
 
 def test_chuc_danh_di_theo_nguoi_doi_nguoi_ma_khong_ghi_chuc_danh_thi_van_ban_goi_theo_vai_tro() -> None:

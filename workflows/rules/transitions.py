@@ -606,14 +606,17 @@ def _apply_change_contacts(
             cmd.supervisor_title, unit.supervisor_title, _same(unit.supervisor, cmd.supervisor)
         )
     unit.contacts, unit.head, unit.supervisor = list(cmd.contacts), cmd.head, cmd.supervisor
-    _event(
-        state,
-        now,
-        cmd.actor,
-        "contacts_changed",
-        report_target(unit.code),
-        f"Cập nhật đầu mối của {unit.name}: {', '.join(unit.contacts)}",
-    )
+    people = [", ".join(unit.contacts)]
+    if unit.head:
+        people.append(f"thủ trưởng {_person(unit.head_title, unit.head)}")
+    if unit.supervisor:
+        people.append(f"cơ quan cấp trên {_person(unit.supervisor_title, unit.supervisor)}")
+    message = f"Cập nhật đầu mối của {unit.name}: {'; '.join(people)}"
+    _event(state, now, cmd.actor, "contacts_changed", report_target(unit.code), message)
+
+
+def _person(title: str | None, address: str) -> str:
+    return f"{title} ({address})" if title else address
 
 
 def _same(address: str | None, other: str | None) -> bool:
