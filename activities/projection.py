@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from prometheus_client import REGISTRY, Counter
 from sqlalchemy import and_, false, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -28,6 +29,12 @@ from models.tables import (
 from models.workflow_io import ProjectionInput
 
 _UNRESOLVED = ("open", "evidence_submitted")
+STUCK_AFTER_ATTEMPTS = 8  # about two minutes of retries (1 s doubling, at most 60 s apart)
+PROJECTION_FAILURES = Counter(
+    "dondoc_projection_failures",
+    "Attempts to write a conclusion's change to the read model that failed (each is retried)",
+    registry=REGISTRY,
+)
 
 
 def project(engine: Engine, data: ProjectionInput) -> bool:
@@ -212,7 +219,19 @@ def _not_newer(row: ConclusionRow, version: int, now: datetime) -> bool:
 
 @activity.defn(name="project_state")
 async def project_state(data: ProjectionInput) -> bool:
-    engine = get_engine(get_settings().sqlalchemy_url)
-    wrote = await asyncio.to_thread(project, engine, data)
-    get_logger().info("projected", version=data.header.version, wrote=wrote, actions=len(data.actions))
+    log = get_logger(version=data.header.version, actions=len(data.actions))
+    try:
+        engine = get_engine(get_settings().sqlalchemy_url)
+        wrote = await asyncio.to_thread(project, engine, data)
+    except Exception as error:
+        # Retried without end (the pages must catch up): a few failures are a database restarting, more are a
+        # conclusion whose pages stay behind until someone looks (docs/operations.md).
+        PROJECTION_FAILURES.inc()
+        attempt = activity.info().attempt
+        stuck = attempt >= STUCK_AFTER_ATTEMPTS
+        (log.error if stuck else log.warning)(
+            "projection_stuck" if stuck else "projection_failed", error=f"{type(error).__name__}: {error}"
+        )
+        raise
+    log.info("projected", wrote=wrote)
     return wrote

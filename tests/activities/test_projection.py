@@ -7,16 +7,22 @@ backwards, events are never duplicated, and overdue flags follow the workflow's 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import delete, event, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, col, select
+from structlog.testing import capture_logs
+from temporalio.testing import ActivityEnvironment
 
+from activities import projection as projection_activity
 from activities.projection import project
 from models import commands as c
 from models.spec import ConclusionSpec
@@ -733,3 +739,28 @@ def test_a_letter_the_workflow_gave_up_on_leaves_no_copy_pending_in_the_outbox(e
         f"{request.key}/oversight": ("sent", "2.0.0 Ok"),
         f"{other}/unit": ("pending", None),
     }
+
+
+async def test_a_projection_that_keeps_failing_is_counted_and_reported_as_stuck(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Retried without end, so the pages catch up once the database takes it; after about two minutes of failures
+    the log says which conclusion's pages are behind, and the failures are counted for an alert."""
+
+    def database_refuses(*_args: object) -> bool:
+        raise OperationalError("INSERT INTO actions", {}, ConnectionRefusedError("read model unreachable"))
+
+    monkeypatch.setattr(projection_activity, "project", database_refuses)
+    (payload,) = projection.changes(started(), 0, LATE)
+    environment = ActivityEnvironment()
+    failures_before = REGISTRY.get_sample_value("dondoc_projection_failures_total") or 0.0
+
+    seen: list[tuple[int, str, str]] = []
+    for attempt in (1, projection_activity.STUCK_AFTER_ATTEMPTS):
+        environment.info = dataclasses.replace(environment.info, attempt=attempt)
+        with capture_logs() as logs, pytest.raises(OperationalError):
+            await environment.run(projection_activity.project_state, payload)
+        seen += [(attempt, line["log_level"], line["event"]) for line in logs]
+
+    assert seen == [(1, "warning", "projection_failed"), (8, "error", "projection_stuck")]
+    assert REGISTRY.get_sample_value("dondoc_projection_failures_total") == failures_before + 2
