@@ -281,6 +281,7 @@ def letter_text(r: LetterRequest) -> LetterText:
         signer_prefix=sig.acting_for,
         notes=notes(r),
         dated=r.now,
+        author=r.tracking_body,
     )
 
 

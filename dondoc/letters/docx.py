@@ -81,14 +81,14 @@ def _setup(doc: DocumentObject, text: LetterText) -> None:
     normal.font.size = Pt(BODY_PT)
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.line_spacing = 1.0
-    doc.core_properties.author = printable(text.issuing_body)
+    doc.core_properties.author = printable(text.author or text.issuing_body)
     doc.core_properties.title = printable(f"V/v {text.subject}") if text.subject else ""
     doc.core_properties.comments = ""
     doc.core_properties.language = LANGUAGE
     if text.dated is not None:  # not the template's dates of 2013
         moment = text.dated.astimezone(UTC).replace(tzinfo=None)
         doc.core_properties.created = doc.core_properties.modified = moment
-        doc.core_properties.last_modified_by = printable(text.issuing_body)
+        doc.core_properties.last_modified_by = printable(text.author or text.issuing_body)
         doc.core_properties.revision = 1
 
 

@@ -27,3 +27,4 @@ class LetterText:
     signer_prefix: str | None = None  # e.g. "KT. CHÁNH THANH TRA" line above the title, when a deputy signs
     notes: list[str] = field(default_factory=list)  # small print under the table (e.g. what "hạn giả định" means)
     dated: datetime | None = None  # when it was drawn up: the document's created and modified dates
+    author: str = ""  # the issuing body's whole name ("Thanh tra tỉnh Quảng Ngãi"), the document's author

@@ -214,6 +214,7 @@ def _frame(report: FollowUpReport) -> LetterText:
         signer_name=h.signer_name,
         signer_prefix=h.acting_for,
         dated=report.as_of,
+        author=c.tracking_body,
     )
 
 

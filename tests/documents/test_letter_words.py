@@ -166,6 +166,7 @@ def test_tai_lieu_word_mang_ngay_lap_va_tieng_viet() -> None:
     properties = docx.Document(BytesIO(letter_docx(letter_text(request)))).core_properties
     assert properties.created is not None and properties.created.date() == request.now.date()
     assert properties.language == "vi-VN"
+    assert properties.author == request.tracking_body, "the body's whole name, not the header's short form"
 
 
 def test_thong_bao_khong_noi_han_gia_dinh_la_han_cua_ket_luan() -> None:
