@@ -96,20 +96,29 @@ async def test_a_mark_alone_is_written_at_once_in_its_own_transaction(engine: En
     assert begun == [2] and keys(engine) == [f"{WID}/thu-1/unit", f"{WID}/thu-2/unit"]
 
 
-async def test_each_mark_sees_what_the_ones_before_it_in_its_group_wrote(engine: Engine) -> None:
-    writer, release = GroupCommit(engine), threading.Event()
+async def in_one_group(writer: GroupCommit, marks: list[Callable[[Session], object]]) -> list[object]:
+    """Write `marks` queued while another transaction is being written, so that they go together in the next; what
+    each returned or raised."""
+    release = threading.Event()
 
     def held(_session: Session) -> None:
         release.wait(10)
 
+    first = asyncio.ensure_future(writer.write(held))
+    await asyncio.sleep(0.05)
+    group = [asyncio.ensure_future(writer.write(mark)) for mark in marks]
+    release.set()
+    await first
+    return await asyncio.gather(*group, return_exceptions=True)
+
+
+async def test_each_mark_sees_what_the_ones_before_it_in_its_group_wrote(engine: Engine) -> None:
+    writer = GroupCommit(engine)
+
     def sent_answer(session: Session) -> None:
         settle_in(session, f"{WID}/thu-1/unit", MailOutcome(status=MailStatus.sent, detail="250 2.0.0 Ok"))
 
-    first = asyncio.ensure_future(writer.write(held))
-    await asyncio.sleep(0.05)
-    group = [asyncio.ensure_future(writer.write(mark)) for mark in (adding(1), sent_answer)]
-    release.set()
-    await asyncio.gather(first, *group)
+    assert await in_one_group(writer, [adding(1), sent_answer]) == ["thu-1", None]
 
     with Session(engine) as session:
         written = session.get(NotificationRow, f"{WID}/thu-1/unit")
@@ -117,22 +126,10 @@ async def test_each_mark_sees_what_the_ones_before_it_in_its_group_wrote(engine:
 
 
 async def test_a_mark_that_fails_on_its_own_leaves_the_others_of_its_group_written(engine: Engine) -> None:
-    writer, release = GroupCommit(engine), threading.Event()
-
-    def held(_session: Session) -> None:
-        release.wait(10)
-
     def answer_for_a_row_never_written(session: Session) -> None:
         settle_in(session, f"{WID}/khong-co/unit", MailOutcome(status=MailStatus.sent, detail="250"))
 
-    first = asyncio.ensure_future(writer.write(held))
-    await asyncio.sleep(0.05)
-    group = [
-        asyncio.ensure_future(writer.write(mark)) for mark in (adding(1), answer_for_a_row_never_written, adding(2))
-    ]
-    release.set()
-    await first
-    results = await asyncio.gather(*group, return_exceptions=True)
+    results = await in_one_group(GroupCommit(engine), [adding(1), answer_for_a_row_never_written, adding(2)])
 
     assert results[0] == "thu-1" and results[2] == "thu-2"
     assert isinstance(results[1], LookupError)
@@ -140,20 +137,10 @@ async def test_a_mark_that_fails_on_its_own_leaves_the_others_of_its_group_writt
 
 
 async def test_a_database_that_cannot_take_the_group_fails_every_mark_of_it_and_writes_none(engine: Engine) -> None:
-    writer, release = GroupCommit(engine), threading.Event()
-
-    def held(_session: Session) -> None:
-        release.wait(10)
-
     def database_gone(_session: Session) -> None:
         raise OperationalError("UPDATE notifications", {}, ConnectionRefusedError("database restarting"))
 
-    first = asyncio.ensure_future(writer.write(held))
-    await asyncio.sleep(0.05)
-    group = [asyncio.ensure_future(writer.write(mark)) for mark in (adding(1), database_gone, adding(2))]
-    release.set()
-    await first
-    results = await asyncio.gather(*group, return_exceptions=True)
+    results = await in_one_group(GroupCommit(engine), [adding(1), database_gone, adding(2)])
 
     assert all(isinstance(result, OperationalError) for result in results)
     assert keys(engine) == []
