@@ -42,15 +42,19 @@ class Refused:
     error: BaseException
 
 
+def in_own_transaction(engine: Engine, mark: Callable[[Session], T]) -> T:
+    """`mark` in a transaction of its own; what it returns stays readable after the commit."""
+    with Session(engine, expire_on_commit=False) as session:
+        value = mark(session)
+        session.commit()
+    return value
+
+
 def write_alone(engine: Engine, mark: Mark) -> Written[object] | Refused:
-    """`mark` in a transaction of its own."""
     try:
-        with Session(engine, expire_on_commit=False) as session:
-            value = mark(session)
-            session.commit()
+        return Written(in_own_transaction(engine, mark))
     except Exception as error:
         return Refused(error)
-    return Written(value)
 
 
 Results = list[Written[object] | Refused]

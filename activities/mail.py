@@ -18,7 +18,7 @@ import asyncio
 import functools
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +33,7 @@ from sqlmodel import Session, col
 from temporalio import activity
 
 from activities.database import get_engine, upsert
-from activities.group_commit import group_commit
+from activities.group_commit import group_commit, in_own_transaction
 from activities.smtp import Handover, SmtpPool, pool_for
 from dondoc import links
 from dondoc.letters.compose import letter_filename, letter_text
@@ -130,13 +130,6 @@ def claim(
 ) -> MailOutcome | None:
     """`claim_in` in a transaction of its own."""
     return in_own_transaction(engine, functools.partial(claim_in, new=new, resend=resend, link=link))
-
-
-def in_own_transaction(engine: Engine, mark: Callable[[Session], T]) -> T:
-    with Session(engine, expire_on_commit=False) as session:  # what the mark returns stays readable
-        value = mark(session)
-        session.commit()
-    return value
 
 
 def _record_attempt(row: NotificationRow, now: datetime, refusal: Refusal | None) -> None:
