@@ -126,7 +126,8 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
-        return error(request, status.HTTP_409_CONFLICT, str(exc))
+        about = {"action_id": exc.about} if exc.about is not None else None  # the item it is about, for clients
+        return error(request, status.HTTP_409_CONFLICT, str(exc), about)
 
     @app.exception_handler(AlreadyStarted)
     async def already(request: Request, exc: AlreadyStarted) -> Response:

@@ -447,7 +447,9 @@ async def test_the_rules_refuse_with_409_and_nothing_is_half_written(web: Web) -
     before = await detail(staff, wid)
     events_before = len((await staff.get(f"{base}/timeline")).json())
 
-    refused(await upload(agency, wid, "ly-son-dvctt"), 409, "không thể nộp minh chứng")
+    again = await upload(agency, wid, "ly-son-dvctt")
+    refused(again, 409, "không thể nộp minh chứng")
+    assert again.json()["action_id"] == "ly-son-dvctt", "the item the refusal is about, for a client to mark"
     kept = sorted(p.name for p in web.ctx.files.root.rglob("*") if p.is_file())
     other = pdf_part("khac.pdf", PDF + b"% khac\n")
     refused(await upload(agency, wid, "ly-son-dvctt", files=other), 409, "không thể nộp minh chứng")
