@@ -123,6 +123,23 @@ class Gateway:
             raise _outage(error) from error
         return result
 
+    async def reproject(self, workflow_id: str) -> int:
+        """Have the follow-up write all its rows to SQL again (a migration added a column); how many projections
+        that took. NotFound once it ended: its rows stay as they were last written."""
+        try:
+            written: int = await self.client.get_workflow_handle(workflow_id).execute_update(
+                "reproject", result_type=int
+            )
+        except RPCError as error:
+            if error.status in _GONE:
+                raise NotFound(
+                    f"Kết luận '{workflow_id}' không còn được theo dõi (đã kết thúc hoặc không có)."
+                ) from None
+            raise _outage(error) from error
+        except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            raise _outage(error) from error
+        return written
+
     async def _query(self, workflow_id: str, name: str, result_type: type[T], *args: Any) -> T | None:
         """A query's answer; NotFound when there is no such workflow, Unavailable when it cannot answer now."""
         try:

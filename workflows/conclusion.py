@@ -561,6 +561,23 @@ class ConclusionFollowUp:
     def _check_withdraw(self, command: c.Withdraw) -> None:
         self._validate(command)
 
+    @workflow.update
+    async def reproject(self) -> int:
+        """Write every unit, action, evidence, report and extension request to SQL again, from the state (`dondoc
+        reproject`, after a migration added a column); how many projections that took. Changes nothing."""
+        await workflow.wait_condition(lambda: self._state is not None)
+        async with self._lock:
+            payloads = projection.whole(self.state, workflow.now())
+            for payload in payloads:
+                await workflow.execute_activity(
+                    "project_state",
+                    payload,
+                    result_type=bool,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=_QUICK_RETRY,
+                )
+        return len(payloads)
+
     # ------------------------------------------------------------ queries
 
     @workflow.query

@@ -29,7 +29,7 @@ from dondoc import users as accounts
 from dondoc.cli.files import files_app
 from dondoc.cli.importing import import_command
 from dondoc.devserver import DevServer
-from dondoc.gateway import AlreadyStarted, Gateway
+from dondoc.gateway import AlreadyStarted, Gateway, NotFound, Unavailable
 from dondoc.logs import configure, get_logger
 from dondoc.settings import Settings, get_settings
 from dondoc.snapshot_view import snapshot_json, snapshot_text
@@ -390,6 +390,39 @@ def list_conclusions(
             f"{r.workflow_id:32} {r.number:16} {label:22} {r.action_count:>9} {r.open_actions:>7} "
             f"{r.overdue_actions:>8}  {deadline}"
         )
+
+
+@app.command()
+def reproject(
+    workflow_ids: Annotated[
+        list[str] | None, typer.Argument(help="mã theo dõi; bỏ trống: mọi kết luận đang theo dõi")
+    ] = None,
+) -> None:
+    """Ghi lại vào cơ sở dữ liệu toàn bộ dữ liệu của các kết luận đang theo dõi (sau khi nâng cấp thêm cột)."""
+    settings = get_settings()
+    ids = workflow_ids
+    if not ids:
+        with Session(get_engine(settings.sqlalchemy_url)) as session:
+            ids = list(session.exec(select(ConclusionRow.workflow_id).where(ConclusionRow.status == "active")).all())
+    if not ids:
+        typer.echo("Không có kết luận nào đang theo dõi.")
+        return
+
+    async def main() -> None:
+        gateway = Gateway(await _client(settings), settings.task_queue)
+        failed = 0
+        for workflow_id in ids:
+            try:
+                parts = await gateway.reproject(workflow_id)
+            except (NotFound, Unavailable) as error:
+                failed += 1
+                typer.echo(f"{workflow_id}: {error}")
+                continue
+            typer.echo(f"{workflow_id}: đã ghi lại ({parts} lần ghi)")
+        if failed:
+            raise _fail(f"{failed}/{len(ids)} kết luận chưa ghi lại được.")
+
+    _run(main)
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

@@ -764,3 +764,16 @@ async def test_a_projection_that_keeps_failing_is_counted_and_reported_as_stuck(
 
     assert seen == [(1, "warning", "projection_failed"), (8, "error", "projection_stuck")]
     assert REGISTRY.get_sample_value("dondoc_projection_failures_total") == failures_before + 2
+
+
+def test_a_whole_projection_has_every_row_again_and_no_audit_event(follow_up: History) -> None:
+    """What `dondoc reproject` writes: all rows from the state; the trail stays as SQL has it (an event written again
+    could undo what was done since)."""
+    state = follow_up.last
+
+    parts = projection.whole(state, LATE)
+
+    assert {a.id for p in parts for a in p.actions} == set(state.actions)
+    assert {u.code for p in parts for u in p.units} == set(state.units)
+    assert sum(len(p.evidence) for p in parts) == len(state.evidence)
+    assert all(p.events == [] for p in parts)

@@ -68,6 +68,15 @@ def units_changed(state: ConclusionState, since_seq: int) -> set[str]:
     return units | {state.actions[a].unit for a in actions}
 
 
+def whole(state: ConclusionState, now: datetime) -> list[ProjectionInput]:
+    """Every row of the conclusion again, from the state (after a migration added a column), without the audit
+    trail: SQL holds it whole, and an event written again could undo what was done since (a letter given up, then
+    sent again at staff's request)."""
+    parts = changes(state, 0, now)
+    parts[-1].events = []
+    return parts
+
+
 def changes(
     state: ConclusionState, since_seq: int, now: datetime, figures: Figures | None = None
 ) -> list[ProjectionInput]:
