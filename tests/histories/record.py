@@ -59,6 +59,7 @@ async def record(out: Path) -> Path:
                 "decide_extension",
                 c.DecideExtension(actor=STAFF, request_id=state.extension_requests[-1].id, approve=True),
             )
+            assert await run.handle.execute_update("reproject", result_type=int) == 1  # as `dondoc reproject`
             for action in spec.actions:
                 owner = next(u.contacts[0] for u in spec.units if u.code == action.unit)
                 state = await run.update(
