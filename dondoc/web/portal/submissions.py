@@ -128,7 +128,10 @@ async def _submit(
         return await uploads.submit(ctx, workflow_id, stored, send)
     except Refused as error:
         name, rows = ticked or ("", [])
-        about = [row for row in rows if f"Kiến nghị {item_name(row.ref, row.text)} " in str(error)]
+        if error.about is not None:  # the rules name the action by its id
+            about = [row for row in rows if row.action_id == error.about]
+        else:  # a worker from before ids came with refusals (during a roll): by its name in the message
+            about = [row for row in rows if f"Kiến nghị {item_name(row.ref, row.text)} " in str(error)]
         form.errors.update({name: _not_open(about)} if about else _refusal(error, fields))
         return await _failed(request, ctx, who, form, status.HTTP_409_CONFLICT)
 
