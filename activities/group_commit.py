@@ -3,9 +3,10 @@ next one, so a pass that sends many letters commits far fewer transactions than 
 
 Each mark is still committed before the step that waits for it goes on (DATA after its claim, the activity's result
 after its answer): grouping shares transactions, it never defers one. One writer per event loop and database; when
-it is idle a mark is written at once, alone. A mark whose own logic fails is written again alone, so it never takes
-the others of its group down with it; a database that cannot take the group fails every mark of it (each would have
-met it alone).
+it is idle a mark is written at once, alone. A mark whose own logic fails (or whose rows another transaction holds)
+is written again alone, so it never takes the others of its group down with it; a database that cannot take the
+group fails every mark of it (each would have met it alone). Marks write with statements or `merge`, never by adding
+objects their caller keeps: a group written again mark by mark must write those objects again.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from activities.smtp import MAX_OPEN
@@ -26,7 +29,13 @@ from dondoc.logs import get_logger
 T = TypeVar("T")
 Mark = Callable[[Session], object]
 """One write to the outbox, in the session of the transaction it shares (no commit of its own)."""
-DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
+# A transaction's locks refused (deadlock, lock wait or statement timeout, serialization): the rows of one mark may be
+# the cause, so its group is written again mark by mark, not failed as a whole.
+CONTENTION = frozenset({"40P01", "40001", "55P03", "57014"})
+# How long a transaction of marks waits for a row another holds (PostgreSQL; SQLite has its busy timeout): one mark's
+# wait holds up the others of its worker, and every answer waiting is a copy a crash would send twice.
+LOCK_TIMEOUT = "5s"
 
 # The marks are written on threads of their own, never queued behind the worker's other threaded work.
 _THREADS = ThreadPoolExecutor(max_workers=MAX_OPEN, thread_name_prefix="outbox-mark")
@@ -42,9 +51,23 @@ class Refused:
     error: BaseException
 
 
+def database_down(error: BaseException) -> bool:
+    """Whether `error` says the database cannot take a transaction now (unreachable, restarting, its pool
+    exhausted), as opposed to refusing what one mark did."""
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(error, DATABASE_ERRORS) and code not in CONTENTION
+
+
+def _transaction(engine: Engine) -> Session:
+    session = Session(engine, expire_on_commit=False)  # what the marks return stays readable after the commit
+    if engine.dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    return session
+
+
 def in_own_transaction(engine: Engine, mark: Callable[[Session], T]) -> T:
-    """`mark` in a transaction of its own; what it returns stays readable after the commit."""
-    with Session(engine, expire_on_commit=False) as session:
+    """`mark` in a transaction of its own."""
+    with _transaction(engine) as session:
         value = mark(session)
         session.commit()
     return value
@@ -67,15 +90,15 @@ def write_together(engine: Engine, marks: Sequence[Mark]) -> tuple[Results, int]
         return [write_alone(engine, marks[0])], 1
     try:
         values = []
-        with Session(engine, expire_on_commit=False) as session:
+        with _transaction(engine) as session:
             for mark in marks:
                 values.append(mark(session))
                 session.flush()
                 session.expunge_all()
             session.commit()
-    except DATABASE_ERRORS as error:
-        return [Refused(error)] * len(marks), 1
     except Exception as error:
+        if database_down(error):
+            return [Refused(error)] * len(marks), 1
         get_logger().warning("outbox_group_split", marks=len(marks), error=f"{type(error).__name__}: {error}")
         return [write_alone(engine, mark) for mark in marks], 1 + len(marks)
     return [Written(value) for value in values], 1
@@ -107,9 +130,17 @@ class GroupCommit:
             marks = [mark for mark, _ in group]
             try:
                 results, transactions = await self.loop.run_in_executor(_THREADS, write_together, self.engine, marks)
-            except asyncio.CancelledError:  # the loop is shutting down
-                for _, future in group:
-                    future.cancel()
+            except BaseException as error:  # the loop shutting down, the threads gone: nothing waits for ever
+                for _, future in [*group, *self._waiting]:
+                    if future.done():
+                        continue
+                    if isinstance(error, Exception):
+                        future.set_exception(error)
+                    else:
+                        future.cancel()
+                self._waiting = []
+                if isinstance(error, Exception):
+                    return  # each caller has it; the next mark starts a writer again
                 raise
             self.transactions += transactions
             self.marks += len(group)

@@ -28,12 +28,12 @@ from typing import TypeVar
 import aiosmtplib
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 from temporalio import activity
 
 from activities.database import get_engine, upsert
-from activities.group_commit import group_commit, in_own_transaction
+from activities.group_commit import DATABASE_ERRORS, group_commit, in_own_transaction
 from activities.smtp import Handover, SmtpPool, pool_for
 from dondoc import links
 from dondoc.letters.compose import letter_filename, letter_text
@@ -119,9 +119,9 @@ def claim_in(
         row.attempts = 0
     row.attempts += 1
     _record_attempt(row, now, refusal)
-    session.add(row)
+    session.merge(row)  # `new` stays the caller's: a group written again mark by mark writes it again
     if link is not None and refusal is None:
-        links.keep(session, link)
+        upsert(session, [link], overwrite=False)  # a retry carries the same link
     return None
 
 
@@ -213,7 +213,7 @@ async def settle_patiently(engine: Engine, key: str, outcome: MailOutcome) -> No
     while True:
         try:
             return await group_commit(engine).write(functools.partial(settle_in, key=key, outcome=outcome))
-        except (OperationalError, InterfaceError):
+        except DATABASE_ERRORS:
             if time.monotonic() + pause > deadline:
                 raise
             get_logger(key=key).warning("mail_settle_retry", status=outcome.status.value, pause=pause)
@@ -349,7 +349,7 @@ async def record_refusal(engine: Engine, row: NotificationRow, resend: bool, ref
     temporary refusal is recorded as far as the database allows: the attempt is retried either way."""
     try:
         return await group_commit(engine).write(functools.partial(claim_in, new=row, resend=resend, refusal=refusal))
-    except (OperationalError, InterfaceError) as error:
+    except DATABASE_ERRORS as error:
         if refusal.permanent:
             raise
         get_logger(key=row.key).warning("mail_attempt_unrecorded", error=f"{type(error).__name__}: {error}")

@@ -5,8 +5,10 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -15,10 +17,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from activities.group_commit import GroupCommit
-from activities.mail import settle_in
+from activities import group_commit
+from activities.group_commit import GroupCommit, in_own_transaction
+from activities.mail import claim_in, settle_in
+from dondoc import links
 from models.mail import MailOutcome, MailStatus
 from models.tables import NotificationRow
+from models.web_tables import PortalLink
 
 WID = "ket-luan-thu"
 
@@ -164,3 +169,72 @@ async def test_a_cancelled_caller_does_not_hold_up_the_writer(engine: Engine) ->
     with pytest.raises(asyncio.CancelledError):
         await given_up
     assert keys(engine) == [f"{WID}/thu-1/unit", f"{WID}/thu-2/unit"], "written all the same, as a thread would"
+
+
+async def test_a_retried_claim_written_again_alone_still_records_the_link_it_sends(engine: Engine) -> None:
+    """A claim that finds its row (a retry) and keeps its link, in a group that one other mark makes write again mark
+    by mark: the link the copy carries is recorded all the same (else the recipient's link would be refused)."""
+    in_own_transaction(engine, adding(1))
+    link = links.new_link(WID, "ly-son", 30, link_id="lien-ket-thu-1", view_only=False)
+    retried = functools.partial(claim_in, new=row(1), link=link)
+
+    def answer_for_a_row_never_written(session: Session) -> None:
+        settle_in(session, f"{WID}/khong-co/unit", MailOutcome(status=MailStatus.sent, detail="250"))
+
+    results = await in_one_group(GroupCommit(engine), [retried, answer_for_a_row_never_written])
+
+    assert results[0] is None and isinstance(results[1], LookupError)
+    with Session(engine) as session:
+        assert session.get(PortalLink, "lien-ket-thu-1") is not None
+        claimed = session.get(NotificationRow, f"{WID}/thu-1/unit")
+    assert claimed is not None and claimed.attempts == 1 and claimed.handed_over_at is not None
+
+
+async def test_a_mark_whose_rows_another_transaction_holds_leaves_the_others_written(engine: Engine) -> None:
+    """A deadlock or a lock wait given up is not the database being down: the group is written again mark by mark."""
+
+    def deadlocked(_session: Session) -> None:
+        raise OperationalError("UPDATE notifications", {}, Deadlock())
+
+    results = await in_one_group(GroupCommit(engine), [adding(1), deadlocked, adding(2)])
+
+    assert results[0] == "thu-1" and results[2] == "thu-2" and isinstance(results[1], OperationalError)
+    assert keys(engine) == [f"{WID}/thu-1/unit", f"{WID}/thu-2/unit"]
+
+
+class Deadlock(Exception):
+    sqlstate = "40P01"  # as psycopg reports a deadlock
+
+
+async def test_a_row_held_elsewhere_is_waited_for_briefly_then_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a mark waits for a row another transaction holds at most LOCK_TIMEOUT: one mark's wait never
+    holds up the answers of a whole worker for long."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes the whole database's write lock at BEGIN (its busy timeout bounds the wait)")
+    monkeypatch.setattr(group_commit, "LOCK_TIMEOUT", "200ms")
+    in_own_transaction(engine, adding(1))
+    with Session(engine) as holder:
+        holder.get(NotificationRow, f"{WID}/thu-1/unit", with_for_update=True)  # held until this block ends
+
+        def answer(session: Session) -> None:
+            settle_in(session, f"{WID}/thu-1/unit", MailOutcome(status=MailStatus.sent, detail="250"))
+
+        with pytest.raises(OperationalError):
+            await GroupCommit(engine).write(answer)
+
+
+async def test_a_writer_that_cannot_run_fails_its_callers_instead_of_leaving_them_waiting(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = ThreadPoolExecutor(max_workers=1)
+    gone.shutdown()
+    monkeypatch.setattr(group_commit, "_THREADS", gone)
+    writer = GroupCommit(engine)
+
+    with pytest.raises(RuntimeError):
+        await asyncio.wait_for(writer.write(adding(1)), timeout=10)
+
+    monkeypatch.undo()
+    assert await asyncio.wait_for(writer.write(adding(2)), timeout=10) == "thu-2", "the next mark is written"
