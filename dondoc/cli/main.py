@@ -395,17 +395,17 @@ def list_conclusions(
 @app.command()
 def reproject(
     workflow_ids: Annotated[
-        list[str] | None, typer.Argument(help="mã theo dõi; bỏ trống: mọi kết luận đang theo dõi")
+        list[str] | None, typer.Argument(help="mã theo dõi; bỏ trống: mọi kết luận còn đang chạy")
     ] = None,
 ) -> None:
     """Ghi lại vào cơ sở dữ liệu toàn bộ dữ liệu của các kết luận đang theo dõi (sau khi nâng cấp thêm cột)."""
     settings = get_settings()
-    ids = workflow_ids
-    if not ids:
+    ids, every = workflow_ids or [], not workflow_ids
+    if every:  # closed ones too: a follow-up that ended may still be sending its last letters
         with Session(get_engine(settings.sqlalchemy_url)) as session:
-            ids = list(session.exec(select(ConclusionRow.workflow_id).where(ConclusionRow.status == "active")).all())
+            ids = list(session.exec(select(ConclusionRow.workflow_id).order_by(col(ConclusionRow.workflow_id))).all())
     if not ids:
-        typer.echo("Không có kết luận nào đang theo dõi.")
+        typer.echo("Chưa có kết luận nào được theo dõi.")
         return
 
     async def main() -> None:
@@ -414,13 +414,17 @@ def reproject(
         for workflow_id in ids:
             try:
                 parts = await gateway.reproject(workflow_id)
-            except (NotFound, Unavailable) as error:
+            except NotFound as error:
+                failed += 0 if every else 1  # asked for all: one that ended keeps its rows as last written
+                typer.echo(f"{workflow_id}: {error}")
+                continue
+            except Unavailable as error:
                 failed += 1
                 typer.echo(f"{workflow_id}: {error}")
                 continue
             typer.echo(f"{workflow_id}: đã ghi lại ({parts} lần ghi)")
         if failed:
-            raise _fail(f"{failed}/{len(ids)} kết luận chưa ghi lại được.")
+            raise _fail(f"{failed}/{len(ids)} kết luận chưa ghi lại được; chạy lại lệnh cho các kết luận này.")
 
     _run(main)
 

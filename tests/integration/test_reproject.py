@@ -104,3 +104,8 @@ async def test_reproject_fills_what_rows_written_before_a_migration_lack(
         assert "Kết luận 'kl-khong-co-2026' không còn được theo dõi" in output
         assert "1/2 kết luận chưa ghi lại được" in output
         await dev_server_env.client.get_workflow_handle(wid).terminate("test done")
+
+        code, output = await asyncio.to_thread(cli)
+
+        assert code == 0, "asked for all, a follow-up that ended keeps its rows and is no failure"
+        assert f"Kết luận '{wid}' không còn được theo dõi" in output
