@@ -12,7 +12,8 @@ objects their caller keeps: a group written again mark by mark must write those 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -58,11 +59,12 @@ def database_down(error: BaseException) -> bool:
     return isinstance(error, DATABASE_ERRORS) and code not in CONTENTION
 
 
-def _transaction(engine: Engine) -> Session:
-    session = Session(engine, expire_on_commit=False)  # what the marks return stays readable after the commit
-    if engine.dialect.name == "postgresql":
-        session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    return session
+@contextlib.contextmanager
+def _transaction(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:  # what the marks return stays readable after the commit
+        if engine.dialect.name == "postgresql":
+            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        yield session
 
 
 def in_own_transaction(engine: Engine, mark: Callable[[Session], T]) -> T:
