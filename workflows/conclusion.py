@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from models.planning import PlanRequest, PlanResult, conclusion_plan_request
     from models.policy import Step
     from models.state import ConclusionState, ConclusionStatus, NotificationStatus, Schedule
-    from models.workflow_io import WORKFLOW_NAME, FollowUpInput, FollowUpResult, UpdateResult
+    from models.workflow_io import WORKFLOW_NAME, FollowUpInput, FollowUpResult, ProjectionInput, UpdateResult
     from workflows.rules import decisions, ladder, notices, projection, transitions
     from workflows.rules.transitions import RuleViolation
 
@@ -380,22 +380,7 @@ class ConclusionFollowUp:
         small = len(payloads) == 1 and len(payloads[0].actions) <= LOCAL_PROJECTION_ACTIONS
         local = local or (small and self._projected is not None and self._patched(PROJECT_AFTER_SENDING))
         for payload in payloads:
-            if local:  # an update's or a small change: one marker in history instead of a scheduled activity
-                await workflow.execute_local_activity(
-                    "project_state",
-                    payload,
-                    result_type=bool,
-                    start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=_QUICK_RETRY,
-                )
-            else:  # the first or a large one: a large or slow write never holds the workflow task open
-                await workflow.execute_activity(
-                    "project_state",
-                    payload,
-                    result_type=bool,
-                    start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=_QUICK_RETRY,
-                )
+            await _write_projection(payload, local)
         self._projected = mark
         if self.state.events:
             self._projected_seq = self.state.events[-1].seq
@@ -569,13 +554,7 @@ class ConclusionFollowUp:
         async with self._lock:
             payloads = projection.whole(self.state, workflow.now())
             for payload in payloads:
-                await workflow.execute_activity(
-                    "project_state",
-                    payload,
-                    result_type=bool,
-                    start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=_QUICK_RETRY,
-                )
+                await _write_projection(payload, local=False)
         return len(payloads)
 
     # ------------------------------------------------------------ queries
@@ -606,6 +585,19 @@ class ConclusionFollowUp:
         if self._state is None or not transitions.already_applied(self._state, update_id):
             return None
         return self._result(update_id, replayed=True)
+
+
+async def _write_projection(payload: ProjectionInput, local: bool) -> None:
+    """One projection to SQL: `local` (an update's or a small change) as one marker in history instead of a
+    scheduled activity; otherwise an activity, so a large or slow write never holds the workflow task open."""
+    run = workflow.execute_local_activity if local else workflow.execute_activity
+    await run(
+        "project_state",
+        payload,
+        result_type=bool,
+        start_to_close_timeout=timedelta(seconds=60),
+        retry_policy=_QUICK_RETRY,
+    )
 
 
 def refusal(violation: RuleViolation) -> ApplicationError:

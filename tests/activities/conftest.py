@@ -45,6 +45,4 @@ def fresh_smtp_pools() -> Iterator[None]:
     """Each test starts without kept SMTP connections: the tests share one event loop, so a pool (and its open
     connections) would otherwise outlive its test's relay, and a later relay on a reused port would get them."""
     yield
-    for pool in smtp._pools.values():
-        pool.close()
-    smtp._pools.clear()
+    smtp.close_pools()

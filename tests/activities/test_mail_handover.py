@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from email import message_from_bytes
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -101,11 +102,7 @@ async def test_letters_going_out_at_once_share_transactions_each_copy_still_comm
 
     def look_at_outbox(envelope: Envelope) -> None:  # another connection: sees only what was committed
         content = envelope.content if isinstance(envelope.content, bytes) else b""
-        key = next(
-            line.split(b"<", 1)[1].split(b"@dondoc>", 1)[0].decode()
-            for line in content.splitlines()
-            if line.lower().startswith(b"message-id:")
-        )
+        key = str(message_from_bytes(content)["Message-ID"]).removeprefix("<").removesuffix("@dondoc>")
         with Session(engine) as session:
             row = session.get(NotificationRow, key)
         during_data.append(("missing", False) if row is None else (row.status, row.handed_over_at is not None))

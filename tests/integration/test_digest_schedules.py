@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,7 +16,6 @@ from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, Sche
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities import smtp
 from activities.calendar import VN_TZ
 from activities.database import get_engine
 from dondoc import preferences, schedules, users
@@ -34,14 +33,6 @@ SUPERVISOR = "so-tai-chinh@quangngai.example.vn"
 QUIET_SUPERVISOR = "so-noi-vu@quangngai.example.vn"  # supervises a unit with nothing overdue
 OPTED_OUT = "chutich@lyson.example.vn"  # a unit head who switched the digest off
 OFFICER = "canbo@thanhtra.example.vn"
-
-
-@pytest.fixture(autouse=True)
-def closed_smtp_pools() -> Iterator[None]:
-    yield
-    for pool in smtp._pools.values():
-        pool.close()
-    smtp._pools.clear()
 
 
 def working_day(settings: Settings, holiday: bool) -> None:

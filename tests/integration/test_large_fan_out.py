@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,7 +15,6 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from activities import smtp
 from bench.specs import wide_spec
 from dondoc.settings import Settings, get_settings
 from dondoc.smtp_sink import MaildirHandler, read_messages
@@ -53,14 +52,6 @@ async def counting_sink(tmp_path: Path) -> AsyncIterator[tuple[CountingHandler, 
     )
     yield handler, port
     server.close()
-
-
-@pytest.fixture(autouse=True)
-def closed_smtp_pools() -> Iterator[None]:
-    yield
-    for pool in smtp._pools.values():
-        pool.close()
-    smtp._pools.clear()
 
 
 async def test_a_thousand_overdue_actions_send_one_letter_per_unit_without_a_failed_workflow_task(

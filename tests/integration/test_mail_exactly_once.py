@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
-from activities import mail, smtp
+from activities import mail
 from activities.database import get_engine
 from activities.planning import plan_deadlines
 from activities.projection import project_state
@@ -40,15 +40,6 @@ pytestmark = pytest.mark.integration
 ONE_STEP = {"steps": [{"step": "overdue", "offset": "PT1S", "to": ["contacts", "head"], "cc": ["inspectorate_head"]}]}
 UNIT_PEOPLE = ["vanphong@lyson.example.vn", "chutich@lyson.example.vn"]
 INSPECTORATE_HEAD = "chanhthanhtra@quangngai.example.vn"
-
-
-@pytest.fixture(autouse=True)
-def closed_smtp_pools() -> Iterator[None]:
-    """The SMTP connections the worker's letters kept open are closed with the test (the loop outlives it)."""
-    yield
-    for pool in smtp._pools.values():
-        pool.close()
-    smtp._pools.clear()
 
 
 async def crash_after_send(request: LetterRequest, settings: Settings) -> MailOutcome:

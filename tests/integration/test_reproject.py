@@ -9,7 +9,6 @@ import asyncio
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 from temporalio.testing import WorkflowEnvironment
 
-from activities import smtp
 from activities.database import get_engine
 from dondoc.gateway import Gateway
 from dondoc.settings import Settings, get_settings
@@ -28,14 +26,6 @@ from worker import build_worker
 pytestmark = pytest.mark.integration
 
 NAM_DINH = Path(__file__).resolve().parents[2] / "examples" / "nam-dinh-STTTT-2021.yaml"
-
-
-@pytest.fixture(autouse=True)
-def closed_smtp_pools() -> Iterator[None]:
-    yield
-    for pool in smtp._pools.values():
-        pool.close()
-    smtp._pools.clear()
 
 
 def cli(*args: str) -> tuple[int, str]:
